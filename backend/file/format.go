@@ -1,0 +1,397 @@
+package file
+
+import (
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/argon2"
+	"golang.org/x/crypto/chacha20poly1305"
+
+	"github.com/gokms/gokms/backend"
+)
+
+// The on-disk format is specified in docs/file-format.md; keep the two in step.
+
+const (
+	// magic opens every header; it makes a hexdump self-explanatory.
+	magic = "gokms/file-store"
+	// formatVersion is the header version. Bump it for any incompatible change.
+	formatVersion = 1
+	// recordVersion is the first byte of every sealed record.
+	recordVersion = 1
+
+	kdfArgon2id  = 1 // Argon2id, version 0x13 (RFC 9106)
+	aeadXChaCha  = 1 // XChaCha20-Poly1305
+	keyLen       = chacha20poly1305.KeySize
+	nonceLen     = chacha20poly1305.NonceSizeX
+	tagLen       = chacha20poly1305.Overhead
+	saltLen      = 32
+	minSaltLen   = 16
+	maxSaltLen   = 64
+	wrappedLen   = keyLen + tagLen
+	headerFixed  = len(magic) + 2 + 1 + 4 + 4 + 1 + 1 // up to and including the salt length
+	maxIDLenDisk = 1 << 16                            // ids are length-prefixed with a uint16 in associated data
+)
+
+// Bucket and key names inside the bbolt container.
+var (
+	bucketMeta    = []byte("gokms")
+	keyHeader     = []byte("header")
+	bucketRecords = []byte("records")
+)
+
+// KDFParams are the Argon2id costs that turn a password into the key that
+// unwraps a store's data key. They are stored in the header, so stores made
+// with weaker parameters keep opening after the defaults are raised.
+type KDFParams struct {
+	Time      uint32 // passes over memory
+	MemoryKiB uint32 // memory in KiB
+	Threads   uint8  // parallelism (lanes)
+}
+
+// DefaultKDF is the cost for new stores: the second recommended option of
+// RFC 9106 (section 4): Argon2id, t=3, m=64 MiB, p=4.
+var DefaultKDF = KDFParams{Time: 3, MemoryKiB: 64 * 1024, Threads: 4}
+
+// InsecureTestKDF makes stores that open in well under a millisecond. It
+// exists for tests (GOKMS_KDF=test); a store created with it is only as strong
+// as its password.
+var InsecureTestKDF = KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}
+
+// Bounds accepted from a header. They keep a corrupt or hostile header from
+// asking for terabytes of memory or hours of work before the password check.
+const (
+	maxKDFTime      = 1000
+	maxKDFMemoryKiB = 4 << 20 // 4 GiB
+)
+
+// Validate reports whether p is within the bounds a header may carry.
+func (p KDFParams) Validate() error {
+	switch {
+	case p.Time < 1 || p.Time > maxKDFTime:
+		return fmt.Errorf("argon2id time %d out of range 1..%d", p.Time, maxKDFTime)
+	case p.Threads < 1:
+		return errors.New("argon2id parallelism must be at least 1")
+	case p.MemoryKiB < 8*uint32(p.Threads) || p.MemoryKiB > maxKDFMemoryKiB:
+		return fmt.Errorf("argon2id memory %d KiB out of range %d..%d KiB", p.MemoryKiB, 8*uint32(p.Threads), maxKDFMemoryKiB)
+	}
+	return nil
+}
+
+func (p KDFParams) String() string {
+	return fmt.Sprintf("argon2id t=%d m=%d p=%d", p.Time, p.MemoryKiB, p.Threads)
+}
+
+// weakerThan reports whether p costs less than q in time or memory.
+func (p KDFParams) weakerThan(q KDFParams) bool {
+	return p.Time < q.Time || p.MemoryKiB < q.MemoryKiB
+}
+
+// ParseKDF reads a KDF setting as GOKMS_KDF takes it: "default", "test"
+// (InsecureTestKDF), or explicit costs "t=3,m=65536,p=4" (m in KiB).
+func ParseKDF(s string) (KDFParams, error) {
+	switch strings.TrimSpace(strings.ToLower(s)) {
+	case "", "default":
+		return DefaultKDF, nil
+	case "test":
+		return InsecureTestKDF, nil
+	}
+	p := KDFParams{}
+	seen := map[string]bool{}
+	for _, part := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok || seen[k] {
+			return KDFParams{}, fmt.Errorf("KDF setting %q: want default, test or t=N,m=KiB,p=N", s)
+		}
+		seen[k] = true
+		n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 32)
+		if err != nil {
+			return KDFParams{}, fmt.Errorf("KDF setting %q: %s: %w", s, k, err)
+		}
+		switch k {
+		case "t":
+			p.Time = uint32(n)
+		case "m":
+			p.MemoryKiB = uint32(n)
+		case "p":
+			if n > 255 {
+				return KDFParams{}, fmt.Errorf("KDF setting %q: p must be at most 255", s)
+			}
+			p.Threads = uint8(n)
+		default:
+			return KDFParams{}, fmt.Errorf("KDF setting %q: unknown parameter %q (want t, m, p)", s, k)
+		}
+	}
+	if len(seen) != 3 {
+		return KDFParams{}, fmt.Errorf("KDF setting %q: give all of t, m and p", s)
+	}
+	if err := p.Validate(); err != nil {
+		return KDFParams{}, fmt.Errorf("KDF setting %q: %w", s, err)
+	}
+	return p, nil
+}
+
+// header is the decoded store header.
+type header struct {
+	KDF     KDFParams
+	Salt    []byte
+	Nonce   []byte // for the wrapped data key
+	Wrapped []byte // data key sealed under the password key
+	raw     []byte // the encoded header; everything before Wrapped is its associated data
+}
+
+var errHeader = errors.New("bad header")
+
+// decodeHeader parses an encoded header strictly: unknown versions,
+// algorithms, out-of-range costs and trailing bytes are errors.
+func decodeHeader(b []byte) (*header, error) {
+	if len(b) < headerFixed {
+		return nil, fmt.Errorf("%w: %d bytes is too short", errHeader, len(b))
+	}
+	if string(b[:len(magic)]) != magic {
+		return nil, fmt.Errorf("%w: magic is not %q", errHeader, magic)
+	}
+	off := len(magic)
+	if v := binary.BigEndian.Uint16(b[off:]); v != formatVersion {
+		return nil, fmt.Errorf("%w: format version %d is not supported (this gokms reads version %d; a newer gokms wrote it?)", errHeader, v, formatVersion)
+	}
+	off += 2
+	if b[off] != kdfArgon2id {
+		return nil, fmt.Errorf("%w: unknown KDF %d", errHeader, b[off])
+	}
+	off++
+	h := &header{}
+	h.KDF.Time = binary.BigEndian.Uint32(b[off:])
+	h.KDF.MemoryKiB = binary.BigEndian.Uint32(b[off+4:])
+	h.KDF.Threads = b[off+8]
+	off += 9
+	if err := h.KDF.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", errHeader, err)
+	}
+	n := int(b[off])
+	off++
+	if n < minSaltLen || n > maxSaltLen {
+		return nil, fmt.Errorf("%w: salt length %d out of range %d..%d", errHeader, n, minSaltLen, maxSaltLen)
+	}
+	if want := off + n + 1 + nonceLen + wrappedLen; len(b) != want {
+		return nil, fmt.Errorf("%w: length %d, want %d", errHeader, len(b), want)
+	}
+	h.Salt = b[off : off+n]
+	off += n
+	if b[off] != aeadXChaCha {
+		return nil, fmt.Errorf("%w: unknown cipher %d", errHeader, b[off])
+	}
+	off++
+	h.Nonce = b[off : off+nonceLen]
+	off += nonceLen
+	h.Wrapped = b[off:]
+	h.raw = b
+	return h, nil
+}
+
+// newHeader draws a salt and nonce and wraps dataKey under the key derived
+// from password with p.
+func newHeader(password []byte, p KDFParams, dataKey []byte) ([]byte, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if len(password) == 0 {
+		return nil, errors.New("empty password")
+	}
+	b := make([]byte, 0, headerFixed+saltLen+1+nonceLen+wrappedLen)
+	b = append(b, magic...)
+	b = binary.BigEndian.AppendUint16(b, formatVersion)
+	b = append(b, kdfArgon2id)
+	b = binary.BigEndian.AppendUint32(b, p.Time)
+	b = binary.BigEndian.AppendUint32(b, p.MemoryKiB)
+	b = append(b, p.Threads, saltLen)
+	salt := make([]byte, saltLen)
+	nonce := make([]byte, nonceLen)
+	if _, err := rand.Read(salt); err != nil {
+		return nil, err
+	}
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	b = append(b, salt...)
+	b = append(b, aeadXChaCha)
+	b = append(b, nonce...)
+	kek := argon2.IDKey(password, salt, p.Time, p.MemoryKiB, p.Threads, keyLen)
+	defer zero(kek)
+	aead, err := chacha20poly1305.NewX(kek)
+	if err != nil {
+		return nil, err
+	}
+	// The associated data is the whole header up to here, so no parameter
+	// can be altered without the password check failing.
+	return aead.Seal(b, nonce, dataKey, b), nil
+}
+
+// unwrap derives the password key and opens the data key. A wrong password
+// and an altered header are indistinguishable by design: both fail the tag.
+func (h *header) unwrap(password []byte) ([]byte, error) {
+	kek := argon2.IDKey(password, h.Salt, h.KDF.Time, h.KDF.MemoryKiB, h.KDF.Threads, keyLen)
+	defer zero(kek)
+	aead, err := chacha20poly1305.NewX(kek)
+	if err != nil {
+		return nil, err
+	}
+	ad := h.raw[:len(h.raw)-wrappedLen]
+	key, err := aead.Open(nil, h.Nonce, h.Wrapped, ad)
+	if err != nil {
+		return nil, backend.ErrBadPassword
+	}
+	return key, nil
+}
+
+// diskMeta is the sealed metadata of a record: everything but the secret.
+type diskMeta struct {
+	Kind    backend.Kind `json:"kind"`
+	Chain   string       `json:"chain"`
+	Testnet bool         `json:"testnet,omitempty"`
+	Xpub    string       `json:"xpub,omitempty"`
+	Address string       `json:"address,omitempty"`
+	Created time.Time    `json:"created"`
+}
+
+var errRecord = errors.New("record failed authentication")
+
+// Associated-data domains. They bind each ciphertext to the record format
+// version, to its role (metadata or secret) and to its id.
+const (
+	adMeta   = "gokms/file-store/v1/record-meta"
+	adSecret = "gokms/file-store/v1/record-secret"
+)
+
+func recordAD(domain, id string, extra []byte) []byte {
+	ad := make([]byte, 0, len(domain)+3+len(id)+len(extra))
+	ad = append(ad, domain...)
+	ad = append(ad, 0)
+	ad = binary.BigEndian.AppendUint16(ad, uint16(len(id)))
+	ad = append(ad, id...)
+	return append(ad, extra...)
+}
+
+// sealRecord encrypts r under the data key:
+//
+//	version(1) | len(sealedMeta) uint32 BE | sealedMeta | sealedSecret
+//
+// where each sealed part is nonce(24) | XChaCha20-Poly1305 ciphertext. The
+// secret's associated data includes the sealed metadata, so metadata and
+// secret cannot be mixed between two versions of the same id.
+func sealRecord(aead cipher.AEAD, r backend.Record) ([]byte, error) {
+	if len(r.ID) >= maxIDLenDisk {
+		return nil, fmt.Errorf("record id is too long")
+	}
+	m, err := json.Marshal(diskMeta{Kind: r.Kind, Chain: r.Chain, Testnet: r.Testnet, Xpub: r.Xpub, Address: r.Address, Created: r.Created})
+	if err != nil {
+		return nil, fmt.Errorf("encode record metadata: %w", err)
+	}
+	out := make([]byte, 5, 5+2*(nonceLen+tagLen)+len(m)+len(r.Secret))
+	out[0] = recordVersion
+	sealedMeta, err := seal(aead, nil, m, recordAD(adMeta, r.ID, nil))
+	if err != nil {
+		return nil, err
+	}
+	binary.BigEndian.PutUint32(out[1:], uint32(len(sealedMeta)))
+	out = append(out, sealedMeta...)
+	return seal(aead, out, r.Secret, recordAD(adSecret, r.ID, sealedMeta))
+}
+
+func seal(aead cipher.AEAD, dst, plain, ad []byte) ([]byte, error) {
+	nonce := make([]byte, nonceLen)
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	dst = append(dst, nonce...)
+	return aead.Seal(dst, nonce, plain, ad), nil
+}
+
+// splitRecord checks the framing of a sealed record.
+func splitRecord(v []byte) (sealedMeta, sealedSecret []byte, err error) {
+	if len(v) < 5 {
+		return nil, nil, fmt.Errorf("%w: %d bytes is too short", errRecord, len(v))
+	}
+	if v[0] != recordVersion {
+		return nil, nil, fmt.Errorf("%w: unknown record version %d", errRecord, v[0])
+	}
+	n := binary.BigEndian.Uint32(v[1:])
+	if uint64(n) < nonceLen+tagLen || uint64(n) > uint64(len(v)-5) {
+		return nil, nil, fmt.Errorf("%w: bad metadata length", errRecord)
+	}
+	sealedMeta, sealedSecret = v[5:5+n], v[5+n:]
+	if len(sealedSecret) < nonceLen+tagLen+1 {
+		return nil, nil, fmt.Errorf("%w: bad secret length", errRecord)
+	}
+	return sealedMeta, sealedSecret, nil
+}
+
+func open(aead cipher.AEAD, sealed, ad []byte) ([]byte, error) {
+	if len(sealed) < nonceLen+tagLen {
+		return nil, errRecord
+	}
+	p, err := aead.Open(nil, sealed[:nonceLen], sealed[nonceLen:], ad)
+	if err != nil {
+		return nil, errRecord
+	}
+	return p, nil
+}
+
+// openMeta authenticates and decodes the metadata of the record stored
+// under id. It never decrypts the secret.
+func openMeta(aead cipher.AEAD, id string, v []byte) (backend.Meta, error) {
+	sealedMeta, _, err := splitRecord(v)
+	if err != nil {
+		return backend.Meta{}, err
+	}
+	return decodeMeta(aead, id, sealedMeta)
+}
+
+func decodeMeta(aead cipher.AEAD, id string, sealedMeta []byte) (backend.Meta, error) {
+	if len(id) >= maxIDLenDisk {
+		return backend.Meta{}, fmt.Errorf("%w: id too long", errRecord)
+	}
+	m, err := open(aead, sealedMeta, recordAD(adMeta, id, nil))
+	if err != nil {
+		return backend.Meta{}, err
+	}
+	var dm diskMeta
+	if err := json.Unmarshal(m, &dm); err != nil {
+		// Authentic but undecodable: written by a buggy or newer writer.
+		return backend.Meta{}, fmt.Errorf("%w: metadata: %w", errRecord, err)
+	}
+	if !dm.Kind.Valid() || dm.Chain == "" || dm.Created.IsZero() {
+		return backend.Meta{}, fmt.Errorf("%w: incomplete metadata", errRecord)
+	}
+	return backend.Meta{ID: id, Kind: dm.Kind, Chain: dm.Chain, Testnet: dm.Testnet, Xpub: dm.Xpub, Address: dm.Address, Created: dm.Created.UTC()}, nil
+}
+
+// openRecord authenticates and decrypts the whole record stored under id.
+func openRecord(aead cipher.AEAD, id string, v []byte) (backend.Record, error) {
+	sealedMeta, sealedSecret, err := splitRecord(v)
+	if err != nil {
+		return backend.Record{}, err
+	}
+	m, err := decodeMeta(aead, id, sealedMeta)
+	if err != nil {
+		return backend.Record{}, err
+	}
+	secret, err := open(aead, sealedSecret, recordAD(adSecret, id, sealedMeta))
+	if err != nil {
+		return backend.Record{}, err
+	}
+	return backend.Record{ID: id, Kind: m.Kind, Chain: m.Chain, Testnet: m.Testnet, Secret: secret, Xpub: m.Xpub, Address: m.Address, Created: m.Created}, nil
+}
+
+func zero(b []byte) {
+	for i := range b {
+		b[i] = 0
+	}
+}
