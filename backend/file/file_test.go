@@ -41,8 +41,11 @@ func TestConformanceViaRegistry(t *testing.T) {
 		b, err := backend.Open(context.Background(), path, backend.OpenConfig{
 			Create:      true,
 			NewPassword: func(context.Context, string) ([]byte, error) { return bytes.Clone(testPassword), nil },
-			Password:    func(context.Context, string) ([]byte, error) { t.Fatal("asked for the password of a new store"); return nil, nil },
-			Getenv:      func(k string) string { return map[string]string{KDFEnv: "test"}[k] },
+			Password: func(context.Context, string) ([]byte, error) {
+				t.Fatal("asked for the password of a new store")
+				return nil, nil
+			},
+			Getenv: func(k string) string { return map[string]string{KDFEnv: "test"}[k] },
 		})
 		if err != nil {
 			t.Fatal(err)
