@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/gokms/gokms/backend"
 )
@@ -31,9 +32,16 @@ type Options struct {
 	DryRun bool
 	// BatchSize is the number of records per write; 0 means DefaultBatchSize.
 	BatchSize int
+	// Concurrency bounds the reads and compares in flight at once (remote
+	// backends answer in round trips; the file store takes shared locks);
+	// 0 means DefaultConcurrency.
+	Concurrency int
 	// Progress, if set, is called after the plan and after each batch.
 	Progress func(Progress)
 }
+
+// DefaultConcurrency is the number of reads in flight at once.
+const DefaultConcurrency = 8
 
 // Stage says what a Progress call reports.
 type Stage int
@@ -202,6 +210,9 @@ func Copy(ctx context.Context, src Source, dst backend.SecretBackend, opt Option
 	if opt.BatchSize <= 0 {
 		opt.BatchSize = DefaultBatchSize
 	}
+	if opt.Concurrency <= 0 {
+		opt.Concurrency = DefaultConcurrency
+	}
 	progress := opt.Progress
 	if progress == nil {
 		progress = func(Progress) {}
@@ -238,22 +249,24 @@ func Copy(ctx context.Context, src Source, dst backend.SecretBackend, opt Option
 	}
 
 	// Check every record both sides have before writing anything.
-	for i, m := range overlap {
-		if err := ctx.Err(); err != nil {
-			return rep, err
-		}
-		same, err := compare(ctx, src, dst, m.ID)
+	for start := 0; start < len(overlap); start += opt.BatchSize {
+		chunk := overlap[start:min(start+opt.BatchSize, len(overlap))]
+		same := make([]bool, len(chunk))
+		err := parallel(ctx, len(chunk), opt.Concurrency, func(i int) (err error) {
+			same[i], err = compare(ctx, src, dst, chunk[i].ID)
+			return err
+		})
 		if err != nil {
 			return rep, err
 		}
-		if same {
-			rep.count(m, false)
-		} else {
-			rep.Conflicts = append(rep.Conflicts, m.ID)
+		for i, m := range chunk {
+			if same[i] {
+				rep.count(m, false)
+			} else {
+				rep.Conflicts = append(rep.Conflicts, m.ID)
+			}
 		}
-		if (i+1)%opt.BatchSize == 0 || i+1 == len(overlap) {
-			progress(Progress{Stage: Checking, Done: i + 1, Total: len(overlap)})
-		}
+		progress(Progress{Stage: Checking, Done: start + len(chunk), Total: len(overlap)})
 	}
 	if len(rep.Conflicts) > 0 {
 		return rep, &ConflictError{IDs: rep.Conflicts}
@@ -273,7 +286,7 @@ func Copy(ctx context.Context, src Source, dst backend.SecretBackend, opt Option
 			return rep, fmt.Errorf("interrupted after %d of %d records (run again to resume): %w", rep.Copied, len(todo), err)
 		}
 		batch := todo[start:min(start+opt.BatchSize, len(todo))]
-		if err := copyBatch(ctx, src, dst, batch, rep); err != nil {
+		if err := copyBatch(ctx, src, dst, batch, opt.Concurrency, rep); err != nil {
 			return rep, err
 		}
 		progress(Progress{Stage: Copying, Done: start + len(batch), Total: len(todo)})
@@ -296,30 +309,33 @@ func compare(ctx context.Context, src Source, dst backend.SecretBackend, id stri
 	return Same(a, b), nil
 }
 
-func copyBatch(ctx context.Context, src Source, dst backend.SecretBackend, batch []backend.Meta, rep *Report) error {
-	recs := make([]backend.Record, 0, len(batch))
+func copyBatch(ctx context.Context, src Source, dst backend.SecretBackend, batch []backend.Meta, workers int, rep *Report) error {
+	recs := make([]backend.Record, len(batch))
 	defer func() {
 		for i := range recs {
 			recs[i].Zero()
 		}
 	}()
-	for _, m := range batch {
-		r, err := src.Get(ctx, m.ID)
+	err := parallel(ctx, len(batch), workers, func(i int) error {
+		r, err := src.Get(ctx, batch[i].ID)
 		if err != nil {
-			return fmt.Errorf("read %s from the source: %w", m.ID, err)
+			return fmt.Errorf("read %s from the source: %w", batch[i].ID, err)
 		}
+		recs[i] = r
 		if err := r.Validate(); err != nil {
-			r.Zero()
 			return fmt.Errorf("source record: %w", err)
 		}
-		recs = append(recs, r)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if _, ok := dst.(backend.BatchPutter); !ok {
 		// One Put each, so that an id taken meanwhile is told apart from
 		// the records this batch did store.
 		return putEach(ctx, dst, recs, rep)
 	}
-	err := backend.PutAll(ctx, dst, recs)
+	err = backend.PutAll(ctx, dst, recs)
 	if errors.Is(err, backend.ErrExists) {
 		// Something wrote one of these ids since the plan; the batch stored
 		// nothing (all or nothing): settle them one by one.
@@ -328,12 +344,47 @@ func copyBatch(ctx context.Context, src Source, dst backend.SecretBackend, batch
 	if err != nil {
 		return fmt.Errorf("write to the destination (%d records verified before this batch; run again to resume): %w", rep.Copied, err)
 	}
+	if err := parallel(ctx, len(recs), workers, func(i int) error { return verify(ctx, dst, recs[i]) }); err != nil {
+		return err
+	}
 	for _, r := range recs {
-		if err := verify(ctx, dst, r); err != nil {
-			return err
-		}
 		rep.count(r.Meta(), true)
 		rep.ToCopy = append(rep.ToCopy, r.Meta())
+	}
+	return nil
+}
+
+// parallel runs fn(0..n-1) on up to workers goroutines and returns the
+// error of the lowest index that failed (so the report is deterministic).
+func parallel(ctx context.Context, n, workers int, fn func(i int) error) error {
+	if n == 0 {
+		return nil
+	}
+	errs := make([]error, n)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < min(workers, n); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				errs[i] = fn(i)
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		if ctx.Err() != nil {
+			errs[i] = ctx.Err()
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }
