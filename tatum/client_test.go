@@ -677,34 +677,56 @@ func TestRetryAfter(t *testing.T) {
 	}
 }
 
-func TestTimeoutAndReset(t *testing.T) {
-	e := newEnv(t, tatumtest.Options{}, func(o *tatum.Options) {
-		o.Timeout = 300 * time.Millisecond
-		o.Retries = 1
-	})
-	ctx := context.Background()
-	e.srv.Enqueue(btcTx("s", "pk"))
+// attemptTimeout is the per-attempt timeout of the tests where an attempt
+// must time out. The attempts that must succeed meanwhile are loopback
+// calls of a millisecond; a second of margin keeps them safe on a loaded CI
+// machine, and the subtests run in parallel to keep the wall time short.
+const attemptTimeout = time.Second
 
-	// A stalled answer times out the attempt; the retry gets through.
-	e.srv.Inject(tatumtest.Fault{Path: "/v3/kms/s", Delay: time.Hour})
-	if p, err := e.c.Get(ctx, "s"); err != nil || p.ID != "s" {
-		t.Fatalf("after a timeout: %+v %v", p, err)
+func TestTimeoutAndReset(t *testing.T) {
+	setup := func(t *testing.T) *env {
+		t.Parallel()
+		e := newEnv(t, tatumtest.Options{}, func(o *tatum.Options) {
+			o.Timeout = attemptTimeout
+			o.Retries = 1
+		})
+		e.srv.Enqueue(btcTx("s", "pk"))
+		return e
 	}
-	// Stalled for good: a timeout error.
-	e.srv.Inject(tatumtest.Fault{Path: "/v3/kms/s", Delay: time.Hour, Times: 2})
-	_, err := e.c.Get(ctx, "s")
-	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "GET /v3/kms/s") {
-		t.Fatalf("err = %v", err)
-	}
-	// Connection reset, then success.
-	e.srv.Inject(tatumtest.Fault{Path: "/v3/kms/pending/", Reset: true})
-	if got, err := e.c.Pending(ctx, "BTC", []string{"pk"}); err != nil || len(got) != 1 {
-		t.Fatalf("after a reset: %v %v", got, err)
-	}
-	e.srv.Inject(tatumtest.Fault{Path: "/v3/kms/pending/", Reset: true, Times: -1})
-	if _, err := e.c.Pending(ctx, "BTC", []string{"pk"}); err == nil || !strings.Contains(err.Error(), "POST /v3/kms/pending/BTC") {
-		t.Fatalf("reset for good: %v", err)
-	}
+	ctx := context.Background()
+	t.Run("stall then success", func(t *testing.T) {
+		e := setup(t)
+		e.srv.Inject(tatumtest.Fault{Path: "/v3/kms/s", Delay: time.Hour})
+		if p, err := e.c.Get(ctx, "s"); err != nil || p.ID != "s" {
+			t.Fatalf("after a timeout: %+v %v", p, err)
+		}
+		if n := e.srv.CountRequests("GET", "/v3/kms/s"); n != 2 {
+			t.Fatalf("%d requests", n)
+		}
+	})
+	t.Run("stall for good", func(t *testing.T) {
+		e := setup(t)
+		e.srv.Inject(tatumtest.Fault{Path: "/v3/kms/s", Delay: time.Hour, Times: 2})
+		_, err := e.c.Get(ctx, "s")
+		if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "GET /v3/kms/s") ||
+			!strings.Contains(err.Error(), "gave up after 2 attempts") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("reset then success", func(t *testing.T) {
+		e := setup(t)
+		e.srv.Inject(tatumtest.Fault{Path: "/v3/kms/pending/", Reset: true})
+		if got, err := e.c.Pending(ctx, "BTC", []string{"pk"}); err != nil || len(got) != 1 {
+			t.Fatalf("after a reset: %v %v", got, err)
+		}
+	})
+	t.Run("reset for good", func(t *testing.T) {
+		e := setup(t)
+		e.srv.Inject(tatumtest.Fault{Path: "/v3/kms/pending/", Reset: true, Times: -1})
+		if _, err := e.c.Pending(ctx, "BTC", []string{"pk"}); err == nil || !strings.Contains(err.Error(), "POST /v3/kms/pending/BTC") {
+			t.Fatalf("reset for good: %v", err)
+		}
+	})
 }
 
 func TestMalformedAnswers(t *testing.T) {
@@ -766,7 +788,8 @@ func TestBroadcastAmbiguity(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, tc.opts, func(o *tatum.Options) { o.Timeout = 300 * time.Millisecond })
+			t.Parallel()
+			e := newEnv(t, tc.opts, func(o *tatum.Options) { o.Timeout = attemptTimeout })
 			ctx := context.Background()
 			for _, withdrawal := range []bool{false, true} {
 				id := "amb"
@@ -1048,5 +1071,21 @@ func TestRedirectNotFollowed(t *testing.T) {
 	}
 	if leaked.Load() {
 		t.Fatal("the API key followed the redirect")
+	}
+}
+
+func TestLongErrorDetailsAreCut(t *testing.T) {
+	e := newEnv(t, tatumtest.Options{}, nil)
+	big := strings.Repeat("ab", 5000)
+	body := `{"statusCode":400,"errorCode":"validation.failed","message":"Request validation failed.","data":[{"target":{"txData":"` + big + `"}}]}`
+	e.srv.Inject(tatumtest.Fault{Path: "/v3/bitcoin/broadcast", Status: 400, Body: body})
+	e.srv.Enqueue(btcTx("long", "pk"))
+	_, err := e.c.Broadcast(context.Background(), "BTC", "TXDATA-long", "long")
+	var ae *tatum.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode != "validation.failed" || len(ae.Data) < 10000 {
+		t.Fatalf("err = %v", err)
+	}
+	if n := len(err.Error()); n > 600 || !strings.Contains(err.Error(), `[{"target":{"txData":"abab`) {
+		t.Fatalf("error of %d bytes: %.700s", n, err.Error())
 	}
 }

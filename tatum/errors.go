@@ -48,7 +48,9 @@ func (e *APIError) Error() string {
 		b.WriteString(": " + e.Message)
 	}
 	if len(e.Data) > 0 && string(e.Data) != "null" {
-		b.WriteString(" " + string(e.Data))
+		// Validation details may echo the whole request (txData included):
+		// keep error strings, and so logs and batch reports, short.
+		b.WriteString(" " + excerpt(e.Data, 300))
 	}
 	switch e.StatusCode {
 	case http.StatusUnauthorized:
