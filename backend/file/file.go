@@ -66,6 +66,10 @@ type Options struct {
 	// KDF sets the Argon2id cost of a store being created; nil means
 	// DefaultKDF. Open ignores it: a store keeps the costs in its header.
 	KDF *KDFParams
+	// MaxKDF, if set, makes Open refuse a header whose costs exceed it
+	// before running the KDF, e.g. for a service opening files it did not
+	// make. Without it any costs within the format's bounds are accepted.
+	MaxKDF *KDFParams
 	// LockTimeout bounds the wait for another process's lock; 0 means
 	// DefaultLockTimeout.
 	LockTimeout time.Duration
@@ -151,6 +155,9 @@ func Open(path string, password []byte, opts Options) (*Store, error) {
 	hdr, err := decodeHeader(raw)
 	if err != nil {
 		return nil, fmt.Errorf("open wallet store %s: %w: %w", path, backend.ErrCorrupt, err)
+	}
+	if m := opts.MaxKDF; m != nil && (hdr.KDF.Time > m.Time || hdr.KDF.MemoryKiB > m.MemoryKiB || hdr.KDF.Threads > m.Threads) {
+		return nil, fmt.Errorf("open wallet store %s: %w: header asks for %v, more than the allowed %v", path, backend.ErrCorrupt, hdr.KDF, *m)
 	}
 	// The KDF runs without holding the file lock: it is the slow part.
 	key, err := hdr.unwrap(password)

@@ -237,8 +237,18 @@ func newHeader(password []byte, p KDFParams, dataKey []byte) ([]byte, error) {
 // unwrap derives the password key and opens the data key. A wrong password
 // and an altered header are indistinguishable by design: both fail the tag.
 func (h *header) unwrap(password []byte) ([]byte, error) {
-	kek := argon2.IDKey(password, h.Salt, h.KDF.Time, h.KDF.MemoryKiB, h.KDF.Threads, keyLen)
+	kek := h.passwordKey(password)
 	defer zero(kek)
+	return h.unwrapWith(kek)
+}
+
+// passwordKey runs the KDF: Argon2id(password, salt, t, m, p) -> 32 bytes.
+func (h *header) passwordKey(password []byte) []byte {
+	return argon2.IDKey(password, h.Salt, h.KDF.Time, h.KDF.MemoryKiB, h.KDF.Threads, keyLen)
+}
+
+// unwrapWith opens the wrapped data key with the password key kek.
+func (h *header) unwrapWith(kek []byte) ([]byte, error) {
 	aead, err := chacha20poly1305.NewX(kek)
 	if err != nil {
 		return nil, err
