@@ -13,6 +13,7 @@
 // Usage (from this directory; CI never needs it, the outputs are committed):
 //   npm ci
 //   node gen.js          regenerate every fixture (new random salts) and manifest.json
+//   node gen.js extra    (re)write only extra-fields.dat
 //   node gen.js verify   decrypt gokms-export.dat (written by gokms's Go test
 //                        `go test ./backend/file/tatumkms -run TestWriteExportFixture -update`)
 //                        with crypto-js the way tatum-kms does, and record the
@@ -286,5 +287,25 @@ function verify() {
   console.log(`crypto-js decrypted gokms-export.dat: ${result.entries} entries`)
 }
 
+// extra writes extra-fields.dat (and its manifest entry) without touching
+// the other fixtures: a SOL wallet as tatum-kms stores it ({address,
+// privateKey}), and an entry an operator annotated by hand with fields
+// tatum-kms ignores (gokms warns that it does not keep them).
+function extra() {
+  const file = out('extra-fields.dat')
+  const pwd = 'extra fields password'
+  fs.rmSync(file, { force: true })
+  storeEntry(file, pwd, '4a5b6c7d-8e9f-4a0b-9c1d-2e3f4a5b6c7d', { address: 'HN7cABqLq46Es1jh92dQQisAq662SmxELLLsHHe4YWrH', privateKey: '4wBqpZM9xaSheZzJSMawUHDgZ7miWfSsxmfVF5jJpYP2zRN6oXAmQK7Dx1pRk2yCdjk3NRbYDvAKFG9qjWnP3sNT', chain: 'SOL', testnet: false })
+  storeEntry(file, pwd, '5b6c7d8e-9f0a-4b1c-8d2e-3f4a5b6c7d8e', { privateKey: '0x8da4ef21b864d2cc526dbdb2a120bd2874c36c9d0a1fb7f8c63d7f7a8b41de8f', chain: 'ETH', testnet: true, label: 'cold storage', index: 0 })
+  const manifest = JSON.parse(fs.readFileSync(out('manifest.json'), 'utf8'))
+  manifest.fixtures['extra-fields.dat'] = { password: pwd, ...describe(file, pwd) }
+  fs.writeFileSync(out('manifest.json'), JSON.stringify(manifest, null, 2) + '\n')
+  console.log('wrote extra-fields.dat')
+}
+
 if (process.argv[2] === 'verify') verify()
-else generate()
+else if (process.argv[2] === 'extra') extra()
+else {
+  generate()
+  extra()
+}
