@@ -1,0 +1,263 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/gokms/gokms/backend"
+	"github.com/gokms/gokms/wallet"
+)
+
+func init() {
+	registerCommands(
+		&cli.Command{
+			Name:   "checkconfig",
+			Usage:  "show the configuration gokms would use (secret values are masked)",
+			Action: cmdCheckConfig,
+		},
+		&cli.Command{
+			Name:      "report",
+			Usage:     "JSON report of the system and of the given wallets, with warnings",
+			ArgsUsage: "<signatureId>[,<signatureId>...] ...",
+			Action:    cmdReport,
+		},
+	)
+}
+
+// configEnv is one environment variable checkconfig shows.
+type configEnv struct {
+	name   string
+	secret bool // shown only as set / N/A
+}
+
+// configEnvs lists what checkconfig shows: tatum-kms's variables first, in
+// its order, then gokms's own. Integrations add theirs with registerConfigEnv.
+var configEnvs = []configEnv{
+	{"TATUM_API_KEY", true},
+	{"TATUM_KMS_PASSWORD", true},
+	{"TATUM_KMS_VGS_ALIAS", true},
+	{"TATUM_KMS_VGS_USERNAME", false},
+	{"TATUM_KMS_VGS_PASSWORD", true},
+	{"TATUM_KMS_AZURE_SECRETVERSION", false},
+	{"TATUM_KMS_AZURE_SECRETNAME", false},
+	{"TATUM_KMS_AZURE_VAULTURL", false},
+	{"TATUM_KMS_AWS_REGION", false},
+	{"TATUM_KMS_AWS_ACCESS_KEY_ID", false},
+	{"TATUM_KMS_AWS_SECRET_ACCESS_KEY", true},
+	{"TATUM_KMS_AWS_SECRET_NAME", false},
+	{"TATUM_KMS_AWS_SECRET_KEY", false},
+	{"TATUM_KMS_DEBUG_MODE", false},
+	{"TATUM_API_URL", false},
+	{envBackend, false},
+	{"GOKMS_LOG_FORMAT", false},
+	{"GOKMS_LOG_LEVEL", false},
+}
+
+// registerConfigEnv makes checkconfig show an environment variable (secret:
+// only whether it is set). Call from init().
+func registerConfigEnv(name string, secret bool) {
+	for _, e := range configEnvs {
+		if e.name == name {
+			return
+		}
+	}
+	configEnvs = append(configEnvs, configEnv{name, secret})
+}
+
+// maskEnv shows a variable without revealing a secret. tatum-kms prints the
+// first six characters of passwords and most of the API key; gokms prints none.
+func maskEnv(e configEnv) string {
+	v, ok := os.LookupEnv(e.name)
+	switch {
+	case !ok || v == "":
+		return "N/A"
+	case e.secret:
+		return "******** (set)"
+	}
+	return v
+}
+
+// storeType is tatum-kms's "Wallet store type": where the password comes from.
+func storeType(c *cli.Context) string {
+	switch src := passwordSourceName(c); src {
+	case "aws", "azure", "vgs":
+		return strings.ToUpper(src)
+	}
+	return "LOCAL"
+}
+
+func envFilePath(c *cli.Context) string {
+	if p := c.String(flagEnvFile); p != "" {
+		return expandHome(p)
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "N/A"
+	}
+	return home + "/.tatumrc/.env"
+}
+
+// storeExists reports whether the file store exists ("N/A" for other backends).
+func storeExists(addr string) (string, bool) {
+	path, ok := isFileStore(addr)
+	if !ok {
+		return "N/A", true
+	}
+	_, err := os.Stat(path)
+	return fmt.Sprint(err == nil), err == nil
+}
+
+func cmdCheckConfig(c *cli.Context) error {
+	if c.NArg() != 0 {
+		return fmt.Errorf("usage: gokms checkconfig (takes no arguments)")
+	}
+	if err := checkStoreFlags(c); err != nil {
+		return err
+	}
+	addr := backendAddr(c)
+	exists, _ := storeExists(addr)
+	path := storePath(c)
+	if p, ok := isFileStore(addr); ok {
+		path = p
+	}
+	w := c.App.Writer
+	line := func(k, v string) { fmt.Fprintf(w, "%-33s: %s\n", k, v) }
+	line("Version", gokmsVersion())
+	line("Wallet file path", path)
+	line("Wallet exists", exists)
+	line("Wallet store type", storeType(c))
+	line("Environment vars file", envFilePath(c))
+	for _, e := range configEnvs {
+		line(e.name, maskEnv(e))
+	}
+	line("Backend", displayAddr(addr))
+	line("Password source", passwordSourceName(c))
+	line("Testnet", fmt.Sprint(isTestnet(c)))
+	return nil
+}
+
+// The report's JSON shape is tatum-kms's, except nodeVersion -> goVersion.
+type (
+	reportJSON struct {
+		System   reportSystem            `json:"system"`
+		Wallets  map[string]reportWallet `json:"wallets"`
+		APIKey   string                  `json:"apiKey"`
+		Warnings []string                `json:"warnings,omitempty"`
+	}
+	reportSystem struct {
+		KMSVersion string      `json:"kmsVersion"`
+		GoVersion  string      `json:"goVersion"`
+		Store      reportStore `json:"store"`
+	}
+	reportStore struct {
+		Type   string `json:"type"`
+		Exists bool   `json:"exists"`
+	}
+	reportWallet struct {
+		Type     string   `json:"type"`
+		Chain    string   `json:"chain"`
+		Testnet  bool     `json:"testnet"`
+		Warnings []string `json:"warnings,omitempty"`
+	}
+)
+
+// reportIDs accepts tatum-kms's comma-separated list as well as several arguments.
+func reportIDs(c *cli.Context) []string {
+	var ids []string
+	for _, a := range c.Args().Slice() {
+		for _, id := range strings.Split(a, ",") {
+			if id = strings.TrimSpace(id); id != "" {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids
+}
+
+func cmdReport(c *cli.Context) error {
+	if err := checkStoreFlags(c); err != nil {
+		return err
+	}
+	ids := reportIDs(c)
+	addr := backendAddr(c)
+	_, exists := storeExists(addr)
+	rep := reportJSON{
+		System: reportSystem{
+			KMSVersion: gokmsVersion(),
+			GoVersion:  runtime.Version(),
+			Store:      reportStore{Type: storeType(c), Exists: exists},
+		},
+		Wallets: map[string]reportWallet{},
+		APIKey:  maskEnv(configEnv{envAPIKey, true}),
+	}
+	if len(ids) > 0 && exists {
+		b, err := openBackend(c, addr, false)
+		if err != nil {
+			return err
+		}
+		defer b.Close()
+		for _, id := range ids {
+			rec, err := b.Get(c.Context, id)
+			if errors.Is(err, backend.ErrNotFound) {
+				rep.Warnings = append(rep.Warnings, "No wallet found for signatureId: "+id)
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("report %s: %w", id, err)
+			}
+			rep.Wallets[id] = checkRecord(rec)
+			rec.Zero()
+		}
+	} else {
+		for _, id := range ids {
+			rep.Warnings = append(rep.Warnings, "No wallet found for signatureId: "+id)
+		}
+	}
+	if !exists {
+		rep.Warnings = append(rep.Warnings, "Wallet store does not exist: "+displayAddr(addr))
+	}
+	return printJSON(c, rep)
+}
+
+// checkRecord validates a stored record as tatum-kms's report does, and more:
+// the secret must decode for the stored chain and match the stored xpub/address.
+// Warnings never quote the secret.
+func checkRecord(rec backend.Record) reportWallet {
+	rw := reportWallet{Chain: rec.Chain, Testnet: rec.Testnet}
+	warn := func(format string, a ...any) { rw.Warnings = append(rw.Warnings, fmt.Sprintf(format, a...)) }
+	ch, chErr := wallet.ParseChain(rec.Chain)
+	if chErr != nil {
+		warn("Field 'chain' is not a supported blockchain: %q", rec.Chain)
+	}
+	switch rec.Kind {
+	case backend.Mnemonic:
+		rw.Type = "MNEMONIC"
+		m := string(rec.Secret)
+		if err := wallet.ValidateMnemonic(m); err != nil {
+			warn("Field 'mnemonic' is not a valid BIP39 mnemonic")
+		}
+		if rec.Xpub == "" {
+			warn("Field 'xpub' is empty")
+		} else if chErr == nil {
+			if w, err := wallet.WalletFromMnemonic(ch, m, rec.Testnet); err == nil && w.Xpub != rec.Xpub {
+				warn("Field 'xpub' does not match the mnemonic")
+			}
+		}
+	case backend.PrivateKey:
+		rw.Type = "PRIVATE_KEY"
+		if chErr == nil {
+			if _, err := wallet.DecodePrivateKey(ch, string(rec.Secret), rec.Testnet); err != nil {
+				warn("Field 'privateKey' is not a valid %s private key", rec.Chain)
+			}
+		}
+	default:
+		rw.Type = "OTHER"
+		warn("Wallet type is not recognized. Mnemonic, privateKey or secret are absent")
+	}
+	return rw
+}

@@ -1,0 +1,14 @@
+// Command gokms is a key management system for custodial crypto apps: a
+// drop-in successor to Tatum's Node.js tatum-kms, with the same commands,
+// flags, environment variables and JSON outputs.
+//
+// Every command group lives in its own file and registers itself from init
+// with registerCommands; app.go holds what they share (flags, the backend,
+// passwords, secret input, output, logging).
+package main
+
+import "os"
+
+func main() {
+	os.Exit(run())
+}

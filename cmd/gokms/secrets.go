@@ -1,0 +1,322 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+)
+
+// A password source fetches the store password from somewhere other than the
+// terminal: --azure, --vgs and --aws (as tatum-kms, which keeps only the
+// *password* there). Each is a boolean global flag; the engineers of those
+// integrations register the fetch function from their own files.
+type passwordSource struct {
+	flag  string
+	usage string
+	fetch func(ctx context.Context, c *cli.Context) ([]byte, error)
+}
+
+// The tatum-kms password sources, in tatum-kms's order. Their flags always
+// exist so that scripts written for tatum-kms parse; a source whose fetch is
+// not registered in this build says so.
+var passwordSources = []*passwordSource{
+	{flag: "aws", usage: "read the store password from AWS Secrets Manager (TATUM_KMS_AWS_* variables)"},
+	{flag: "azure", usage: "read the store password from Azure Key Vault (TATUM_KMS_AZURE_* variables)"},
+	{flag: "vgs", usage: "read the store password from a VGS alias (TATUM_KMS_VGS_* variables)"},
+}
+
+// registerPasswordSource makes --flagName fetch the store password with
+// fetch. For a name not listed above it also adds the boolean flag. Call
+// from init().
+func registerPasswordSource(flagName string, fetch func(ctx context.Context, c *cli.Context) ([]byte, error)) {
+	for _, s := range passwordSources {
+		if s.flag == flagName {
+			if s.fetch != nil {
+				panic("registerPasswordSource called twice for --" + flagName)
+			}
+			s.fetch = fetch
+			return
+		}
+	}
+	passwordSources = append(passwordSources, &passwordSource{
+		flag: flagName, usage: "read the store password from " + flagName, fetch: fetch,
+	})
+}
+
+func passwordSourceFlags() []cli.Flag {
+	var fs []cli.Flag
+	for _, s := range passwordSources {
+		fs = append(fs, &cli.BoolFlag{Name: s.flag, Usage: s.usage})
+	}
+	return fs
+}
+
+// passwordSourceName names where readPassword would take the password from:
+// "password-file", a source flag, "env" or "prompt". Used by checkconfig/report.
+func passwordSourceName(c *cli.Context) string {
+	if c.String(flagPasswordFile) != "" {
+		return flagPasswordFile
+	}
+	for _, s := range passwordSources {
+		if c.Bool(s.flag) {
+			return s.flag
+		}
+	}
+	if os.Getenv(envPassword) != "" {
+		return "env"
+	}
+	return "prompt"
+}
+
+// passwordFromSources returns the password from a non-interactive source, or
+// nil if none is configured (the caller then prompts). The order:
+//
+//  1. --password-file, or one of --azure / --vgs / --aws (at most one of these);
+//  2. TATUM_KMS_PASSWORD;
+//  3. nil: prompt on the terminal.
+func passwordFromSources(c *cli.Context) ([]byte, string, error) {
+	var chosen []string
+	if c.String(flagPasswordFile) != "" {
+		chosen = append(chosen, "--"+flagPasswordFile)
+	}
+	var src *passwordSource
+	for _, s := range passwordSources {
+		if c.Bool(s.flag) {
+			chosen = append(chosen, "--"+s.flag)
+			src = s
+		}
+	}
+	if len(chosen) > 1 {
+		return nil, "", fmt.Errorf("choose one password source, not %s", strings.Join(chosen, " and "))
+	}
+	if f := c.String(flagPasswordFile); f != "" {
+		pw, err := readPasswordFile(c, expandHome(f))
+		return pw, "--" + flagPasswordFile, err
+	}
+	if src != nil {
+		if src.fetch == nil {
+			return nil, "", fmt.Errorf("--%s: this password source is not available in this build", src.flag)
+		}
+		pw, err := src.fetch(c.Context, c)
+		if err != nil {
+			return nil, "", fmt.Errorf("read the store password with --%s: %w", src.flag, err)
+		}
+		return pw, "--" + src.flag, nil
+	}
+	if v := os.Getenv(envPassword); v != "" {
+		return []byte(v), envPassword, nil
+	}
+	return nil, "", nil
+}
+
+// readPasswordFile reads the first line of path (without its line ending).
+func readPasswordFile(c *cli.Context, path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("read password file: %w", err)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		logger(c).Warn("password file is readable by group or others; chmod 600 it", "path", path, "mode", fi.Mode().Perm().String())
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read password file: %w", err)
+	}
+	line := data
+	if i := bytes.IndexByte(line, '\n'); i >= 0 {
+		line = line[:i]
+	}
+	line = bytes.TrimSuffix(line, []byte("\r"))
+	pw := append([]byte(nil), line...)
+	zero(data)
+	if len(pw) == 0 {
+		return nil, fmt.Errorf("password file %s: the first line is empty", path)
+	}
+	return pw, nil
+}
+
+// readPassword returns the password of an existing store. purpose names the
+// store in the prompt (e.g. "wallet store /root/.tatumrc/wallet.dat").
+func readPassword(c *cli.Context, purpose string) ([]byte, error) {
+	pw, src, err := passwordFromSources(c)
+	if err != nil {
+		return nil, err
+	}
+	if pw == nil {
+		pw, err = promptSecret(c, fmt.Sprintf("Enter password to access %s (or set env var %s): ", purpose, envPassword))
+		if errors.Is(err, errNoTerminal) {
+			return nil, fmt.Errorf("no password for %s: set %s, use --%s, or run on a terminal", purpose, envPassword, flagPasswordFile)
+		}
+		if err != nil {
+			return nil, err
+		}
+		src = "prompt"
+	}
+	if len(pw) == 0 {
+		return nil, fmt.Errorf("empty password from %s", src)
+	}
+	return pw, nil
+}
+
+// readNewPassword returns the password for a store being created: from the
+// same sources as readPassword, or typed twice on the terminal.
+func readNewPassword(c *cli.Context, purpose string) ([]byte, error) {
+	pw, src, err := passwordFromSources(c)
+	if err != nil {
+		return nil, err
+	}
+	if pw != nil {
+		if len(pw) == 0 {
+			return nil, fmt.Errorf("empty password from %s", src)
+		}
+		return pw, nil
+	}
+	return promptNewPassword(c, purpose, "Enter a password for the new %s (or set env var "+envPassword+"): ")
+}
+
+// promptNewPassword asks twice on the terminal and insists both match.
+func promptNewPassword(c *cli.Context, purpose, format string) ([]byte, error) {
+	pw, err := promptSecret(c, fmt.Sprintf(format, purpose))
+	if errors.Is(err, errNoTerminal) {
+		return nil, fmt.Errorf("no password for %s: set %s, use --%s, or run on a terminal", purpose, envPassword, flagPasswordFile)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(pw) == 0 {
+		return nil, errors.New("empty password")
+	}
+	again, err := promptSecret(c, "Repeat the password: ")
+	if err != nil {
+		zero(pw)
+		return nil, err
+	}
+	defer zero(again)
+	if !bytes.Equal(pw, again) {
+		zero(pw)
+		return nil, errors.New("the passwords do not match")
+	}
+	return pw, nil
+}
+
+// errNoTerminal means there is no terminal to prompt on.
+var errNoTerminal = errors.New("no terminal to prompt on")
+
+// promptSecret asks on the terminal without echo: on standard input when it
+// is a terminal, else on /dev/tty when standard error is a terminal (so that
+// `echo $MNEMONIC | gokms storemanagedwallet BTC` can still ask for the
+// password). Otherwise it returns errNoTerminal rather than block.
+func promptSecret(c *cli.Context, prompt string) ([]byte, error) {
+	st := getState(c)
+	if st.stdin != nil && term.IsTerminal(int(st.stdin.Fd())) {
+		fmt.Fprint(st.stderr, prompt)
+		pw, err := term.ReadPassword(int(st.stdin.Fd()))
+		fmt.Fprintln(st.stderr)
+		if err != nil {
+			return nil, fmt.Errorf("read from terminal: %w", err)
+		}
+		return pw, nil
+	}
+	if f, ok := st.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+		if err != nil {
+			return nil, errNoTerminal
+		}
+		defer tty.Close()
+		fmt.Fprint(tty, prompt)
+		pw, err := term.ReadPassword(int(tty.Fd()))
+		fmt.Fprintln(tty)
+		if err != nil {
+			return nil, fmt.Errorf("read from terminal: %w", err)
+		}
+		return pw, nil
+	}
+	return nil, errNoTerminal
+}
+
+// maxSecretLine bounds one line of secret input (a 24-word mnemonic is < 250 bytes).
+const maxSecretLine = 4096
+
+// lineReader reads standard input one line at a time, without reading ahead
+// past the line it returns (the rest of stdin stays for whoever reads next).
+type lineReader struct{ r io.Reader }
+
+func (l *lineReader) readLine() ([]byte, error) {
+	var line []byte
+	b := make([]byte, 1)
+	for {
+		n, err := l.r.Read(b)
+		if n == 1 {
+			if b[0] == '\n' {
+				return line, nil
+			}
+			if len(line) >= maxSecretLine {
+				zero(line)
+				return nil, fmt.Errorf("input line longer than %d bytes", maxSecretLine)
+			}
+			line = append(line, b[0])
+		}
+		if err == io.EOF {
+			if len(line) == 0 {
+				return nil, io.EOF
+			}
+			return line, nil
+		}
+		if err != nil {
+			zero(line)
+			return nil, err
+		}
+	}
+}
+
+// readSecretInput reads a secret (mnemonic, private key): a no-echo prompt
+// on a terminal, else one line of standard input, trimmed of surrounding
+// white space.
+func readSecretInput(c *cli.Context, prompt string) ([]byte, error) {
+	st := getState(c)
+	var (
+		raw []byte
+		err error
+	)
+	if st.stdin != nil && term.IsTerminal(int(st.stdin.Fd())) {
+		raw, err = promptSecret(c, prompt)
+	} else {
+		if st.stdin == nil {
+			return nil, errors.New("no standard input to read the secret from")
+		}
+		if st.line.r == nil {
+			st.line.r = st.stdin
+		}
+		raw, err = st.line.readLine()
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("standard input is empty: pipe the secret in (one line) or run on a terminal")
+		}
+		if err != nil {
+			err = fmt.Errorf("read standard input: %w", err)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	s := bytes.TrimSpace(raw)
+	out := append([]byte(nil), s...)
+	zero(raw)
+	if len(out) == 0 {
+		return nil, errors.New("empty input")
+	}
+	return out, nil
+}
+
+// zero overwrites b so a secret does not linger in memory.
+func zero(b []byte) {
+	for i := range b {
+		b[i] = 0
+	}
+}
