@@ -178,15 +178,15 @@ func TestValidateMnemonic(t *testing.T) {
 		"":                                       "empty",
 		"   ":                                    "empty",
 		strings.Repeat("abandon ", 23) + "about": "checksum",
-		strings.Replace(legal, "wave", "waves", 1): "word 5 is not in the BIP39 English word list",
+		strings.Replace(legal, "wave", "waves", 1):              "word 5 is not in the BIP39 English word list",
 		strings.Replace(legal, "worth title", "title worth", 1): "checksum",
-		strings.Repeat("abandon ", 10) + "about":              "11 words",
-		legal + " legal":                                      "25 words",
-		strings.Replace(legal, " ", "  ", 1):                  "single spaces",
-		" " + legal:                                           "single spaces",
-		legal + "\n":                                          "single spaces",
-		strings.Replace(legal, " ", "\t", 1):                  "single spaces",
-		strings.ToUpper(legal):                                "word 1 is not",
+		strings.Repeat("abandon ", 10) + "about":                "11 words",
+		legal + " legal":                                        "25 words",
+		strings.Replace(legal, " ", "  ", 1):                    "single spaces",
+		" " + legal:                                             "single spaces",
+		legal + "\n":                                            "single spaces",
+		strings.Replace(legal, " ", "\t", 1):                    "single spaces",
+		strings.ToUpper(legal):                                  "word 1 is not",
 	} {
 		err := ValidateMnemonic(m)
 		if !errors.Is(err, ErrInvalidMnemonic) || !strings.Contains(err.Error(), msg) {
