@@ -16,6 +16,8 @@ import (
 	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
 
+	"github.com/gokms/gokms/backend"
+	"github.com/gokms/gokms/backend/memory"
 	"github.com/gokms/gokms/signing"
 )
 
@@ -42,6 +44,10 @@ type vector struct {
 		Index *uint32 `json:"index"`
 		WIF   string  `json:"wif"`
 	} `json:"keys"`
+	Mnemonic *struct {
+		ID    string `json:"id"`
+		Words string `json:"words"`
+	} `json:"mnemonic"`
 	Expected     string `json:"expected"`
 	Generator    string `json:"generator"`
 	TatumSchnorr string `json:"tatumSchnorr"`
@@ -265,5 +271,37 @@ func TestBCHDigestMatchesBIP143(t *testing.T) {
 				t.Fatalf("%s input %d: digest %x, BIP143 %x", v.Name, i, got, want)
 			}
 		}
+	}
+}
+
+// TestVectorsThroughResolver runs every vector with its wallets stored in a
+// backend and resolved by signing.Resolver (wallet decoding and BIP32
+// derivation included), as the daemon does.
+func TestVectorsThroughResolver(t *testing.T) {
+	for _, v := range loadVectors(t) {
+		t.Run(v.Name, func(t *testing.T) {
+			m := memory.New()
+			var recs []backend.Record
+			if v.Mnemonic != nil {
+				recs = append(recs, backend.Record{ID: v.Mnemonic.ID, Kind: backend.Mnemonic, Chain: v.Chain, Testnet: v.Testnet, Secret: []byte(v.Mnemonic.Words)})
+			}
+			for _, k := range v.Keys {
+				if k.Index == nil {
+					recs = append(recs, backend.Record{ID: k.ID, Kind: backend.PrivateKey, Chain: v.Chain, Testnet: v.Testnet, Secret: []byte(k.WIF)})
+				}
+			}
+			if err := backend.PutAll(context.Background(), m, recs); err != nil {
+				t.Fatal(err)
+			}
+			r := signing.NewResolver(m, v.Testnet)
+			defer r.Reset()
+			got, err := signing.Sign(context.Background(), v.request(), r)
+			if err != nil {
+				t.Fatalf("sign: %v", err)
+			}
+			if got != v.Expected {
+				t.Fatalf("signed transaction differs from %s", v.Generator)
+			}
+		})
 	}
 }

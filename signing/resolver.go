@@ -1,0 +1,200 @@
+package signing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/btcsuite/btcd/btcec/v2"
+
+	"github.com/gokms/gokms/backend"
+	"github.com/gokms/gokms/wallet"
+)
+
+// ErrUnknownSignatureID is wrapped by Resolver errors for a signatureId the
+// backend does not hold.
+var ErrUnknownSignatureID = errors.New("no such wallet")
+
+// ErrIndexMismatch is wrapped by Resolver errors for a private-key wallet
+// used with an index or a mnemonic wallet used without one.
+var ErrIndexMismatch = errors.New("wallet kind and index do not agree")
+
+// Resolver is the KeySource the daemon signs with: it reads records from a
+// backend, decodes private keys and derives mnemonic keys with the wallet
+// package, and caches what it fetched and derived until Reset, so that one
+// daemon cycle reads each record once and runs BIP39's PBKDF2 once per
+// mnemonic however many of its indexes are signed with.
+//
+// Keys returned by Key belong to the Resolver: callers must not keep them
+// past Reset, which zeroes them. Resolver is safe for concurrent use; Reset
+// must not run while a Key call or a signature with one of its keys is in
+// progress.
+type Resolver struct {
+	b       backend.SecretBackend
+	testnet bool
+
+	mu      sync.Mutex
+	entries map[string]*entry
+	gets    int // backend Get calls since creation, for tests and metrics
+}
+
+// entry is one signatureId's cached state; ready closes when the fetch is done.
+type entry struct {
+	ready chan struct{}
+	err   error
+
+	kind  backend.Kind
+	chain wallet.Chain
+
+	priv *btcec.PrivateKey // private-key wallets
+	der  *wallet.Deriver   // mnemonic wallets
+
+	mu      sync.Mutex
+	derived map[uint32]*btcec.PrivateKey
+}
+
+// NewResolver returns a Resolver over b for a daemon on testnet or mainnet;
+// it refuses wallets stored for the other network.
+func NewResolver(b backend.SecretBackend, testnet bool) *Resolver {
+	return &Resolver{b: b, testnet: testnet, entries: map[string]*entry{}}
+}
+
+// Key implements KeySource.
+func (r *Resolver) Key(ctx context.Context, signatureID string, index *uint32) (*btcec.PrivateKey, error) {
+	e, err := r.entry(ctx, signatureID)
+	if err != nil {
+		return nil, err
+	}
+	switch e.kind {
+	case backend.PrivateKey:
+		if index != nil {
+			return nil, fmt.Errorf("signatureId %s is a private-key wallet, but the transaction asks for index %d: %w; use a mnemonic wallet's signatureId with an index, or this one without",
+				signatureID, *index, ErrIndexMismatch)
+		}
+		return e.priv, nil
+	default:
+		if index == nil {
+			return nil, fmt.Errorf("signatureId %s is a mnemonic wallet, but the transaction gives no index: %w; request the transaction with the index of the key to use, or use a private-key wallet",
+				signatureID, ErrIndexMismatch)
+		}
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if k, ok := e.derived[*index]; ok {
+			return k, nil
+		}
+		k, err := e.der.Key(*index)
+		if err != nil {
+			return nil, fmt.Errorf("signatureId %s: derive %s key at index %d: %w", signatureID, e.chain, *index, err)
+		}
+		e.derived[*index] = k
+		return k, nil
+	}
+}
+
+// entry returns the cached entry for id, fetching and decoding the record
+// on first use. Concurrent callers for the same id wait for one fetch.
+func (r *Resolver) entry(ctx context.Context, id string) (*entry, error) {
+	r.mu.Lock()
+	e, ok := r.entries[id]
+	if !ok {
+		e = &entry{ready: make(chan struct{})}
+		r.entries[id] = e
+		r.gets++
+		r.mu.Unlock()
+		e.err = r.load(ctx, id, e)
+		if e.err != nil && ctx.Err() != nil {
+			// This caller gave up; do not pin its cancellation on others.
+			r.mu.Lock()
+			if r.entries[id] == e {
+				delete(r.entries, id)
+			}
+			r.mu.Unlock()
+		}
+		close(e.ready)
+	} else {
+		r.mu.Unlock()
+		select {
+		case <-e.ready:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if e.err != nil {
+		return nil, e.err
+	}
+	return e, nil
+}
+
+func (r *Resolver) load(ctx context.Context, id string, e *entry) error {
+	rec, err := r.b.Get(ctx, id)
+	if err != nil {
+		if errors.Is(err, backend.ErrNotFound) {
+			return fmt.Errorf("signatureId %s: %w in the store (%w)", id, ErrUnknownSignatureID, err)
+		}
+		return fmt.Errorf("signatureId %s: read wallet: %w", id, err)
+	}
+	defer rec.Zero()
+	if rec.Testnet != r.testnet {
+		return fmt.Errorf("signatureId %s is a %s wallet, but the daemon runs on %s", id, network(rec.Testnet), network(r.testnet))
+	}
+	c, err := wallet.ParseChain(rec.Chain)
+	if err != nil {
+		return fmt.Errorf("signatureId %s: wallet chain %q: %w", id, rec.Chain, err)
+	}
+	e.kind, e.chain = rec.Kind, c
+	switch rec.Kind {
+	case backend.PrivateKey:
+		e.priv, err = wallet.DecodePrivateKey(c, string(rec.Secret), rec.Testnet)
+		if err != nil {
+			return fmt.Errorf("signatureId %s: stored %s private key: %w", id, c, err)
+		}
+	case backend.Mnemonic:
+		e.der, err = wallet.NewDeriver(c, string(rec.Secret), rec.Testnet)
+		if err != nil {
+			return fmt.Errorf("signatureId %s: stored %s mnemonic: %w", id, c, err)
+		}
+		e.derived = map[uint32]*btcec.PrivateKey{}
+	default:
+		return fmt.Errorf("signatureId %s: unknown wallet kind %q", id, rec.Kind)
+	}
+	return nil
+}
+
+func network(testnet bool) string {
+	if testnet {
+		return "testnet"
+	}
+	return "mainnet"
+}
+
+// Reset zeroes every cached key and forgets every record, so the next Key
+// reads the backend again. The daemon calls it after each cycle.
+func (r *Resolver) Reset() {
+	r.mu.Lock()
+	entries := r.entries
+	r.entries = map[string]*entry{}
+	r.mu.Unlock()
+	for _, e := range entries {
+		<-e.ready
+		if e.priv != nil {
+			e.priv.Zero()
+		}
+		if e.der != nil {
+			e.der.Zero()
+		}
+		e.mu.Lock()
+		for _, k := range e.derived {
+			k.Zero()
+		}
+		e.derived = nil
+		e.mu.Unlock()
+	}
+}
+
+// Gets returns how many records the Resolver has read from the backend.
+func (r *Resolver) Gets() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.gets
+}
