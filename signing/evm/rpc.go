@@ -139,7 +139,9 @@ func (n *node) tip(ctx context.Context) (*big.Int, error) {
 // nextBaseFee returns the base fee of the next block (the last entry of
 // eth_feeHistory's baseFeePerGas).
 func (n *node) nextBaseFee(ctx context.Context) (*big.Int, error) {
-	h, err := n.client.FeeHistory(ctx, 1, nil, nil)
+	// An empty, not nil, percentile list: ethclient sends nil as null, which
+	// geth's own server refuses ("missing value for required argument 2").
+	h, err := n.client.FeeHistory(ctx, 1, nil, []float64{})
 	if err != nil {
 		return nil, n.wrap("eth_feeHistory", err)
 	}
