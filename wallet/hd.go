@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/btcsuite/btcd/btcec/v2"
-	"github.com/btcsuite/btcd/btcutil/base58"
 	"github.com/btcsuite/btcd/btcutil/hdkeychain"
 	"github.com/btcsuite/btcd/chaincfg"
 )
@@ -128,11 +127,8 @@ func parseExtendedKey(s string) (*hdkeychain.ExtendedKey, error) {
 			return nil, fmt.Errorf("%w: key data is not a valid secp256k1 key", ErrInvalidXpub)
 		}
 	}
-	raw := base58.Decode(s)
-	keyData := raw[45:78]
-	if keyData[0] != 0x00 && keyData[0] != 0x02 && keyData[0] != 0x03 {
-		return nil, fmt.Errorf("%w: key data has prefix %02x", ErrInvalidXpub, keyData[0])
-	}
+	// (NewKeyFromString already refused key data other than 0x00 || key or a
+	// valid compressed public key.)
 	kind, known := knownVersions[[4]byte(k.Version())]
 	if !known {
 		return nil, fmt.Errorf("%w: unknown version bytes %x", ErrInvalidXpub, k.Version())
