@@ -1,0 +1,660 @@
+package daemon_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/chaincfg"
+	"github.com/btcsuite/btcd/txscript"
+
+	"github.com/gokms/gokms/backend"
+	"github.com/gokms/gokms/backend/memory"
+	"github.com/gokms/gokms/daemon"
+	"github.com/gokms/gokms/signing"
+	_ "github.com/gokms/gokms/signing/utxo"
+	"github.com/gokms/gokms/signing/utxo/utxotest"
+	"github.com/gokms/gokms/tatum"
+	"github.com/gokms/gokms/tatum/tatumtest"
+	"github.com/gokms/gokms/wallet"
+)
+
+const mnemonic = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about"
+
+// syncBuf is a goroutine-safe log sink.
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// fixture is a testnet store with a BTC private-key wallet "pk" and a BTC
+// mnemonic wallet "mn", a Tatum stand-in and a client for it.
+type fixture struct {
+	t       *testing.T
+	srv     *tatumtest.Server
+	store   *memory.Backend
+	api     *tatum.Client
+	logs    *syncBuf
+	log     *slog.Logger
+	pk      *btcec.PrivateKey
+	wif     string
+	secrets []string
+	n       int
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := &fixture{t: t, store: memory.New(), logs: &syncBuf{}}
+	f.log = slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	f.srv = tatumtest.New(tatumtest.Options{})
+	t.Cleanup(f.srv.Close)
+	f.api = tatum.New(tatum.Options{BaseURL: f.srv.URL, APIKey: f.srv.APIKey, Logger: f.log,
+		MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, Timeout: 5 * time.Second})
+	h := sha256.Sum256([]byte("daemon test key " + t.Name()))
+	f.pk, _ = btcec.PrivKeyFromBytes(h[:])
+	w, _ := btcutil.NewWIF(f.pk, &chaincfg.TestNet3Params, true)
+	f.wif = w.String()
+	f.secrets = []string{mnemonic, f.wif, hex.EncodeToString(f.pk.Serialize()), "abandon abandon"}
+	f.put(backend.Record{ID: "pk", Kind: backend.PrivateKey, Chain: "BTC", Testnet: true, Secret: []byte(f.wif)})
+	f.put(backend.Record{ID: "mn", Kind: backend.Mnemonic, Chain: "BTC", Testnet: true, Secret: []byte(mnemonic)})
+	t.Cleanup(f.noSecretsLogged)
+	return f
+}
+
+func (f *fixture) put(r backend.Record) {
+	f.t.Helper()
+	if err := f.store.Put(context.Background(), r); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+func (f *fixture) noSecretsLogged() {
+	logs := f.logs.String()
+	for _, s := range f.secrets {
+		if strings.Contains(logs, s) {
+			f.t.Errorf("a secret appears in the daemon's log")
+		}
+	}
+	for _, e := range f.srv.Errors() {
+		for _, s := range f.secrets {
+			if strings.Contains(e.Error, s) {
+				f.t.Errorf("a secret appears in an error report")
+			}
+		}
+	}
+}
+
+func (f *fixture) mnKey(i uint32) *btcec.PrivateKey {
+	k, err := wallet.DeriveKey(wallet.BTC, mnemonic, i, true)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return k
+}
+
+func p2wpkh(k *btcec.PrivateKey) []byte {
+	a, _ := btcutil.NewAddressWitnessPubKeyHash(btcutil.Hash160(k.PubKey().SerializeCompressed()), &chaincfg.TestNet3Params)
+	s, _ := txscript.PayToAddrScript(a)
+	return s
+}
+
+func p2pkh(k *btcec.PrivateKey) []byte {
+	a, _ := btcutil.NewAddressPubKeyHash(btcutil.Hash160(k.PubKey().SerializeCompressed()), &chaincfg.TestNet3Params)
+	s, _ := txscript.PayToAddrScript(a)
+	return s
+}
+
+// spend returns bitcore JSON spending a fresh fake output of each key.
+func (f *fixture) spend(keys ...*btcec.PrivateKey) string {
+	f.t.Helper()
+	var ins []utxotest.Input
+	for i, k := range keys {
+		f.n++
+		h := sha256.Sum256([]byte(fmt.Sprintf("%s prev %d", f.t.Name(), f.n)))
+		script := p2wpkh(k)
+		if i%2 == 1 {
+			script = p2pkh(k)
+		}
+		ins = append(ins, utxotest.Input{TxID: hex.EncodeToString(h[:]), Vout: uint32(i), Script: script, Satoshis: 100000})
+	}
+	s, err := utxotest.BitcoreJSON(ins, []utxotest.Output{{Script: p2wpkh(f.pk), Satoshis: int64(len(keys))*100000 - 1000}}, 0)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return s
+}
+
+// enqueuePK enqueues a BTC transfer from the private-key wallet.
+func (f *fixture) enqueuePK() string {
+	return f.srv.Enqueue(tatum.PendingTransaction{Chain: "BTC", SerializedTransaction: f.spend(f.pk), Hashes: []string{"pk"}})
+}
+
+// enqueueMN enqueues a BTC transfer from index i of the mnemonic wallet.
+func (f *fixture) enqueueMN(i uint32) string {
+	return f.srv.Enqueue(tatum.PendingTransaction{Chain: "BTC", SerializedTransaction: f.spend(f.mnKey(i)),
+		Signatures: []tatum.Signature{{ID: "mn", Index: &i}}})
+}
+
+func (f *fixture) daemon(mod func(*daemon.Config)) *daemon.Daemon {
+	f.t.Helper()
+	cfg := daemon.Config{Backend: f.store, API: f.api, Testnet: true, Logger: f.log, Concurrency: 4}
+	if mod != nil {
+		mod(&cfg)
+	}
+	d, err := daemon.New(cfg)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return d
+}
+
+func (f *fixture) requireCompleted(ids ...string) {
+	f.t.Helper()
+	for _, id := range ids {
+		if _, ok := f.srv.Completed(id); !ok {
+			f.t.Errorf("%s not completed; reports %v", id, f.srv.Errors())
+		}
+		if n := f.srv.Broadcasts(id); n != 1 {
+			f.t.Errorf("%s broadcast %d times", id, n)
+		}
+	}
+}
+
+func TestSignsAndBroadcastsEverything(t *testing.T) {
+	f := newFixture(t)
+	var signedTx sync.Map
+	f.srv.SetBroadcaster("BTC", func(_ context.Context, txData string) (string, error) {
+		h := sha256.Sum256([]byte(txData))
+		signedTx.Store(hex.EncodeToString(h[:]), txData)
+		return hex.EncodeToString(h[:]), nil
+	})
+	ids := []string{f.enqueuePK(), f.enqueueMN(0), f.enqueueMN(7),
+		// two inputs, one key from each wallet kind
+		f.srv.Enqueue(tatum.PendingTransaction{Chain: "BTC", SerializedTransaction: f.spend(f.pk, f.mnKey(3)),
+			Hashes: []string{"pk"}, Signatures: []tatum.Signature{{ID: "mn", Index: u32(3)}}})}
+	d := f.daemon(nil)
+	if err := d.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f.requireCompleted(ids...)
+	if len(f.srv.Errors()) != 0 {
+		t.Fatalf("errors reported: %v", f.srv.Errors())
+	}
+	n := 0
+	signedTx.Range(func(_, v any) bool { n++; return true })
+	if n != len(ids) {
+		t.Fatalf("%d distinct transactions broadcast", n)
+	}
+	// One pending call per chain with wallets, listing both wallets.
+	if c := f.srv.CountRequests("POST", "/v3/kms/pending/BTC"); c != 1 {
+		t.Fatalf("%d pending calls", c)
+	}
+	var body struct{ SignatureIDs []string }
+	for _, r := range f.srv.Requests() {
+		if r.Path == "/v3/kms/pending/BTC" {
+			_ = json.Unmarshal(r.Body, &body)
+		}
+	}
+	if strings.Join(body.SignatureIDs, ",") != "pk,mn" && strings.Join(body.SignatureIDs, ",") != "mn,pk" {
+		t.Fatalf("polled ids %v", body.SignatureIDs)
+	}
+	// A second cycle finds nothing to do.
+	if err := d.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f.requireCompleted(ids...)
+}
+
+func TestFailuresAreReportedAndDoNotStopOthers(t *testing.T) {
+	f := newFixture(t)
+	good := f.enqueuePK()
+	unknown := f.srv.Enqueue(tatum.PendingTransaction{Chain: "BTC", SerializedTransaction: f.spend(f.pk), Hashes: []string{"pk", "ghost"}})
+	noIndex := f.srv.Enqueue(tatum.PendingTransaction{Chain: "BTC", SerializedTransaction: f.spend(f.mnKey(0)), Hashes: []string{"mn"}})
+	wrongKey := f.srv.Enqueue(tatum.PendingTransaction{Chain: "BTC", SerializedTransaction: f.spend(f.mnKey(1)), Signatures: []tatum.Signature{{ID: "mn", Index: u32(2)}}})
+	rejected := f.enqueueMN(4)
+	f.srv.SetBroadcaster("BTC", func(_ context.Context, txData string) (string, error) {
+		if strings.Contains(txData, hex.EncodeToString(f.mnKey(4).PubKey().SerializeCompressed())) {
+			return "", fmt.Errorf("bad-txns-inputs-missingorspent")
+		}
+		h := sha256.Sum256([]byte(txData))
+		return hex.EncodeToString(h[:]), nil
+	})
+	d := f.daemon(nil)
+	err := d.RunOnce(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "4 of 5 pending transaction(s) failed") {
+		t.Fatalf("RunOnce: %v", err)
+	}
+	f.requireCompleted(good)
+	want := map[string]string{
+		unknown:  "signatureId ghost: no such wallet",
+		noIndex:  "signatureId mn is a mnemonic wallet, but the transaction gives no index",
+		wrongKey: "controlled by none of the keys of signatureId mn index 2",
+		rejected: "bad-txns-inputs-missingorspent",
+	}
+	got := map[string]string{}
+	for _, e := range f.srv.Errors() {
+		got[e.SignatureID] = e.Error
+	}
+	for id, w := range want {
+		if !strings.Contains(got[id], w) {
+			t.Errorf("report for %s = %q, want it to contain %q", id, got[id], w)
+		}
+		if _, ok := f.srv.Completed(id); ok {
+			t.Errorf("%s completed", id)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("reports: %v", got)
+	}
+	if c := f.srv.CountRequests("POST", "/v3/tatum/kms/batch"); c != 1 {
+		t.Errorf("%d batch calls, want one per cycle", c)
+	}
+	for _, id := range []string{unknown, noIndex, wrongKey} {
+		if n := f.srv.Broadcasts(id); n != 0 {
+			t.Errorf("%s broadcast %d times", id, n)
+		}
+	}
+}
+
+func TestFourEye(t *testing.T) {
+	for _, method := range []string{"GET", "POST"} {
+		t.Run(method, func(t *testing.T) {
+			f := newFixture(t)
+			approved := f.enqueuePK()
+			refused := f.enqueueMN(1)
+			var mu sync.Mutex
+			asked := map[string]string{}
+			ext := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				id := strings.TrimPrefix(r.URL.Path, "/approve/")
+				b, _ := io.ReadAll(r.Body)
+				mu.Lock()
+				asked[id] = r.Method + " " + string(b)
+				mu.Unlock()
+				if id != approved {
+					http.Error(w, "unknown transaction", http.StatusNotFound)
+				}
+			}))
+			defer ext.Close()
+			d := f.daemon(func(c *daemon.Config) {
+				c.ExternalURL = ext.URL + "/approve/"
+				c.ExternalURLMethod = strings.ToLower(method)
+			})
+			if err := d.RunOnce(context.Background()); err != nil {
+				t.Fatal(err) // a refusal is not a failure
+			}
+			f.requireCompleted(approved)
+			if _, ok := f.srv.Completed(refused); ok || f.srv.Broadcasts(refused) != 0 {
+				t.Fatal("refused transaction was broadcast")
+			}
+			if len(f.srv.Errors()) != 0 {
+				t.Fatalf("refusal reported as failure: %v", f.srv.Errors())
+			}
+			if !strings.HasPrefix(asked[approved], method) || !strings.HasPrefix(asked[refused], method) {
+				t.Fatalf("asked %v", asked)
+			}
+			if method == "POST" && !strings.Contains(asked[refused], `"id":"`+refused+`"`) {
+				t.Fatalf("POST body %q lacks the pending transaction", asked[refused])
+			}
+			if !strings.Contains(f.logs.String(), "four-eye check refused") {
+				t.Fatal("refusal not logged")
+			}
+			// An unreachable endpoint refuses too.
+			ext.Close()
+			again := f.enqueuePK()
+			if err := d.RunOnce(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if f.srv.Broadcasts(again) != 0 {
+				t.Fatal("signed without a four-eye answer")
+			}
+		})
+	}
+}
+
+func TestMainnetNeedsExternalURL(t *testing.T) {
+	_, err := daemon.New(daemon.Config{Backend: memory.New(), API: tatum.New(tatum.Options{})})
+	if err == nil || !strings.Contains(err.Error(), "--externalUrl is mandatory on mainnet") {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		cfg  daemon.Config
+		want string
+	}{
+		{daemon.Config{Testnet: true, Chains: []string{"SOL"}}, "--chain SOL: gokms cannot sign it"},
+		{daemon.Config{Testnet: true, ExternalURLMethod: "PUT"}, `--externalUrlMethod "PUT": want GET or POST`},
+	} {
+		c.cfg.Backend, c.cfg.API = memory.New(), tatum.New(tatum.Options{})
+		if _, err := daemon.New(c.cfg); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("err = %v, want %q", err, c.want)
+		}
+	}
+}
+
+// TestBroadcast500BeforeHandling: Tatum answers 500 without broadcasting.
+// The outcome is unknown to the daemon, so nothing is reported and nothing
+// is signed again; the next cycle checks GET /v3/kms/{id}, sees no txId and
+// sends the very same bytes once.
+func TestBroadcast500BeforeHandling(t *testing.T) {
+	f := newFixture(t)
+	id := f.enqueuePK()
+	f.srv.Inject(tatumtest.Fault{Path: "/v3/bitcoin/broadcast", Status: 500})
+	var signs atomic.Int32
+	d := f.daemon(func(c *daemon.Config) {
+		c.Sign = func(ctx context.Context, r signing.Request, k signing.KeySource) (string, error) {
+			signs.Add(1)
+			return signing.Sign(ctx, r, k)
+		}
+	})
+	if err := d.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := f.srv.Completed(id); ok || len(f.srv.Errors()) != 0 {
+		t.Fatal("ambiguous broadcast completed or reported")
+	}
+	if err := d.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f.requireCompleted(id)
+	if signs.Load() != 1 {
+		t.Fatalf("signed %d times", signs.Load())
+	}
+	var bodies []string
+	for _, r := range f.srv.Requests() {
+		if r.Path == "/v3/bitcoin/broadcast" {
+			bodies = append(bodies, string(r.Body))
+		}
+	}
+	if len(bodies) != 2 || bodies[0] != bodies[1] {
+		t.Fatalf("broadcast requests differ or count %d", len(bodies))
+	}
+	if f.srv.CountRequests("GET", "/v3/kms/"+id) < 2 {
+		t.Fatal("the second cycle did not check the transaction first")
+	}
+	// A third cycle has nothing left.
+	if err := d.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f.requireCompleted(id)
+}
+
+// TestBroadcast500AfterHandling: Tatum broadcast and completed, then the
+// answer was lost. The client's check finds the txId: done, never resent.
+func TestBroadcast500AfterHandling(t *testing.T) {
+	f := newFixture(t)
+	id := f.enqueueMN(2)
+	f.srv.Inject(tatumtest.Fault{Path: "/v3/bitcoin/broadcast", Status: 500, AfterHandling: true})
+	d := f.daemon(nil)
+	for range 2 {
+		if err := d.RunOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.requireCompleted(id)
+}
+
+// TestAmbiguousThenBroadcastElsewhere: after an unknown outcome, the next
+// cycle finds the txId on GET and does not send again.
+func TestAmbiguousThenFoundBroadcast(t *testing.T) {
+	f := newFixture(t)
+	id := f.enqueuePK()
+	// Broadcast handled, answer lost, and the client's own check fails too.
+	f.srv.Inject(tatumtest.Fault{Path: "/v3/bitcoin/broadcast", Reset: true, AfterHandling: true})
+	f.srv.Inject(tatumtest.Fault{Path: "/v3/kms/" + id, Method: "GET", Status: 500, Times: 4})
+	d := f.daemon(func(c *daemon.Config) { c.Wallets = []string{"pk"} })
+	if err := d.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if f.srv.Broadcasts(id) != 1 {
+		t.Fatalf("broadcasts %d", f.srv.Broadcasts(id))
+	}
+	// Tatum completed it, so it is no longer pending: nothing happens.
+	if err := d.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f.requireCompleted(id)
+}
+
+// TestCompleteRetriedNotRebroadcast: Tatum does not complete the pending
+// transaction itself and the daemon's PUT fails; the next cycle retries the
+// PUT and never broadcasts again.
+func TestCompleteRetriedNotRebroadcast(t *testing.T) {
+	f := newFixture(t)
+	f.srv.Close()
+	f.srv = tatumtest.New(tatumtest.Options{NoAutoComplete: true})
+	t.Cleanup(f.srv.Close)
+	f.api = tatum.New(tatum.Options{BaseURL: f.srv.URL, APIKey: f.srv.APIKey, Logger: f.log, Retries: -1})
+	id := f.enqueuePK()
+	f.srv.Inject(tatumtest.Fault{Path: "/v3/kms/" + id + "/", Method: "PUT", Status: 500})
+	d := f.daemon(nil)
+	if err := d.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := f.srv.Completed(id); ok {
+		t.Fatal("completed despite the fault")
+	}
+	if err := d.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f.requireCompleted(id)
+}
+
+func TestPollFailure(t *testing.T) {
+	f := newFixture(t)
+	f.enqueuePK()
+	f.srv.Inject(tatumtest.Fault{Path: "/v3/kms/pending/", Status: 503, Times: -1})
+	d := f.daemon(nil)
+	err := d.RunOnce(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "1 chain poll(s) failed") {
+		t.Fatalf("err = %v", err)
+	}
+	rec := httptest.NewRecorder()
+	d.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+	if rec.Code != 503 || !strings.Contains(rec.Body.String(), `"failing"`) {
+		t.Fatalf("healthz %d %s", rec.Code, rec.Body)
+	}
+}
+
+func TestTransactionIDsFilter(t *testing.T) {
+	f := newFixture(t)
+	a, b := f.enqueuePK(), f.enqueueMN(0)
+	d := f.daemon(func(c *daemon.Config) { c.TransactionIDs = []string{b} })
+	if err := d.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f.requireCompleted(b)
+	if f.srv.Broadcasts(a) != 0 {
+		t.Fatal("filtered transaction broadcast")
+	}
+}
+
+// TestNewWalletsPickedUp: wallets stored while the daemon runs are polled
+// from the next cycle on, without a restart.
+func TestNewWalletsPickedUp(t *testing.T) {
+	f := newFixture(t)
+	k, _ := btcec.NewPrivateKey()
+	w, _ := btcutil.NewWIF(k, &chaincfg.TestNet3Params, true)
+	f.secrets = append(f.secrets, w.String())
+	id := f.srv.Enqueue(tatum.PendingTransaction{Chain: "BTC", SerializedTransaction: f.spend(k), Hashes: []string{"late"}})
+	d := f.daemon(nil)
+	if err := d.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if f.srv.Broadcasts(id) != 0 {
+		t.Fatal("signed for an unknown wallet")
+	}
+	f.put(backend.Record{ID: "late", Kind: backend.PrivateKey, Chain: "BTC", Testnet: true, Secret: []byte(w.String())})
+	if err := d.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f.requireCompleted(id)
+}
+
+// TestConcurrencyBounded: at most Concurrency broadcasts at once, every
+// transaction done once.
+func TestConcurrencyBounded(t *testing.T) {
+	f := newFixture(t)
+	var cur, peak atomic.Int32
+	f.srv.SetBroadcaster("BTC", func(_ context.Context, txData string) (string, error) {
+		n := cur.Add(1)
+		for {
+			p := peak.Load()
+			if n <= p || peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+		cur.Add(-1)
+		h := sha256.Sum256([]byte(txData))
+		return hex.EncodeToString(h[:]), nil
+	})
+	var ids []string
+	for i := range 24 {
+		if i%2 == 0 {
+			ids = append(ids, f.enqueuePK())
+		} else {
+			ids = append(ids, f.enqueueMN(uint32(i)))
+		}
+	}
+	d := f.daemon(func(c *daemon.Config) { c.Concurrency = 3 })
+	if err := d.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f.requireCompleted(ids...)
+	if peak.Load() > 3 {
+		t.Fatalf("%d broadcasts at once", peak.Load())
+	}
+}
+
+// TestShutdownFinishesInFlight: when the context ends mid-cycle, the
+// transactions already started complete and nothing new starts.
+func TestShutdownFinishesInFlight(t *testing.T) {
+	f := newFixture(t)
+	started := make(chan struct{}, 16)
+	release := make(chan struct{})
+	f.srv.SetBroadcaster("BTC", func(_ context.Context, txData string) (string, error) {
+		started <- struct{}{}
+		<-release
+		h := sha256.Sum256([]byte(txData))
+		return hex.EncodeToString(h[:]), nil
+	})
+	var ids []string
+	for range 6 {
+		ids = append(ids, f.enqueuePK())
+	}
+	d := f.daemon(func(c *daemon.Config) { c.Concurrency = 2 })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	<-started
+	<-started
+	cancel()
+	close(release)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run did not return after cancel")
+	}
+	completed := 0
+	for _, id := range ids {
+		if _, ok := f.srv.Completed(id); ok {
+			completed++
+		}
+		if f.srv.Broadcasts(id) > 1 {
+			t.Fatal("double broadcast")
+		}
+	}
+	// The two in flight finished; no others were started after the cancel.
+	if completed != 2 {
+		t.Fatalf("%d completed, want the 2 in flight", completed)
+	}
+}
+
+func TestMetricsAndHealth(t *testing.T) {
+	f := newFixture(t)
+	f.enqueuePK()
+	f.enqueueMN(1)
+	f.srv.Enqueue(tatum.PendingTransaction{Chain: "BTC", SerializedTransaction: f.spend(f.pk), Hashes: []string{"mn"}})
+	d := f.daemon(nil)
+	_ = d.RunOnce(context.Background())
+	rec := httptest.NewRecorder()
+	d.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body := rec.Body.String()
+	for _, want := range []string{
+		`gokms_daemon_pending_seen_total{chain="BTC"} 3`,
+		`gokms_daemon_signed_total{chain="BTC"} 2`,
+		`gokms_daemon_broadcast_total{chain="BTC"} 2`,
+		`gokms_daemon_failed_total{chain="BTC",stage="sign"} 1`,
+		`gokms_daemon_sign_seconds_count{chain="BTC"} 3`,
+		`gokms_daemon_broadcast_seconds_count{chain="BTC"} 2`,
+		`gokms_daemon_cycle_seconds_count 1`,
+		`gokms_daemon_in_flight 0`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	for _, s := range append(f.secrets, "mn", "pk") {
+		if strings.Contains(body, `"`+s+`"`) {
+			t.Errorf("metrics contain %q", s)
+		}
+	}
+	rec = httptest.NewRecorder()
+	d.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"status":"ok"`) {
+		t.Fatalf("healthz %d %s", rec.Code, rec.Body)
+	}
+}
+
+func TestCheck(t *testing.T) {
+	f := newFixture(t)
+	d := f.daemon(nil)
+	if err := d.Check(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	bad := &failingBackend{SecretBackend: f.store}
+	d2, err := daemon.New(daemon.Config{Backend: bad, API: f.api, Testnet: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d2.Check(context.Background()); err == nil || !strings.Contains(err.Error(), "wrong password") {
+		t.Fatalf("Check = %v", err)
+	}
+}
+
+type failingBackend struct{ backend.SecretBackend }
+
+func (b *failingBackend) Get(context.Context, string) (backend.Record, error) {
+	return backend.Record{}, fmt.Errorf("file backend: %w", backend.ErrBadPassword)
+}
+
+func u32(v uint32) *uint32 { return &v }
