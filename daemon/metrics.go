@@ -29,11 +29,11 @@ type Metrics struct {
 	inFlight         prometheus.Gauge
 	lastCycle        prometheus.Gauge
 
-	mu       sync.Mutex
-	started  time.Time
-	lastEnd  time.Time
-	lastOK   bool
-	cycles   int
+	mu      sync.Mutex
+	started time.Time
+	lastEnd time.Time
+	lastOK  bool
+	cycles  int
 }
 
 // NewMetrics creates the metrics with Go runtime and process collectors.
