@@ -21,7 +21,13 @@ func (b *Backend) retryOnLogin(ctx context.Context, fn func() error) error {
 		return err
 	}
 	re, ok := responseError(err)
-	if !ok || re.StatusCode != 403 || !b.tokenRejected(ctx, re) {
+	if !ok || re.StatusCode != 403 {
+		return err
+	}
+	if b.gen.Load() != seen {
+		return fn() // another request logged in meanwhile: use its token
+	}
+	if !b.tokenRejected(ctx, re) {
 		return err
 	}
 	b.log.Info("vault backend: token rejected as expired or revoked; logging in again")
