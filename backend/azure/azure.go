@@ -463,28 +463,28 @@ type PasswordOptions struct {
 func FetchPassword(ctx context.Context, getenv func(string) string, o PasswordOptions) ([]byte, error) {
 	vault, name := getenv("TATUM_KMS_AZURE_VAULTURL"), getenv("TATUM_KMS_AZURE_SECRETNAME")
 	if vault == "" || name == "" {
-		return nil, errors.New("--azure: set TATUM_KMS_AZURE_VAULTURL and TATUM_KMS_AZURE_SECRETNAME")
+		return nil, errors.New("set TATUM_KMS_AZURE_VAULTURL and TATUM_KMS_AZURE_SECRETNAME")
 	}
 	cred := o.Credential
 	if cred == nil {
 		var err error
 		if cred, err = azidentity.NewDefaultAzureCredential(nil); err != nil {
-			return nil, fmt.Errorf("--azure: %w", err)
+			return nil, err
 		}
 	}
 	c, err := azsecrets.NewClient(VaultURL(vault), cred, o.ClientOptions)
 	if err != nil {
-		return nil, fmt.Errorf("--azure: %w", err)
+		return nil, err
 	}
 	resp, err := c.GetSecret(ctx, name, getenv("TATUM_KMS_AZURE_SECRETVERSION"), nil)
 	if err != nil {
 		if code, _ := statusOf(err); code == http.StatusNotFound {
-			return nil, fmt.Errorf("--azure: Azure Vault secret %s does not exist", name)
+			return nil, fmt.Errorf("Azure Vault secret %s does not exist", name)
 		}
-		return nil, fmt.Errorf("--azure: read secret %s: %w", name, describe(err))
+		return nil, fmt.Errorf("read Azure Vault secret %s: %w", name, describe(err))
 	}
 	if deref(resp.Value) == "" {
-		return nil, fmt.Errorf("--azure: Azure Vault secret %s is empty", name)
+		return nil, fmt.Errorf("Azure Vault secret %s is empty", name)
 	}
 	return []byte(*resp.Value), nil
 }

@@ -300,7 +300,7 @@ func NewClientFromEnv(baseURL string, getenv func(string) string) (*Client, erro
 func FetchPassword(ctx context.Context, getenv func(string) string) ([]byte, error) {
 	alias := getenv("TATUM_KMS_VGS_ALIAS")
 	if alias == "" {
-		return nil, errors.New("--vgs: TATUM_KMS_VGS_ALIAS is not set")
+		return nil, errors.New("TATUM_KMS_VGS_ALIAS is not set")
 	}
 	base := getenv("TATUM_KMS_VGS_URL")
 	if base == "" {
@@ -308,14 +308,17 @@ func FetchPassword(ctx context.Context, getenv func(string) string) ([]byte, err
 	}
 	c, err := NewClientFromEnv(base, getenv)
 	if err != nil {
-		return nil, fmt.Errorf("--vgs: %w", err)
+		return nil, err
 	}
 	v, err := c.Reveal(ctx, alias)
+	if errors.Is(err, ErrAliasNotFound) {
+		return nil, fmt.Errorf("VGS Vault alias %s does not exist: %w", alias, ErrAliasNotFound)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("--vgs: read the wallet password: %w", err)
+		return nil, err
 	}
 	if v == "" {
-		return nil, fmt.Errorf("--vgs: VGS Vault alias %s holds an empty value", alias)
+		return nil, fmt.Errorf("VGS Vault alias %s holds an empty value", alias)
 	}
 	return []byte(v), nil
 }
