@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/gokms/gokms/daemon"
+	"github.com/gokms/gokms/signing/evm"
+	_ "github.com/gokms/gokms/signing/utxo" // BTC, LTC, DOGE, BCH signers
+)
+
+// daemonSetups run after the Tatum client is configured and before the
+// daemon starts; other command files register chain-family configuration
+// here (registerDaemonSetup), together with flags (registerDaemonFlags).
+var daemonSetups []func(c *cli.Context) error
+
+// registerDaemonSetup adds a step run when `gokms daemon` starts, after the
+// built-in EVM default (so a later step may reconfigure). Call from init.
+func registerDaemonSetup(f func(c *cli.Context) error) { daemonSetups = append(daemonSetups, f) }
+
+// registerDaemonFlags adds flags to `gokms daemon`. Call from init.
+func registerDaemonFlags(fs ...cli.Flag) { daemonCmd.Flags = append(daemonCmd.Flags, fs...) }
+
+const (
+	flagPeriod         = "period"
+	flagChain          = "chain"
+	flagRunOnce        = "runOnce"
+	flagWallets        = "wallets"
+	flagTransactionIDs = "transactionIds"
+	flagExternalURL    = "externalUrl"
+	flagExternalMethod = "externalUrlMethod"
+	flagConcurrency    = "concurrency"
+	flagListen         = "listen"
+)
+
+// daemonCmd is a package variable so that init functions of any file can
+// add flags to it.
+var daemonCmd = &cli.Command{
+	Name:  "daemon",
+	Usage: "run as a daemon, which periodically checks for new transactions to sign, signs and broadcasts them",
+	Description: "Every --period seconds, asks the Tatum API for the pending transactions of the wallets in the store\n" +
+		"(re-read each cycle), checks each with --externalUrl (four-eye principle, mandatory on mainnet), signs it\n" +
+		"locally and broadcasts it. Failures are reported to Tatum. SIGINT/SIGTERM finish the transactions in\n" +
+		"flight and exit 0. See docs/daemon.md.",
+	Action: cmdDaemon,
+	Flags: []cli.Flag{
+		&cli.Float64Flag{Name: flagPeriod, Value: 5, Usage: "period in seconds to check for new transactions to sign"},
+		&cli.StringFlag{Name: flagChain, Usage: "blockchains to check, separated by comma (default: every chain gokms signs)"},
+		&cli.BoolFlag{Name: flagRunOnce, Usage: "run one cycle and exit (non-zero if a poll or a transaction failed)"},
+		&cli.StringFlag{Name: flagWallets, Usage: "poll only these signatureIds, separated by comma (default: every wallet of the chain in the store)"},
+		&cli.StringFlag{Name: flagTransactionIDs, Usage: "sign only these pending transaction ids, separated by comma"},
+		&cli.StringFlag{Name: flagExternalURL, Usage: "four-eye check: GET or POST <url>/<pending id> must answer 2xx before a transaction is signed; mandatory on mainnet"},
+		&cli.StringFlag{Name: flagExternalMethod, Value: "GET", Usage: "HTTP method for --externalUrl: GET or POST (POST sends the pending transaction as JSON)"},
+		&cli.IntFlag{Name: flagConcurrency, Value: 8, Usage: "transactions processed at once"},
+		&cli.StringFlag{Name: flagListen, Usage: "serve /healthz and Prometheus /metrics on this address, e.g. 127.0.0.1:9464"},
+	},
+}
+
+func init() {
+	registerCommands(daemonCmd)
+}
+
+// configureEVM is the EVM chains' default: sign through Tatum's RPC gateway
+// with the API key, unless a registered setup step configures nodes.
+func configureEVM(c *cli.Context) error {
+	return evm.Configure(evm.Config{APIKey: apiKey(c)})
+}
+
+func apiKey(c *cli.Context) string {
+	if k := strings.TrimSpace(c.String(flagAPIKey)); k != "" {
+		return k
+	}
+	return strings.TrimSpace(os.Getenv(envAPIKey))
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func cmdDaemon(c *cli.Context) error {
+	testnet := isTestnet(c)
+	// Configuration mistakes first, before any password prompt.
+	if !testnet && strings.TrimSpace(c.String(flagExternalURL)) == "" {
+		return daemon.ErrNoExternalURL
+	}
+	period := c.Float64(flagPeriod)
+	if period <= 0 || period > 24*3600 {
+		return fmt.Errorf("--%s %v: want a number of seconds between 0 and 86400", flagPeriod, period)
+	}
+	if n := c.Int(flagConcurrency); n < 1 || n > 1024 {
+		return fmt.Errorf("--%s %d: want 1 to 1024", flagConcurrency, n)
+	}
+	api, err := tatumClient(c)
+	if err != nil {
+		return err
+	}
+	for _, setup := range append([]func(*cli.Context) error{configureEVM}, daemonSetups...) {
+		if err := setup(c); err != nil {
+			return err
+		}
+	}
+	b, err := openBackend(c, "", false)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	log := logger(c)
+	d, err := daemon.New(daemon.Config{
+		Backend:           b,
+		API:               api,
+		Chains:            splitList(c.String(flagChain)),
+		Testnet:           testnet,
+		Period:            time.Duration(period * float64(time.Second)),
+		Wallets:           splitList(c.String(flagWallets)),
+		TransactionIDs:    splitList(c.String(flagTransactionIDs)),
+		ExternalURL:       c.String(flagExternalURL),
+		ExternalURLMethod: c.String(flagExternalMethod),
+		Concurrency:       c.Int(flagConcurrency),
+		Logger:            log,
+	})
+	if err != nil {
+		return err
+	}
+	// A wrong password or revoked credentials stop the daemon here, not at
+	// the first signature.
+	if err := d.Check(c.Context); err != nil {
+		return err
+	}
+	if addr := c.String(flagListen); addr != "" {
+		stop, err := serveMetrics(c.Context, addr, d, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	if c.Bool(flagRunOnce) {
+		return d.RunOnce(c.Context)
+	}
+	return d.Run(c.Context)
+}
+
+// serveMetrics serves d's /healthz and /metrics on addr until stop is called.
+func serveMetrics(ctx context.Context, addr string, d *daemon.Daemon, log interface {
+	Info(string, ...any)
+	Warn(string, ...any)
+	Error(string, ...any)
+}) (stop func(), err error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("--%s %q: want host:port, e.g. 127.0.0.1:9464", flagListen, addr)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		log.Warn("metrics and health are served beyond this machine; they hold no secrets, but consider a loopback address", "listen", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--%s: %w", flagListen, err)
+	}
+	srv := &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics server", "error", err.Error())
+		}
+	}()
+	log.Info("serving /healthz and /metrics", "listen", ln.Addr().String())
+	return func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}, nil
+}
