@@ -257,7 +257,7 @@ func Copy(ctx context.Context, src Source, dst backend.SecretBackend, opt Option
 			return err
 		})
 		if err != nil {
-			return rep, err
+			return rep, interrupted(ctx, err, "while checking the records the destination has")
 		}
 		for i, m := range chunk {
 			if same[i] {
@@ -282,16 +282,27 @@ func Copy(ctx context.Context, src Source, dst backend.SecretBackend, opt Option
 
 	progress(Progress{Stage: Copying, Done: 0, Total: len(todo)})
 	for start := 0; start < len(todo); start += opt.BatchSize {
+		where := fmt.Sprintf("after %d of %d records", rep.Copied, len(todo))
 		if err := ctx.Err(); err != nil {
-			return rep, fmt.Errorf("interrupted after %d of %d records (run again to resume): %w", rep.Copied, len(todo), err)
+			return rep, interrupted(ctx, err, where)
 		}
 		batch := todo[start:min(start+opt.BatchSize, len(todo))]
 		if err := copyBatch(ctx, src, dst, batch, opt.Concurrency, rep); err != nil {
-			return rep, err
+			return rep, interrupted(ctx, err, where)
 		}
 		progress(Progress{Stage: Copying, Done: start + len(batch), Total: len(todo)})
 	}
 	return rep, nil
+}
+
+// interrupted explains an error caused by a canceled context (Ctrl-C,
+// SIGTERM): what was done is durable and a re-run resumes. Other errors
+// pass unchanged.
+func interrupted(ctx context.Context, err error, where string) error {
+	if ctx.Err() == nil {
+		return err
+	}
+	return fmt.Errorf("interrupted %s (records already written stay and are checked on the next run; run again to resume): %w", where, ctx.Err())
 }
 
 // compare fetches id from both sides and compares them.

@@ -534,6 +534,7 @@ type progress struct {
 	tty      *os.File
 	last     time.Time
 	lastDraw time.Time
+	stage    migrate.Stage
 	drawn    bool
 }
 
@@ -569,10 +570,10 @@ func (p *progress) update(u migrate.Progress) {
 	}
 	// In logs: nothing for work that fits in one write; else the first
 	// batch, then at most one line every progressEvery, then the last.
-	if u.Total <= p.batch || (u.Done != u.Total && !p.last.IsZero() && now.Sub(p.last) < progressEvery) {
+	if u.Total <= p.batch || (u.Done != u.Total && u.Stage == p.stage && !p.last.IsZero() && now.Sub(p.last) < progressEvery) {
 		return
 	}
-	p.last = now
+	p.last, p.stage = now, u.Stage
 	logger(p.c).Info(p.what+" progress", "stage", stage, "done", u.Done, "total", u.Total)
 }
 
