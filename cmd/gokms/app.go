@@ -85,7 +85,11 @@ func runMain(args []string, stdin *os.File, stdout, stderr io.Writer) (code int)
 		}
 	}()
 	app := newApp(stdin, stdout, stderr)
-	if err := app.RunContext(ctx, reorderArgs(app, args)); err != nil {
+	args, err := reorderArgs(app, args)
+	if err == nil {
+		err = app.RunContext(ctx, args)
+	}
+	if err != nil {
 		fmt.Fprintf(stderr, "error: %s\n", err)
 		return 1
 	}
@@ -129,7 +133,7 @@ func newApp(stdin *os.File, stdout, stderr io.Writer) *cli.App {
 }
 
 func usageError(c *cli.Context, err error, isSubcommand bool) error {
-	if c.Command != nil && c.Command.Name != "" {
+	if isSubcommand && c.Command != nil && c.Command.Name != "" {
 		return fmt.Errorf("%w (see gokms %s --help)", err, c.Command.Name)
 	}
 	return fmt.Errorf("%w (see gokms --help)", err)
@@ -191,7 +195,8 @@ func before(c *cli.Context) error {
 }
 
 // loadEnvFiles loads ./.env (as tatum-kms's bare dotenv.config() does) and
-// then --envFile or ~/.tatumrc/.env. Variables already set win, as in dotenv.
+// then --envFile or ~/.tatumrc/.env. Variables already set (non-empty) win,
+// as in dotenv.
 func loadEnvFiles(c *cli.Context) error {
 	if err := loadEnvFile(".env", false); err != nil {
 		return err
@@ -223,7 +228,9 @@ func loadEnvFile(path string, mustExist bool) error {
 		return fmt.Errorf("load env file %s: not in dotenv format (KEY=value lines); the parser's detail is withheld because it would quote the file", path)
 	}
 	for k, v := range vars {
-		if _, set := os.LookupEnv(k); set {
+		// As dotenv, the environment wins; an empty variable counts as unset
+		// (gokms treats TATUM_KMS_PASSWORD= like no password everywhere).
+		if os.Getenv(k) != "" {
 			continue
 		}
 		if err := os.Setenv(k, v); err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -16,11 +17,12 @@ import (
 // Flags that take a value keep it (`--path x` and `--path=x`); everything
 // after `--` is an argument; `-` and negative numbers (`-1`) are arguments,
 // so that a negative index reaches the command and gets a clear error.
-// Unknown flags are kept as flags so that urfave/cli reports them. Only one
+// Unknown flags are kept as flags so that urfave/cli reports them; a flag
+// that needs a value but ends the line is an error here. Only one
 // level of commands is handled (gokms has no subcommands).
-func reorderArgs(app *cli.App, args []string) []string {
+func reorderArgs(app *cli.App, args []string) ([]string, error) {
 	if len(args) < 2 {
-		return args
+		return args, nil
 	}
 	global := flagTable(app.Flags)
 	for _, n := range []string{"help", "h", "version", "v"} {
@@ -71,7 +73,11 @@ func reorderArgs(app *cli.App, args []string) []string {
 			takesValue, dest = anyCmd[name], &pending
 		}
 		*dest = append(*dest, a)
-		if takesValue && !inlineValue && i+1 < len(rest) {
+		if takesValue && !inlineValue {
+			if i+1 == len(rest) {
+				// Moved in front of the command it would swallow the command name.
+				return nil, fmt.Errorf("flag needs an argument: %s", a)
+			}
 			i++
 			*dest = append(*dest, rest[i])
 		}
@@ -81,7 +87,7 @@ func reorderArgs(app *cli.App, args []string) []string {
 	if !seenCmd {
 		// No command: let urfave/cli report any flag it does not know.
 		out = append(out, pending...)
-		return append(out, positional...)
+		return append(out, positional...), nil
 	}
 	out = append(out, cmdName)
 	out = append(out, pending...)
@@ -92,7 +98,7 @@ func reorderArgs(app *cli.App, args []string) []string {
 			break
 		}
 	}
-	return append(out, positional...)
+	return append(out, positional...), nil
 }
 
 func hasKey(m map[string]bool, k string) bool {

@@ -33,8 +33,6 @@ func TestReorderArgs(t *testing.T) {
 		{"-path w getaddress id 3", "-path w getaddress id 3"},
 		// A value that looks like a flag is still the value.
 		{"getaddress id 3 --path --testnet", "--path --testnet getaddress id 3"},
-		// A flag at the very end without its value: urfave/cli reports it.
-		{"getaddress id 3 --path", "--path getaddress id 3"},
 		// Negative numbers and "-" are arguments; "--" protects them from flag parsing.
 		{"getaddress id -1 --testnet", "--testnet getaddress -- id -1"},
 		{"getaddress id - --testnet", "--testnet getaddress id -"},
@@ -54,10 +52,25 @@ func TestReorderArgs(t *testing.T) {
 		{"frobnicate a --path w", "--path w frobnicate a"},
 	} {
 		in := append([]string{"gokms"}, strings.Fields(tc.in)...)
-		got := strings.Join(reorderArgs(app, in)[1:], " ")
+		out, err := reorderArgs(app, in)
+		if err != nil {
+			t.Errorf("reorderArgs(%q): %v", tc.in, err)
+			continue
+		}
+		got := strings.Join(out[1:], " ")
 		if got != tc.want {
 			t.Errorf("reorderArgs(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+func TestReorderArgsMissingValue(t *testing.T) {
+	app := &cli.App{Flags: []cli.Flag{&cli.StringFlag{Name: "path"}}, Commands: []*cli.Command{{Name: "getaddress"}}}
+	// Moved before the command, a value-less --path would take the command
+	// name as its value; it is reported instead.
+	_, err := reorderArgs(app, []string{"gokms", "getaddress", "id", "3", "--path"})
+	if err == nil || err.Error() != "flag needs an argument: --path" {
+		t.Fatalf("got %v, want flag needs an argument: --path", err)
 	}
 }
 

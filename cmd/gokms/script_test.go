@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -54,6 +55,7 @@ func TestScripts(t *testing.T) {
 			"corrupt":    cmdCorrupt,
 			"truncate":   cmdTruncate,
 			"jsonlines":  cmdJSONLines,
+			"envfile":    cmdEnvFile,
 		},
 	})
 }
@@ -91,6 +93,15 @@ func cmdJSONVar(ts *testscript.TestScript, neg bool, args []string) {
 		b, _ := json.Marshal(v)
 		ts.Setenv(args[1], string(b))
 	}
+}
+
+// envfile VAR FILE: write $VAR and a newline to FILE (to pipe a secret
+// taken from one command's output into another's stdin).
+func cmdEnvFile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: envfile VAR FILE")
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(ts.Getenv(args[0])+"\n"), 0o600))
 }
 
 // jsonlines N: stdout is exactly N lines, each a compact JSON object.
@@ -144,29 +155,38 @@ func cmdNoSecret(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// unwritable DIR: make DIR refuse new files for the rest of the script. As
-// root, file modes do not stop writes, so the immutable attribute
-// (chattr +i: ext2/3/4, xfs, btrfs...) is used instead and removed when the
-// script ends. Scripts guard it with the [unwritable] condition.
+// unwritable PATH: make a directory refuse new files, or a file refuse
+// writes, for the rest of the script. As root, file modes do not stop
+// writes, so the immutable attribute (chattr +i: ext2/3/4, xfs, btrfs...) is
+// used instead and removed when the script ends. Scripts guard it with the
+// [unwritable] condition.
 func cmdUnwritable(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
-		ts.Fatalf("usage: unwritable DIR")
+		ts.Fatalf("usage: unwritable PATH")
 	}
-	dir := ts.MkAbs(args[0])
+	path := ts.MkAbs(args[0])
+	fi, err := os.Stat(path)
+	ts.Check(err)
 	if os.Geteuid() != 0 {
-		ts.Check(os.Chmod(dir, 0o500))
-		ts.Defer(func() { os.Chmod(dir, 0o700) })
-		return
+		mode := fi.Mode().Perm()
+		ts.Check(os.Chmod(path, mode&^0o222))
+		ts.Defer(func() { os.Chmod(path, mode) })
+	} else {
+		if out, err := exec.Command("chattr", "+i", path).CombinedOutput(); err != nil {
+			ts.Fatalf("chattr +i %s: %v: %s", path, err, bytes.TrimSpace(out))
+		}
+		ts.Defer(func() { exec.Command("chattr", "-i", path).Run() })
 	}
-	if out, err := exec.Command("chattr", "+i", dir).CombinedOutput(); err != nil {
-		ts.Fatalf("chattr +i %s: %v: %s", dir, err, bytes.TrimSpace(out))
-	}
-	ts.Defer(func() { exec.Command("chattr", "-i", dir).Run() })
-	// Prove the directory now refuses writes, even to root.
-	probe := filepath.Join(dir, ".probe")
-	if err := os.WriteFile(probe, nil, 0o600); err == nil {
-		os.Remove(probe)
-		ts.Fatalf("unwritable: %s still accepts new files", dir)
+	// Prove that writing is now refused, even to root.
+	if fi.IsDir() {
+		probe := filepath.Join(path, ".probe")
+		if err := os.WriteFile(probe, nil, 0o600); err == nil {
+			os.Remove(probe)
+			ts.Fatalf("unwritable: %s still accepts new files", path)
+		}
+	} else if f, err := os.OpenFile(path, os.O_WRONLY, 0); err == nil {
+		f.Close()
+		ts.Fatalf("unwritable: %s can still be opened for writing", path)
 	}
 }
 
@@ -195,18 +215,72 @@ func canMakeUnwritable() (bool, error) {
 	return false, nil
 }
 
-// corrupt FILE OFFSET: flip the bits of one byte (OFFSET < 0 counts from the end).
+// corrupt FILE OFFSET: flip the bits of one byte. OFFSET < 0 counts from
+// the end; after:TEXT:N is N bytes after every occurrence of TEXT (e.g.
+// inside the sealed record stored under a signatureId); page:TEXT damages
+// the header of every (bbolt) page that holds TEXT.
 func cmdCorrupt(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 2 {
-		ts.Fatalf("usage: corrupt FILE OFFSET")
+		ts.Fatalf("usage: corrupt FILE OFFSET|after:TEXT:N|page:TEXT")
 	}
 	path := ts.MkAbs(args[0])
 	data, err := os.ReadFile(path)
 	ts.Check(err)
-	off, err := strconv.Atoi(args[1])
-	ts.Check(err)
-	if off < 0 {
-		off += len(data)
+	var off int
+	if rest, ok := strings.CutPrefix(args[1], "after:"); ok {
+		i := strings.LastIndexByte(rest, ':')
+		if i < 0 {
+			ts.Fatalf("corrupt: want after:TEXT:N")
+		}
+		n, err := strconv.Atoi(rest[i+1:])
+		ts.Check(err)
+		// Every copy: a copy-on-write store keeps stale pages too.
+		text, found := []byte(rest[:i]), 0
+		for at := 0; ; found++ {
+			j := bytes.Index(data[at:], text)
+			if j < 0 {
+				break
+			}
+			at += j + len(text)
+			if at+n >= len(data) {
+				ts.Fatalf("corrupt: offset past the end of %s", args[0])
+			}
+			data[at+n] ^= 0xff
+		}
+		if found == 0 {
+			ts.Fatalf("corrupt: %q not found in %s", text, args[0])
+		}
+		ts.Check(os.WriteFile(path, data, 0o600))
+		return
+	} else if text, ok := strings.CutPrefix(args[1], "page:"); ok {
+		// bbolt: the page size is in the meta page (page header 16 bytes,
+		// then magic, version, page size); flip the header's page id of every
+		// page holding TEXT, so the page graph no longer adds up.
+		if len(data) < 28 {
+			ts.Fatalf("corrupt: %s is too short for a bbolt file", args[0])
+		}
+		psize := int(binary.LittleEndian.Uint32(data[24:28]))
+		if psize < 512 || psize > 1<<16 {
+			ts.Fatalf("corrupt: %s: implausible page size %d", args[0], psize)
+		}
+		found := 0
+		for p := 0; p+psize <= len(data); p += psize {
+			if bytes.Contains(data[p:p+psize], []byte(text)) {
+				data[p] ^= 0xff
+				found++
+			}
+		}
+		if found == 0 {
+			ts.Fatalf("corrupt: %q not found in %s", text, args[0])
+		}
+		ts.Check(os.WriteFile(path, data, 0o600))
+		return
+	} else {
+		off, err = strconv.Atoi(args[1])
+		ts.Check(err)
+		if off < 0 {
+			off += len(data)
+		}
 	}
 	if off < 0 || off >= len(data) {
 		ts.Fatalf("corrupt: offset %s outside %d-byte file", args[1], len(data))
