@@ -35,9 +35,16 @@ func (c *Client) Pending(ctx context.Context, chain string, signatureIDs []strin
 	if err != nil {
 		return nil, err
 	}
-	var out []PendingTransaction
-	if err := c.decode(r, resp, &out); err != nil {
+	var list []plainPending
+	if err := c.decode(r, resp, &list); err != nil {
 		return nil, err
+	}
+	if list == nil {
+		return nil, nil
+	}
+	out := make([]PendingTransaction, len(list))
+	for i, p := range list {
+		out[i] = p.normalized()
 	}
 	return out, nil
 }

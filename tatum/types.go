@@ -30,19 +30,26 @@ type PendingTransaction struct {
 	TxID                  string          `json:"txId,omitempty"`
 }
 
+// plainPending has PendingTransaction's fields without its methods: the
+// client decodes lists through it, in one pass instead of two.
+type plainPending PendingTransaction
+
 // UnmarshalJSON decodes Tatum's representation, turning an explicit null for
 // withdrawalResponses into nil so callers can test len(...) == 0.
 func (p *PendingTransaction) UnmarshalJSON(b []byte) error {
-	type plain PendingTransaction // no methods: avoids recursion
-	var v plain
+	var v plainPending
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}
+	*p = v.normalized()
+	return nil
+}
+
+func (v plainPending) normalized() PendingTransaction {
 	if bytes.Equal(bytes.TrimSpace(v.WithdrawalResponses), []byte("null")) {
 		v.WithdrawalResponses = nil
 	}
-	*p = PendingTransaction(v)
-	return nil
+	return PendingTransaction(v)
 }
 
 // BroadcastResult is Tatum's answer to a broadcast: the blockchain
