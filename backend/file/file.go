@@ -139,7 +139,12 @@ func Open(path string, password []byte, opts Options) (*Store, error) {
 	err := s.withDB(context.Background(), false, func(h *dbHandle) error {
 		// Check the whole page graph once per unlock: bbolt itself would
 		// loop forever or fault on some damage (see verify.go).
-		if err := verifyLayout(h.file, h.size, h.db.Info().PageSize, uint64(h.tx.ID())); err != nil {
+		data, unmap, err := mapFile(h.file, h.size)
+		if err != nil {
+			return err
+		}
+		defer unmap()
+		if err := verifyLayout(data, h.db.Info().PageSize, uint64(h.tx.ID())); err != nil {
 			return fmt.Errorf("%w: %w", backend.ErrCorrupt, err)
 		}
 		b := h.tx.Bucket(bucketMeta)
@@ -658,9 +663,10 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 func (s *Store) List(ctx context.Context) ([]backend.Meta, error) {
 	var l []backend.Meta
 	err := s.run(ctx, false, func(_ *dbHandle, aead cipher.AEAD, rb *bolt.Bucket) error {
-		l = make([]backend.Meta, 0, rb.Stats().KeyN)
+		var sc metaScratch
+		l = make([]backend.Meta, 0, rb.Stats().KeyN) // counts per page, cheap
 		return rb.ForEach(func(k, v []byte) error {
-			m, err := openMeta(aead, string(k), v)
+			m, err := openMeta(aead, string(k), v, &sc)
 			if err != nil {
 				return fmt.Errorf("signatureId %s: %w: %w", k, backend.ErrCorrupt, err)
 			}

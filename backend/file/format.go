@@ -4,7 +4,6 @@ import (
 	"crypto/cipher"
 	"crypto/rand"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -261,14 +260,70 @@ func (h *header) unwrapWith(kek []byte) ([]byte, error) {
 	return key, nil
 }
 
-// diskMeta is the sealed metadata of a record: everything but the secret.
-type diskMeta struct {
-	Kind    backend.Kind `json:"kind"`
-	Chain   string       `json:"chain"`
-	Testnet bool         `json:"testnet,omitempty"`
-	Xpub    string       `json:"xpub,omitempty"`
-	Address string       `json:"address,omitempty"`
-	Created time.Time    `json:"created"`
+// Record kinds in sealed metadata.
+var kindCodes = map[backend.Kind]byte{backend.Mnemonic: 1, backend.PrivateKey: 2}
+
+// encodeMeta is the plaintext of a record's sealed metadata:
+//
+//	created int64 BE (Unix ns) | kind u8 | flags u8 (bit 0: testnet) |
+//	chain, xpub, address: each u16 BE length + bytes
+func encodeMeta(r backend.Record) ([]byte, error) {
+	code, ok := kindCodes[r.Kind]
+	if !ok {
+		return nil, fmt.Errorf("unknown kind %q", r.Kind)
+	}
+	b := make([]byte, 0, 16+len(r.Chain)+len(r.Xpub)+len(r.Address))
+	b = binary.BigEndian.AppendUint64(b, uint64(r.Created.UnixNano()))
+	var flags byte
+	if r.Testnet {
+		flags |= 1
+	}
+	b = append(b, code, flags)
+	for _, f := range []string{r.Chain, r.Xpub, r.Address} {
+		if len(f) > 0xffff {
+			return nil, errors.New("metadata field longer than 65535 bytes")
+		}
+		b = binary.BigEndian.AppendUint16(b, uint16(len(f)))
+		b = append(b, f...)
+	}
+	return b, nil
+}
+
+var errBadMeta = fmt.Errorf("%w: malformed metadata", errRecord)
+
+func decodeMetaPlain(id string, b []byte) (backend.Meta, error) {
+	bad := errBadMeta
+	if len(b) < 10 {
+		return backend.Meta{}, bad
+	}
+	m := backend.Meta{ID: id, Created: time.Unix(0, int64(binary.BigEndian.Uint64(b))).UTC()}
+	switch b[8] {
+	case 1:
+		m.Kind = backend.Mnemonic
+	case 2:
+		m.Kind = backend.PrivateKey
+	default:
+		return backend.Meta{}, bad
+	}
+	if b[9]&^1 != 0 {
+		return backend.Meta{}, bad
+	}
+	m.Testnet = b[9]&1 != 0
+	b = b[10:]
+	var fields [3]string
+	for i := range fields {
+		if len(b) < 2 || len(b) < 2+int(binary.BigEndian.Uint16(b)) {
+			return backend.Meta{}, bad
+		}
+		n := int(binary.BigEndian.Uint16(b))
+		fields[i] = string(b[2 : 2+n])
+		b = b[2+n:]
+	}
+	if len(b) != 0 || fields[0] == "" {
+		return backend.Meta{}, bad
+	}
+	m.Chain, m.Xpub, m.Address = fields[0], fields[1], fields[2]
+	return m, nil
 }
 
 var errRecord = errors.New("record failed authentication")
@@ -281,7 +336,10 @@ const (
 )
 
 func recordAD(domain, id string, extra []byte) []byte {
-	ad := make([]byte, 0, len(domain)+3+len(id)+len(extra))
+	return appendAD(make([]byte, 0, len(domain)+3+len(id)+len(extra)), domain, id, extra)
+}
+
+func appendAD(ad []byte, domain, id string, extra []byte) []byte {
 	ad = append(ad, domain...)
 	ad = append(ad, 0)
 	ad = binary.BigEndian.AppendUint16(ad, uint16(len(id)))
@@ -300,7 +358,7 @@ func sealRecord(aead cipher.AEAD, r backend.Record) ([]byte, error) {
 	if len(r.ID) >= maxIDLenDisk {
 		return nil, fmt.Errorf("record id is too long")
 	}
-	m, err := json.Marshal(diskMeta{Kind: r.Kind, Chain: r.Chain, Testnet: r.Testnet, Xpub: r.Xpub, Address: r.Address, Created: r.Created})
+	m, err := encodeMeta(r)
 	if err != nil {
 		return nil, fmt.Errorf("encode record metadata: %w", err)
 	}
@@ -343,44 +401,44 @@ func splitRecord(v []byte) (sealedMeta, sealedSecret []byte, err error) {
 	return sealedMeta, sealedSecret, nil
 }
 
-func open(aead cipher.AEAD, sealed, ad []byte) ([]byte, error) {
+func open(aead cipher.AEAD, dst, sealed, ad []byte) ([]byte, error) {
 	if len(sealed) < nonceLen+tagLen {
 		return nil, errRecord
 	}
-	p, err := aead.Open(nil, sealed[:nonceLen], sealed[nonceLen:], ad)
+	p, err := aead.Open(dst, sealed[:nonceLen], sealed[nonceLen:], ad)
 	if err != nil {
 		return nil, errRecord
 	}
 	return p, nil
 }
 
+// metaScratch holds buffers reused across the records of one List.
+type metaScratch struct{ ad, plain []byte }
+
 // openMeta authenticates and decodes the metadata of the record stored
-// under id. It never decrypts the secret.
-func openMeta(aead cipher.AEAD, id string, v []byte) (backend.Meta, error) {
+// under id. It never decrypts the secret. sc may be nil.
+func openMeta(aead cipher.AEAD, id string, v []byte, sc *metaScratch) (backend.Meta, error) {
 	sealedMeta, _, err := splitRecord(v)
 	if err != nil {
 		return backend.Meta{}, err
 	}
-	return decodeMeta(aead, id, sealedMeta)
+	return decodeMeta(aead, id, sealedMeta, sc)
 }
 
-func decodeMeta(aead cipher.AEAD, id string, sealedMeta []byte) (backend.Meta, error) {
+func decodeMeta(aead cipher.AEAD, id string, sealedMeta []byte, sc *metaScratch) (backend.Meta, error) {
 	if len(id) >= maxIDLenDisk {
 		return backend.Meta{}, fmt.Errorf("%w: id too long", errRecord)
 	}
-	m, err := open(aead, sealedMeta, recordAD(adMeta, id, nil))
+	if sc == nil {
+		sc = &metaScratch{}
+	}
+	sc.ad = appendAD(sc.ad[:0], adMeta, id, nil)
+	m, err := open(aead, sc.plain[:0], sealedMeta, sc.ad)
 	if err != nil {
 		return backend.Meta{}, err
 	}
-	var dm diskMeta
-	if err := json.Unmarshal(m, &dm); err != nil {
-		// Authentic but undecodable: written by a buggy or newer writer.
-		return backend.Meta{}, fmt.Errorf("%w: metadata: %w", errRecord, err)
-	}
-	if !dm.Kind.Valid() || dm.Chain == "" || dm.Created.IsZero() {
-		return backend.Meta{}, fmt.Errorf("%w: incomplete metadata", errRecord)
-	}
-	return backend.Meta{ID: id, Kind: dm.Kind, Chain: dm.Chain, Testnet: dm.Testnet, Xpub: dm.Xpub, Address: dm.Address, Created: dm.Created.UTC()}, nil
+	sc.plain = m
+	return decodeMetaPlain(id, m) // copies what it keeps
 }
 
 // openRecord authenticates and decrypts the whole record stored under id.
@@ -389,11 +447,11 @@ func openRecord(aead cipher.AEAD, id string, v []byte) (backend.Record, error) {
 	if err != nil {
 		return backend.Record{}, err
 	}
-	m, err := decodeMeta(aead, id, sealedMeta)
+	m, err := decodeMeta(aead, id, sealedMeta, nil)
 	if err != nil {
 		return backend.Record{}, err
 	}
-	secret, err := open(aead, sealedSecret, recordAD(adSecret, id, sealedMeta))
+	secret, err := open(aead, nil, sealedSecret, recordAD(adSecret, id, sealedMeta))
 	if err != nil {
 		return backend.Record{}, err
 	}

@@ -150,7 +150,7 @@ func FuzzDecode(f *testing.F) {
 				if err == nil && !(bytes.Equal(data, fx.sealed[id]) && fx.genuine(r)) {
 					t.Fatalf("openRecord yielded a record from forged bytes")
 				}
-				if _, err := openMeta(aead, id, data); err == nil && !bytes.Equal(data, fx.sealed[id]) {
+				if _, err := openMeta(aead, id, data, nil); err == nil && !bytes.Equal(data, fx.sealed[id]) {
 					// Only the metadata part must be genuine for openMeta.
 					m, _, _ := splitRecord(data)
 					gm, _, _ := splitRecord(fx.sealed[id])

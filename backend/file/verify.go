@@ -6,15 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"io"
 )
 
 // bbolt trusts its file: a corrupt page can send it out of the mapping
 // (a fault, which we turn into a panic and recover) or into a cycle of
 // branch pages, which recurses until the Go stack overflows — a fatal
 // error no recover can catch. So before a store is used, verifyLayout walks
-// the page graph from the file itself (not the mmap) with bounds checks and a
-// visited set, and refuses anything bbolt could not walk safely. The layout
+// the page graph of the file (through a read-only mapping of its own, with
+// Go's bounds checks) with a visited set, and refuses anything bbolt could
+// not walk safely. The layout
 // below is bbolt's on-disk format version 2 (unchanged since boltdb 1.0), in
 // the machine's byte order as bbolt writes it.
 const (
@@ -75,7 +75,7 @@ func hasBoltMagic(head []byte) bool {
 var errLayout = errors.New("damaged page structure")
 
 type layoutWalker struct {
-	r     io.ReaderAt
+	data  []byte // the whole file
 	psz   uint64
 	hwm   uint64
 	used  []uint64 // bitmap of pages reached from the meta page
@@ -85,23 +85,23 @@ type layoutWalker struct {
 func bit(m []uint64, i uint64) bool { return m[i/64]&(1<<(i%64)) != 0 }
 func setBit(m []uint64, i uint64)   { m[i/64] |= 1 << (i % 64) }
 
-// verifyLayout checks the page graph of the bbolt file r of the given size
-// as of transaction txid: every page bbolt may follow from the meta page
-// lies inside the file, is referenced once, has the right type, holds its
-// elements inside its bounds in strictly increasing key order, and is not
-// also listed as free; nested buckets are checked the same way.
-func verifyLayout(r io.ReaderAt, size int64, pageSize int, txid uint64) error {
+// verifyLayout checks the page graph of the bbolt file data (all of it,
+// normally mapped) as of transaction txid: every page bbolt may follow from
+// the meta page lies inside the file, is referenced once, has the right
+// type, holds its elements inside its bounds in strictly increasing key
+// order, and is not also listed as free; nested buckets are checked the
+// same way.
+func verifyLayout(data []byte, pageSize int, txid uint64) error {
 	psz := uint64(pageSize)
 	if pageSize < 512 || pageSize > 1<<20 || psz&(psz-1) != 0 {
 		return fmt.Errorf("%w: page size %d", errLayout, pageSize)
 	}
+	if uint64(len(data)) < 2*psz {
+		return fmt.Errorf("%w: file shorter than two pages", errLayout)
+	}
 	var chosen *boltMeta
 	for i := uint64(0); i < 2; i++ {
-		page := make([]byte, pageHeaderSize+metaSize)
-		if _, err := r.ReadAt(page, int64(i*psz)); err != nil {
-			return fmt.Errorf("%w: read meta page %d: %v", errLayout, i, err)
-		}
-		m := parseMeta(page)
+		m := parseMeta(data[i*psz : (i+1)*psz])
 		if m.valid && m.txid == txid && chosen == nil {
 			chosen = &m
 		}
@@ -113,10 +113,10 @@ func verifyLayout(r io.ReaderAt, size int64, pageSize int, txid uint64) error {
 	if uint64(m.pageSize) != psz {
 		return fmt.Errorf("%w: meta page size %d differs from %d", errLayout, m.pageSize, psz)
 	}
-	if m.hwm < 3 || m.hwm > uint64(size)/psz {
-		return fmt.Errorf("%w: high-water mark of %d pages does not fit a file of %d bytes", errLayout, m.hwm, size)
+	if m.hwm < 3 || m.hwm > uint64(len(data))/psz {
+		return fmt.Errorf("%w: high-water mark of %d pages does not fit a file of %d bytes", errLayout, m.hwm, len(data))
 	}
-	w := &layoutWalker{r: r, psz: psz, hwm: m.hwm, used: make([]uint64, (m.hwm+63)/64), freed: make([]uint64, (m.hwm+63)/64)}
+	w := &layoutWalker{data: data, psz: psz, hwm: m.hwm, used: make([]uint64, (m.hwm+63)/64), freed: make([]uint64, (m.hwm+63)/64)}
 	setBit(w.used, 0)
 	setBit(w.used, 1)
 	if m.freelist != noFreelist {
@@ -135,15 +135,12 @@ func verifyLayout(r io.ReaderAt, size int64, pageSize int, txid uint64) error {
 	return nil
 }
 
-// page reads page id with its overflow pages and marks them used.
+// page returns page id with its overflow pages and marks them used.
 func (w *layoutWalker) page(id uint64) ([]byte, error) {
 	if id < 2 || id >= w.hwm {
 		return nil, fmt.Errorf("%w: page %d outside 2..%d", errLayout, id, w.hwm-1)
 	}
-	hdr := make([]byte, pageHeaderSize)
-	if _, err := w.r.ReadAt(hdr, int64(id*w.psz)); err != nil {
-		return nil, fmt.Errorf("%w: read page %d: %v", errLayout, id, err)
-	}
+	hdr := w.data[id*w.psz:]
 	if got := ne.Uint64(hdr); got != id {
 		return nil, fmt.Errorf("%w: page %d says it is page %d", errLayout, id, got)
 	}
@@ -157,11 +154,7 @@ func (w *layoutWalker) page(id uint64) ([]byte, error) {
 		}
 		setBit(w.used, i)
 	}
-	p := make([]byte, (1+overflow)*w.psz)
-	if _, err := w.r.ReadAt(p, int64(id*w.psz)); err != nil {
-		return nil, fmt.Errorf("%w: read page %d: %v", errLayout, id, err)
-	}
-	return p, nil
+	return w.data[id*w.psz : (id+1+overflow)*w.psz], nil
 }
 
 func (w *layoutWalker) freelist(id uint64) error {
