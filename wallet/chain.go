@@ -208,6 +208,10 @@ func DerivationPath(c Chain, testnet bool) string {
 // digits only, 0 to 2^31-1. (tatum-kms's parseInt took "3abc" as 3 and "-1"
 // as -1; gokms refuses both.)
 func ParseIndex(s string) (uint32, error) {
+	in := s
+	if len(in) > 24 {
+		in = in[:24] + "..." // quote enough to recognize, not a whole paste
+	}
 	digits := func(t string) bool {
 		if t == "" {
 			return false
@@ -223,13 +227,13 @@ func ParseIndex(s string) (uint32, error) {
 	case s == "":
 		return 0, fmt.Errorf("%w: empty; want a whole number from 0 to %d", ErrInvalidIndex, MaxIndex)
 	case s[0] == '-' && digits(s[1:]):
-		return 0, fmt.Errorf("%w %q: negative; want 0 to %d", ErrInvalidIndex, s, MaxIndex)
+		return 0, fmt.Errorf("%w %q: negative; want 0 to %d", ErrInvalidIndex, in, MaxIndex)
 	case !digits(s):
-		return 0, fmt.Errorf("%w %q: not a whole number; want 0 to %d", ErrInvalidIndex, s, MaxIndex)
+		return 0, fmt.Errorf("%w %q: not a whole number; want 0 to %d", ErrInvalidIndex, in, MaxIndex)
 	}
 	n, err := strconv.ParseUint(s, 10, 64)
 	if err != nil || n > MaxIndex {
-		return 0, fmt.Errorf("%w %q: too big; want 0 to %d", ErrInvalidIndex, s, MaxIndex)
+		return 0, fmt.Errorf("%w %q: too big; want 0 to %d", ErrInvalidIndex, in, MaxIndex)
 	}
 	return uint32(n), nil
 }
