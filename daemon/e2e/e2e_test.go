@@ -368,7 +368,7 @@ func TestDaemonAgainstBtcd(t *testing.T) {
 	mnK := func(i uint32) *btcec.PrivateKey { return w.mnKey(t, w.mn, i) }
 	offK := func(i uint32) *btcec.PrivateKey { return w.mnKey(t, w.mnOff, i) }
 	fundOuts := []utxotest.Output{
-		{Script: p2wpkh(w.pkSeg), Satoshis: coin},       // 0
+		{Script: p2wpkh(w.pkSeg), Satoshis: coin},        // 0
 		{Script: p2shP2wpkh(w.pkNested), Satoshis: coin}, // 1
 		{Script: p2wpkh(mnK(0)), Satoshis: coin},         // 2
 		{Script: p2pkh(mnK(1)), Satoshis: coin},          // 3
