@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -145,7 +147,7 @@ func cmdCheckConfig(c *cli.Context) error {
 type (
 	reportJSON struct {
 		System   reportSystem            `json:"system"`
-		Wallets  map[string]reportWallet `json:"wallets"`
+		Wallets  orderedWallets          `json:"wallets"`
 		APIKey   string                  `json:"apiKey"`
 		Warnings []string                `json:"warnings,omitempty"`
 	}
@@ -165,6 +167,43 @@ type (
 		Warnings []string `json:"warnings,omitempty"`
 	}
 )
+
+// orderedWallets keeps the ids in the order asked for, as tatum-kms's
+// object does (encoding/json would sort a map's keys).
+type orderedWallets struct {
+	ids []string
+	m   map[string]reportWallet
+}
+
+func (o *orderedWallets) add(id string, w reportWallet) {
+	if _, dup := o.m[id]; !dup {
+		o.ids = append(o.ids, id)
+	}
+	o.m[id] = w
+}
+
+func (o orderedWallets) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, id := range o.ids {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, err := json.Marshal(id)
+		if err != nil {
+			return nil, err
+		}
+		v, err := json.Marshal(o.m[id])
+		if err != nil {
+			return nil, err
+		}
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
 
 // reportIDs accepts tatum-kms's comma-separated list as well as several arguments.
 func reportIDs(c *cli.Context) []string {
@@ -192,7 +231,7 @@ func cmdReport(c *cli.Context) error {
 			GoVersion:  runtime.Version(),
 			Store:      reportStore{Type: storeType(c), Exists: exists},
 		},
-		Wallets: map[string]reportWallet{},
+		Wallets: orderedWallets{m: map[string]reportWallet{}},
 		APIKey:  maskEnv(configEnv{envAPIKey, true}),
 	}
 	if len(ids) > 0 && exists {
@@ -210,7 +249,7 @@ func cmdReport(c *cli.Context) error {
 			if err != nil {
 				return fmt.Errorf("report %s: %w", id, err)
 			}
-			rep.Wallets[id] = checkRecord(rec)
+			rep.Wallets.add(id, checkRecord(rec))
 			rec.Zero()
 		}
 	} else {

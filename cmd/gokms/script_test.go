@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -34,6 +35,7 @@ func TestScripts(t *testing.T) {
 			// Cheap key derivation for stores these tests create (the file
 			// backend's test setting; real stores use the default parameters).
 			env.Setenv("GOKMS_KDF", "test")
+			env.Setenv("GOVERSION", runtime.Version())
 			home := filepath.Join(env.WorkDir, "home")
 			env.Setenv("HOME", home)
 			env.Setenv("USERPROFILE", home)

@@ -178,7 +178,7 @@ func readNewPassword(c *cli.Context, purpose string) ([]byte, error) {
 		}
 		return pw, nil
 	}
-	return promptNewPassword(c, purpose, "Enter a password for the new %s (or set env var "+envPassword+"): ")
+	return promptNewPassword(c, purpose, "Enter a password for the %s (or set env var "+envPassword+"): ")
 }
 
 // promptNewPassword asks twice on the terminal and insists both match.
