@@ -146,10 +146,10 @@ func cmdCheckConfig(c *cli.Context) error {
 // The report's JSON shape is tatum-kms's, except nodeVersion -> goVersion.
 type (
 	reportJSON struct {
-		System   reportSystem            `json:"system"`
-		Wallets  orderedWallets          `json:"wallets"`
-		APIKey   string                  `json:"apiKey"`
-		Warnings []string                `json:"warnings,omitempty"`
+		System   reportSystem   `json:"system"`
+		Wallets  orderedWallets `json:"wallets"`
+		APIKey   string         `json:"apiKey"`
+		Warnings []string       `json:"warnings,omitempty"`
 	}
 	reportSystem struct {
 		KMSVersion string      `json:"kmsVersion"`
