@@ -12,6 +12,9 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +26,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/gokms/gokms/backend"
+	"github.com/gokms/gokms/backend/file"
 	"github.com/gokms/gokms/backend/memory"
 	"github.com/gokms/gokms/daemon"
 	"github.com/gokms/gokms/signing/evm"
@@ -38,7 +42,9 @@ const (
 	evmRecipient = "0x687422eEA2cB73B5d3e242bA5456b782919AFc85"
 )
 
-func evmAddr(k *btcec.PrivateKey) common.Address { return crypto.PubkeyToAddress(*k.PubKey().ToECDSA()) }
+func evmAddr(k *btcec.PrivateKey) common.Address {
+	return crypto.PubkeyToAddress(*k.PubKey().ToECDSA())
+}
 
 // evmWorld is a simulated ETH testnet, a Tatum stand-in broadcasting to it,
 // and a store with a mnemonic wallet "evm-mn" and a private-key wallet "evm-pk".
@@ -253,5 +259,126 @@ func TestEVMDaemonRefusalsReported(t *testing.T) {
 		if w.srv.Broadcasts(id) != 0 {
 			t.Errorf("%s was broadcast", id)
 		}
+	}
+}
+
+// TestEVMDaemonBinary runs the real `gokms daemon --runOnce` binary on a
+// file store against the stand-in, with the simulated chain's RPC given by
+// --evm-rpc, then by TATUM_KMS_RPC_ETH, then a node of the wrong chain.
+func TestEVMDaemonBinary(t *testing.T) {
+	w := newEVMWorld(t, 3)
+	dir := t.TempDir()
+	password := "evm-e2e-" + hex.EncodeToString([]byte(t.Name()))[:16]
+	storePath := filepath.Join(dir, "wallet.dat")
+	st, err := file.Create(storePath, []byte(password), file.Options{KDF: &file.InsecureTestKDF})
+	if err != nil {
+		t.Fatal(err)
+	}
+	metas, err := w.store.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range metas { // the same two wallets, now in an encrypted file store
+		r, err := w.store.Get(context.Background(), m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Put(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "gokms")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/gokms/gokms/cmd/gokms").CombinedOutput(); err != nil {
+		t.Fatalf("go build gokms: %v\n%s", err, out)
+	}
+	run := func(extraEnv []string, args ...string) (string, int) {
+		t.Helper()
+		cmd := exec.Command(bin, append([]string{"daemon", "--testnet", "--runOnce", "--chain", "ETH", "--path", storePath}, args...)...)
+		cmd.Dir = dir
+		cmd.Env = append([]string{"HOME=" + dir, "PATH=" + os.Getenv("PATH"), "TATUM_API_URL=" + w.srv.URL,
+			"TATUM_API_KEY=" + w.srv.APIKey, "TATUM_KMS_PASSWORD=" + password}, extraEnv...)
+		out, err := cmd.CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []string{evmMnemonic, evmKeyHex[2:], password} {
+			if strings.Contains(string(out), s) {
+				t.Fatalf("a secret appears in the output:\n%s", out)
+			}
+		}
+		return string(out), code
+	}
+
+	supply := new(big.Int).Mul(big.NewInt(1000), evmtest.Ether)
+	token := w.chain.Deploy(t, w.pk.ToECDSA(), w.token.DeployData(t, "Gokms", "GKT", supply))
+	rcpt := common.HexToAddress(evmRecipient)
+	i1, i2 := uint32(1), uint32(2)
+	var ids []string
+	for i := 0; i < 3; i++ {
+		ids = append(ids, w.enqueue(fmt.Sprintf("bin-native-%d", i), "evm-mn", &i1, fmt.Sprintf(`{"from":0,"to":"%s","value":"1000"}`, evmRecipient)))
+	}
+	ids = append(ids, w.enqueue("bin-erc20", "evm-pk", nil, fmt.Sprintf(`{"from":0,"to":"%s","data":"%s"}`, token.Hex(), hexutil.Encode(w.token.TransferData(t, rcpt, big.NewInt(42))))))
+	ids = append(ids, w.enqueue("bin-deploy", "evm-mn", &i2, fmt.Sprintf(`{"data":"%s"}`, hexutil.Encode(w.token.DeployData(t, "Bin", "BIN", big.NewInt(1))))))
+
+	if out, code := run(nil, "--evm-rpc", "ETH="+w.chain.URL); code != 0 {
+		t.Fatalf("gokms daemon exited %d:\n%s\nreported: %+v", code, out, w.srv.Errors())
+	}
+	nonces := map[uint64]bool{}
+	for _, id := range ids {
+		tx, _ := w.mined(t, id)
+		if strings.HasPrefix(id, "bin-native") {
+			nonces[tx.Nonce()] = true
+		}
+	}
+	if len(nonces) != 3 || !nonces[0] || !nonces[1] || !nonces[2] {
+		t.Fatalf("nonces of the three transfers from one address: %v", nonces)
+	}
+	if got := w.chain.Balance(t, rcpt); got.Int64() != 3000 {
+		t.Fatalf("recipient balance %s, want 3000", got)
+	}
+	if got := w.chain.BalanceOf(t, w.token, token, rcpt); got.Int64() != 42 {
+		t.Fatalf("token balance %s, want 42", got)
+	}
+	_, r := w.mined(t, "bin-deploy")
+	if r.ContractAddress != crypto.CreateAddress(evmAddr(w.mnKey(2)), 0) {
+		t.Fatalf("deployed at %s", r.ContractAddress.Hex())
+	}
+
+	// The node from the environment instead of the flag; the nonce continues.
+	id := w.enqueue("bin-env", "evm-mn", &i1, fmt.Sprintf(`{"to":"%s","value":"5"}`, evmRecipient))
+	if out, code := run([]string{"TATUM_KMS_RPC_ETH=" + w.chain.URL}); code != 0 {
+		t.Fatalf("gokms daemon (env RPC) exited %d:\n%s", code, out)
+	}
+	if tx, _ := w.mined(t, id); tx.Nonce() != 3 {
+		t.Fatalf("nonce %d, want 3", tx.Nonce())
+	}
+
+	// A node serving another chain: refused, reported, nothing broadcast.
+	other := evmtest.Start(t, 1337, nil)
+	id = w.enqueue("bin-wrong-node", "evm-mn", &i1, fmt.Sprintf(`{"to":"%s","value":"6"}`, evmRecipient))
+	out, code := run(nil, "--evm-rpc", "ETH="+other.URL)
+	if code != 1 || w.srv.Broadcasts(id) != 0 {
+		t.Fatalf("wrong node: exit %d, broadcasts %d\n%s", code, w.srv.Broadcasts(id), out)
+	}
+	found := false
+	for _, e := range w.srv.Errors() {
+		if e.SignatureID == id && strings.Contains(e.Error, "serves chain id 1337") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no error report naming the wrong chain id: %+v", w.srv.Errors())
+	}
+	// A malformed --evm-rpc stops the daemon before it polls.
+	before := w.srv.CountRequests("POST", "/v3/kms/pending/ETH")
+	out, code = run(nil, "--evm-rpc", "ETH")
+	if code != 1 || !strings.Contains(out, "want CHAIN=URL") || w.srv.CountRequests("POST", "/v3/kms/pending/ETH") != before {
+		t.Fatalf("bad --evm-rpc: exit %d\n%s", code, out)
 	}
 }
