@@ -306,3 +306,80 @@ func TestConcurrentProcesses(t *testing.T) {
 	}
 	_ = os.Remove
 }
+
+// TestPutsDuringChangePassword: while another process changes the password
+// over and over (replacing the file each time), this one keeps storing. A
+// Put either lands in the store that survives or fails with "password was
+// changed"; an acknowledged record is never left behind in a replaced file.
+func TestPutsDuringChangePassword(t *testing.T) {
+	dir := t.TempDir()
+	path := storeWith(t, dir, 50)
+	pws := []string{string(testPassword), "the other password"}
+	const changes = 40
+	cmd := helperCmd(t, "rekey-loop", helperArgs{Path: path, Passwords: pws, Count: changes})
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	acks := readAcks(out)
+	ctx := context.Background()
+	var stored []string
+	stale, i := 0, 0
+	for running := true; running; {
+		select {
+		case <-acks.done:
+			running = false
+		default:
+		}
+		var s *Store
+		for _, pw := range pws {
+			if st, err := Open(path, []byte(pw), testOptions()); err == nil {
+				s = st
+				break
+			}
+		}
+		if s == nil {
+			continue // the password changed between the two attempts
+		}
+		for {
+			select {
+			case <-acks.done:
+				running = false
+			default:
+			}
+			if !running {
+				break
+			}
+			id := fmt.Sprintf("during-%d", i)
+			err := s.Put(ctx, expectedRecord(id))
+			if err != nil {
+				if !errors.Is(err, backend.ErrBadPassword) {
+					t.Fatalf("Put during changepassword: %v", err)
+				}
+				stale++
+				break
+			}
+			stored = append(stored, id)
+			i++
+		}
+		s.Close()
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(path, []byte(pws[changes%2]), testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, id := range stored {
+		if r, err := s.Get(ctx, id); err != nil || !sameAsExpected(r) {
+			t.Fatalf("acknowledged %s lost across a password change: %v", id, err)
+		}
+	}
+	l, _ := s.List(ctx)
+	t.Logf("%d password changes, %d stores acknowledged meanwhile, %d refused as stale; %d records", changes, len(stored), stale, len(l))
+	if len(l) != 50+len(stored) {
+		t.Fatalf("store holds %d records, want %d", len(l), 50+len(stored))
+	}
+}
