@@ -97,6 +97,10 @@ type Store struct {
 	opts  Options
 	plock *sync.RWMutex // shared by every Store of this path in the process
 
+	qmu     sync.Mutex    // guards queue and writing (group commit)
+	queue   []*putRequest // Put requests waiting for the next transaction
+	writing bool          // a leader is writing
+
 	mu     sync.RWMutex // guards the fields below; ops hold it shared
 	key    []byte       // data key
 	hdr    []byte       // header as unlocked; a change means another process re-keyed
@@ -586,11 +590,7 @@ func (s *Store) PutBatch(ctx context.Context, rs []backend.Record) error {
 		return err
 	}
 	now := time.Now().UTC()
-	type kv struct {
-		id string
-		v  []byte
-	}
-	sealed := make([]kv, len(rs))
+	sealed := make([]sealedRecord, len(rs))
 	for i, r := range rs {
 		if r.Created.IsZero() {
 			r.Created = now
@@ -600,26 +600,93 @@ func (s *Store) PutBatch(ctx context.Context, rs []backend.Record) error {
 		if err != nil {
 			return fmt.Errorf("wallet store %s: seal %s: %w", s.path, r.ID, err)
 		}
-		sealed[i] = kv{r.ID, v}
+		sealed[i] = sealedRecord{r.ID, v}
 	}
 	sort.Slice(sealed, func(i, j int) bool { return sealed[i].id < sealed[j].id })
-	err = s.runHeld(ctx, true, aead, func(_ *dbHandle, _ cipher.AEAD, rb *bolt.Bucket) error {
-		for _, e := range sealed {
-			if rb.Get([]byte(e.id)) != nil {
-				return fmt.Errorf("signatureId %s: %w", e.id, backend.ErrExists)
-			}
+	if err := s.commit(ctx, aead, sealed); err != nil {
+		return s.errf("put", err)
+	}
+	return nil
+}
+
+type sealedRecord struct {
+	id string
+	v  []byte
+}
+
+// A putRequest is one PutBatch waiting to be written.
+type putRequest struct {
+	recs []sealedRecord
+	done chan error    // the result, once durable or refused
+	lead chan struct{} // closed when this request's goroutine must write
+}
+
+// commit writes recs durably. Concurrent callers in this process share
+// transactions (group commit): the first becomes the leader and writes
+// every request queued by then in one transaction and one fsync; the
+// others wait, and the oldest of any newcomers leads the next round. Each
+// request stays all or nothing on its own. The caller holds s.mu shared, so
+// the data key cannot change while requests wait.
+func (s *Store) commit(ctx context.Context, aead cipher.AEAD, recs []sealedRecord) error {
+	req := &putRequest{recs: recs, done: make(chan error, 1), lead: make(chan struct{})}
+	s.qmu.Lock()
+	s.queue = append(s.queue, req)
+	leader := !s.writing
+	s.writing = true
+	s.qmu.Unlock()
+	if !leader {
+		select {
+		case err := <-req.done:
+			return err
+		case <-req.lead:
 		}
-		for _, e := range sealed {
-			if err := rb.Put([]byte(e.id), e.v); err != nil {
-				return fmt.Errorf("signatureId %s: %w", e.id, err)
+	}
+	s.qmu.Lock()
+	batch := s.queue
+	s.queue = nil
+	s.qmu.Unlock()
+	s.writeBatch(ctx, aead, batch)
+	s.qmu.Lock()
+	if len(s.queue) > 0 {
+		close(s.queue[0].lead)
+	} else {
+		s.writing = false
+	}
+	s.qmu.Unlock()
+	return <-req.done
+}
+
+// writeBatch writes the requests in one transaction and answers each.
+func (s *Store) writeBatch(ctx context.Context, aead cipher.AEAD, batch []*putRequest) {
+	results := make([]error, len(batch))
+	err := s.runHeld(ctx, true, aead, func(_ *dbHandle, _ cipher.AEAD, rb *bolt.Bucket) error {
+		taken := map[string]bool{}
+		for i, req := range batch {
+			results[i] = nil
+			for _, e := range req.recs {
+				if taken[e.id] || rb.Get([]byte(e.id)) != nil {
+					results[i] = fmt.Errorf("signatureId %s: %w", e.id, backend.ErrExists)
+					break
+				}
+			}
+			if results[i] != nil {
+				continue
+			}
+			for _, e := range req.recs {
+				if err := rb.Put([]byte(e.id), e.v); err != nil {
+					return fmt.Errorf("signatureId %s: %w", e.id, err) // rolls back the whole batch
+				}
+				taken[e.id] = true
 			}
 		}
 		return nil
 	})
-	if err != nil {
-		return s.errf("put", err)
+	for i, req := range batch {
+		if err != nil {
+			results[i] = err
+		}
+		req.done <- results[i]
 	}
-	return nil
 }
 
 // Get implements backend.SecretBackend.

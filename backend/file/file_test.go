@@ -242,3 +242,47 @@ func TestChangePassword(t *testing.T) {
 		t.Fatal("empty new password accepted")
 	}
 }
+
+// TestGroupCommitKeepsBatchesSeparate: concurrent PutBatch calls share
+// transactions, but each stays all or nothing: of many batches racing for
+// one id, exactly one is stored, whole, and no part of the others.
+func TestGroupCommitKeepsBatchesSeparate(t *testing.T) {
+	s := newTestStore(t)
+	ctx := context.Background()
+	for round := 0; round < 20; round++ {
+		const n = 8
+		errs := make(chan error, n)
+		start := make(chan struct{})
+		for g := 0; g < n; g++ {
+			go func(g int) {
+				<-start
+				errs <- s.PutBatch(ctx, []backend.Record{
+					keyRec(fmt.Sprintf("r%d-own-%d-a", round, g), "a"),
+					keyRec(fmt.Sprintf("r%d-shared", round), fmt.Sprintf("from %d", g)),
+					keyRec(fmt.Sprintf("r%d-own-%d-b", round, g), "b"),
+				})
+			}(g)
+		}
+		close(start)
+		won := 0
+		for g := 0; g < n; g++ {
+			if err := <-errs; err == nil {
+				won++
+			} else if !errors.Is(err, backend.ErrExists) {
+				t.Fatal(err)
+			}
+		}
+		if won != 1 {
+			t.Fatalf("round %d: %d batches stored the shared id", round, won)
+		}
+		winner := mustGetSecret(t, s, fmt.Sprintf("r%d-shared", round))
+		for g := 0; g < n; g++ {
+			_, errA := s.Get(ctx, fmt.Sprintf("r%d-own-%d-a", round, g))
+			_, errB := s.Get(ctx, fmt.Sprintf("r%d-own-%d-b", round, g))
+			mine := winner == fmt.Sprintf("from %d", g)
+			if (errA == nil) != mine || (errB == nil) != mine {
+				t.Fatalf("round %d: batch %d partly stored (winner: %v)", round, g, mine)
+			}
+		}
+	}
+}
