@@ -6,7 +6,8 @@
 #
 #   bench/getaddress.sh                      # gokms only
 #   TATUM_KMS_BIN=/path/tatum-kms bench/getaddress.sh
-#       (build it with /work/shared/tools/tatum-kms/setup.sh; its wrapper script)
+#       (the wrapper script a tatum-kms 8.0.1 source build leaves; it needs
+#       Node.js and reads TATUM_KMS_PASSWORD like gokms)
 #
 # Stores: 1 wallet, and 5,000 records (1 wallet + 4,999 keys); gokms stores
 # use the default Argon2id costs (what users get) and, to show the rest of
@@ -72,9 +73,6 @@ for kdf in default test; do
 done
 
 TKMS=${TATUM_KMS_BIN:-}
-if [ -z "$TKMS" ] && [ -x /work/tkms-cli/dest/tatum-kms ]; then
-	TKMS=/work/tkms-cli/dest/tatum-kms
-fi
 if [ -n "$TKMS" ] && [ -x "$TKMS" ]; then
 	echo "== tatum-kms: $TKMS ($("$TKMS" --version 2>/dev/null))"
 	RUNS_NODE=${RUNS_NODE:-10}

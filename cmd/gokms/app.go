@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"sort"
 	"strings"
 	"syscall"
 
@@ -96,6 +97,28 @@ func runMain(args []string, stdin *os.File, stdout, stderr io.Writer) (code int)
 	return 0
 }
 
+// helpOrder lists commands in tatum-kms's help order; others follow in
+// registration order.
+var helpOrder = []string{
+	"daemon", "generatewallet", "generatemanagedwallet", "storemanagedwallet", "storemanagedprivatekey",
+	"generatemanagedprivatekeybatch", "getprivatekey", "getaddress", "getmanagedwallet", "removewallet",
+	"export", "import", "migrate", "changepassword", "report", "checkconfig",
+}
+
+func orderedCommands() []*cli.Command {
+	rank := func(c *cli.Command) int {
+		for i, n := range helpOrder {
+			if c.Name == n {
+				return i
+			}
+		}
+		return len(helpOrder)
+	}
+	out := append([]*cli.Command(nil), commands...)
+	sort.SliceStable(out, func(i, j int) bool { return rank(out[i]) < rank(out[j]) })
+	return out
+}
+
 func newApp(stdin *os.File, stdout, stderr io.Writer) *cli.App {
 	st := &state{stdin: stdin, stderr: stderr}
 	app := &cli.App{
@@ -109,7 +132,7 @@ func newApp(stdin *os.File, stdout, stderr io.Writer) *cli.App {
 		ErrWriter:            stderr,
 		Reader:               stdin,
 		Flags:                appFlags(),
-		Commands:             commands,
+		Commands:             orderedCommands(),
 		Metadata:             map[string]any{stateKey: st},
 		EnableBashCompletion: false,
 		HideHelpCommand:      false,
