@@ -14,7 +14,18 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/urfave/cli/v2"
 )
+
+// A hidden command, in the test binary only, that panics: the app must turn
+// it into `error: ...` and exit 1, without a stack trace.
+func init() {
+	registerCommands(&cli.Command{Name: "test-panic", Hidden: true, Action: func(*cli.Context) error {
+		var m map[string]int
+		m["boom"]++ // nil map: a runtime panic
+		return nil
+	}})
+}
 
 // TestMain lets the test binary act as the real gokms binary: testscript
 // puts it on $PATH as "gokms", and exec'ing it runs main.
