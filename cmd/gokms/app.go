@@ -77,8 +77,14 @@ func run() int {
 // runMain runs the app and turns every failure into `error: <msg>` on stderr
 // and exit code 1: no stack traces, no panics reaching the user.
 func runMain(args []string, stdin *os.File, stdout, stderr io.Writer) (code int) {
+	// The first SIGINT/SIGTERM cancels c.Context (the daemon stops cleanly,
+	// a batch stores nothing); a second one kills the process as usual.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	defer func() {
 		if r := recover(); r != nil {
 			fmt.Fprintf(stderr, "error: internal error: %v\n", r)

@@ -325,6 +325,9 @@ func cmdGenerateManagedPrivateKeyBatch(c *cli.Context) error {
 	}()
 	step := max(n/10, 1)
 	for i := 0; i < n; i++ {
+		if err := c.Context.Err(); err != nil {
+			return fmt.Errorf("interrupted after generating %d of %d keys; nothing was stored", i, n)
+		}
 		pk, addr, err := batchKey(ch, testnet)
 		if err != nil {
 			return fmt.Errorf("generate key %d of %d: %w", i+1, n, err)

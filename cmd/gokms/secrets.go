@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
@@ -217,7 +219,7 @@ func promptSecret(c *cli.Context, prompt string) ([]byte, error) {
 	st := getState(c)
 	if st.stdin != nil && term.IsTerminal(int(st.stdin.Fd())) {
 		fmt.Fprint(st.stderr, prompt)
-		pw, err := term.ReadPassword(int(st.stdin.Fd()))
+		pw, err := readNoEcho(int(st.stdin.Fd()), st.stderr)
 		fmt.Fprintln(st.stderr)
 		if err != nil {
 			return nil, fmt.Errorf("read from terminal: %w", err)
@@ -231,7 +233,7 @@ func promptSecret(c *cli.Context, prompt string) ([]byte, error) {
 		}
 		defer tty.Close()
 		fmt.Fprint(tty, prompt)
-		pw, err := term.ReadPassword(int(tty.Fd()))
+		pw, err := readNoEcho(int(tty.Fd()), tty)
 		fmt.Fprintln(tty)
 		if err != nil {
 			return nil, fmt.Errorf("read from terminal: %w", err)
@@ -239,6 +241,33 @@ func promptSecret(c *cli.Context, prompt string) ([]byte, error) {
 		return pw, nil
 	}
 	return nil, errNoTerminal
+}
+
+// readNoEcho is term.ReadPassword that gives the terminal its echo back
+// when the user interrupts the prompt (Ctrl-C): the read cannot be
+// cancelled, so the process ends there, before anything was written.
+func readNoEcho(fd int, stderr io.Writer) ([]byte, error) {
+	state, err := term.GetState(fd)
+	if err != nil {
+		return nil, fmt.Errorf("read from terminal: %w", err)
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	done := make(chan struct{})
+	defer func() {
+		signal.Stop(sig)
+		close(done)
+	}()
+	go func() {
+		select {
+		case <-sig:
+			_ = term.Restore(fd, state)
+			fmt.Fprintln(stderr, "\nerror: interrupted")
+			os.Exit(1)
+		case <-done:
+		}
+	}()
+	return term.ReadPassword(fd)
 }
 
 // maxSecretLine bounds one line of secret input (a 24-word mnemonic is < 250 bytes).

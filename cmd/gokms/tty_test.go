@@ -80,6 +80,15 @@ func (p *pty) waitFor(text string) {
 // then reading a secret), so an echo would be a real leak, not a race.
 func (p *pty) typeSecret(line string) {
 	p.t.Helper()
+	p.waitEchoOff()
+	if _, err := p.master.Write([]byte(line + "\n")); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// waitEchoOff blocks until the program has turned the terminal's echo off.
+func (p *pty) waitEchoOff() {
+	p.t.Helper()
 	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(2 * time.Millisecond) {
 		tio, err := unix.IoctlGetTermios(int(p.slave.Fd()), unix.TCGETS)
 		if err != nil {
@@ -91,9 +100,6 @@ func (p *pty) typeSecret(line string) {
 		if time.Now().After(deadline) {
 			p.t.Fatal("the terminal's echo was never turned off")
 		}
-	}
-	if _, err := p.master.Write([]byte(line + "\n")); err != nil {
-		p.t.Fatal(err)
 	}
 }
 
@@ -188,6 +194,32 @@ func TestTerminalPrompts(t *testing.T) {
 	p.waitFor(": the passwords do not match")
 	if _, err := os.Stat(other); err == nil {
 		t.Fatal("a store was created with mismatched passwords")
+	}
+
+	// Ctrl-C at a prompt: the process ends with an error and the terminal
+	// gets its echo back (term.ReadPassword alone would leave it off).
+	p = openPTY(t)
+	cmd, out = p.start(home, nil, "getaddress", res.SignatureID, "0", "--path", store)
+	p.waitFor("Enter password to access wallet store")
+	p.waitEchoOff()
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err == nil {
+		t.Fatal("an interrupted prompt succeeded")
+	} else if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("interrupted prompt: %v, want exit status 1", err)
+	}
+	p.waitFor("error: interrupted")
+	tio, err := unix.IoctlGetTermios(int(p.slave.Fd()), unix.TCGETS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tio.Lflag&unix.ECHO == 0 {
+		t.Fatal("the terminal was left without echo")
+	}
+	if out.Len() != 0 {
+		t.Fatalf("stdout %q", out)
 	}
 
 	// Piped secret, password on the terminal (stdin is not a terminal, stderr is):
