@@ -105,7 +105,7 @@ func TestThrottlingIsRetried(t *testing.T) {
 	if err := b.Put(ctx, record("thr")); err != nil {
 		t.Fatalf("Put through 429s and a 503: %v", err)
 	}
-	if got := s.Requests("PUT secrets"); got != 3 {
+	if got := s.Requests("PUT secrets/*"); got != 3 {
 		t.Fatalf("PUT requests = %d, want 3", got)
 	}
 	// Exhausted retries give a clear error.
@@ -200,14 +200,17 @@ func TestListReadsNoValues(t *testing.T) {
 	// A secret that is not ours is ignored.
 	s.SetDirect("gokms-zzz", "not json", "text/plain", nil)
 	s.SetDirect("unrelated", "x", "", nil)
-	before := s.Requests("GET secrets")
+	lists, reads := s.Requests("GET secrets"), s.Requests("GET secrets/*")
 	l, err := b.List(ctx)
 	if err != nil || len(l) != 7 {
 		t.Fatalf("List = %d records, %v", len(l), err)
 	}
 	// 9 secrets at 3 per page: 3 list requests, and no GET of any single secret.
-	if got := s.Requests("GET secrets") - before; got != 3 {
-		t.Fatalf("List made %d GET requests, want 3 pages and no value reads", got)
+	if got := s.Requests("GET secrets") - lists; got != 3 {
+		t.Fatalf("List made %d list requests, want 3 pages", got)
+	}
+	if got := s.Requests("GET secrets/*") - reads; got != 0 {
+		t.Fatalf("List read %d secrets, want none", got)
 	}
 }
 

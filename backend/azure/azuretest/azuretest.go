@@ -116,7 +116,8 @@ func (s *Server) Inject(f Fault) {
 	s.faults = append(s.faults, f)
 }
 
-// Requests counts authenticated requests by "METHOD first-path-segment", e.g. "GET secrets".
+// Requests counts authenticated requests: "GET secrets" (list), "GET
+// secrets/*" (one secret or its versions), "PUT secrets/*", "DELETE deletedsecrets/*", ...
 func (s *Server) Requests(key string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -175,7 +176,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests[r.Method+" "+parts[0]]++
+	key := r.Method + " " + parts[0]
+	if len(parts) > 1 {
+		key += "/*"
+	}
+	s.requests[key]++
 	for i := range s.faults {
 		f := &s.faults[i]
 		if f.Times > 0 && (f.Method == "" || f.Method == r.Method) && strings.HasPrefix(r.URL.Path, f.PathPrefix) {
