@@ -82,14 +82,18 @@ func loadFuzzFixture() (*fuzzFixture, error) {
 	return &fixture, fixtureErr
 }
 
-// genuine reports whether r is a record that was really stored.
+// genuine reports whether r is, byte for byte, a record that was really
+// stored in one of the seed files.
 func (f *fuzzFixture) genuine(r backend.Record) bool {
 	if w, ok := f.records[r.ID]; ok {
 		return r.Kind == w.Kind && r.Chain == w.Chain && r.Testnet == w.Testnet && bytes.Equal(r.Secret, w.Secret) &&
 			r.Xpub == w.Xpub && r.Address == w.Address && r.Created.Equal(w.Created)
 	}
 	var n int
-	if _, err := fmt.Sscanf(r.ID, "rec-%d", &n); err == nil && n >= 0 && n < manyRecords && r.ID != manyDeleted && r.ID == fmt.Sprintf("rec-%d", n) {
+	// manyDeleted counts as genuine: it was stored, and damage to the newest
+	// meta page makes bbolt fall back to the previous transaction (its crash
+	// recovery), which still holds it. Rollback is not forgery.
+	if _, err := fmt.Sscanf(r.ID, "rec-%d", &n); err == nil && n >= 0 && n < manyRecords && r.ID == fmt.Sprintf("rec-%d", n) {
 		return sameAsExpected(r)
 	}
 	return false
