@@ -52,7 +52,7 @@ func (b *Backend) relogin(ctx context.Context, seen uint64) error {
 	}
 	select {
 	case <-b.stop:
-		return errors.New("vault backend: closed")
+		return errors.New("backend closed")
 	default:
 	}
 	// Log in on a clone without the old token: Vault refuses some requests
@@ -60,7 +60,7 @@ func (b *Backend) relogin(ctx context.Context, seen uint64) error {
 	// cloned so VAULT_NAMESPACE still applies.
 	lc, err := b.c.CloneWithHeaders()
 	if err != nil {
-		return fmt.Errorf("vault backend: %w", err)
+		return err
 	}
 	lc.ClearToken()
 	s, err := lc.Auth().Login(ctx, b.login)
@@ -68,7 +68,7 @@ func (b *Backend) relogin(ctx context.Context, seen uint64) error {
 		return b.loginError(ctx, err)
 	}
 	if s == nil || s.Auth == nil || s.Auth.ClientToken == "" {
-		return fmt.Errorf("vault backend: log in to %s (%s): Vault returned no token", b.addr, methodName(b.login))
+		return fmt.Errorf("log in to %s (%s): Vault returned no token", b.addr, methodName(b.login))
 	}
 	b.c.SetToken(s.Auth.ClientToken)
 	b.ownToken = true
@@ -81,7 +81,7 @@ func (b *Backend) relogin(ctx context.Context, seen uint64) error {
 }
 
 func (b *Backend) loginError(ctx context.Context, err error) error {
-	where := fmt.Sprintf("vault backend: log in to %s (%s)", b.addr, methodName(b.login))
+	where := fmt.Sprintf("log in to %s (%s)", b.addr, methodName(b.login))
 	if ctx.Err() != nil {
 		return fmt.Errorf("%s: %w", where, ctx.Err())
 	}
@@ -91,7 +91,7 @@ func (b *Backend) loginError(ctx context.Context, err error) error {
 		}
 		// Vault's login errors name the cause ("invalid role or secret ID",
 		// "permission denied") and never echo the credentials.
-		return fmt.Errorf("%s: Vault answered HTTP %d: %s", where, re.StatusCode, strings.Join(re.Errors, "; "))
+		return fmt.Errorf("%s: Vault answered HTTP %d: %s", where, re.StatusCode, vaultMessage(re))
 	}
 	if isTransport(err) {
 		return fmt.Errorf("%s: Vault is unreachable (%v): %w", where, transportCause(err), ErrUnreachable)

@@ -106,7 +106,7 @@ func (b *Backend) classify(ctx context.Context, op, path string, err error) erro
 		}
 		return fmt.Errorf("%s: %w", where, err)
 	}
-	msg := strings.Join(re.Errors, "; ")
+	msg := vaultMessage(re)
 	switch re.StatusCode {
 	case 503:
 		if vaultSays(re, "sealed") {
@@ -127,6 +127,18 @@ func (b *Backend) classify(ctx context.Context, op, path string, err error) erro
 		return fmt.Errorf("%s: %w", where, backend.ErrNotFound)
 	}
 	return fmt.Errorf("%s: Vault answered HTTP %d: %s", where, re.StatusCode, msg)
+}
+
+// vaultMessage is Vault's error text on one line (it often sends
+// multi-line "1 error occurred:\n\t* ..." texts).
+func vaultMessage(re *api.ResponseError) string {
+	var parts []string
+	for _, e := range re.Errors {
+		e = strings.Join(strings.Fields(e), " ")
+		e = strings.TrimPrefix(e, "1 error occurred: * ")
+		parts = append(parts, e)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // transportCause strips the request URL from a url.Error (the path is

@@ -121,7 +121,7 @@ func New(ctx context.Context, cfg Config) (*Backend, error) {
 
 	if b.login != nil {
 		if err := b.relogin(ctx, b.gen.Load()); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("vault backend: %w", err) // relogin's errors carry no prefix: requests add their own
 		}
 	} else {
 		if c.Token() == "" {
@@ -194,9 +194,16 @@ func (b *Backend) findMount(ctx context.Context, p string) error {
 		s, err = b.c.Logical().ReadWithContext(ctx, "sys/internal/ui/mounts/"+p)
 		return err
 	})
+	if err != nil {
+		cerr := b.classify(ctx, opMount, p, err)
+		if errors.Is(cerr, ErrPermissionDenied) {
+			// The endpoint answers 403 both for "nothing mounted there" and
+			// for "the policy grants nothing under that mount".
+			return fmt.Errorf("vault backend: no secrets engine is mounted at %s, or the token's policy allows nothing under it (see docs/vault.md): %w", p, ErrPermissionDenied)
+		}
+		return cerr
+	}
 	switch {
-	case err != nil:
-		return b.classify(ctx, opMount, p, err)
 	case s == nil || s.Data == nil:
 		// Old servers without the endpoint: the first segment is the mount.
 		return fmt.Errorf("vault backend: cannot find the secrets engine mounted at %s (sys/internal/ui/mounts answered nothing)", p)
@@ -481,12 +488,9 @@ func (b *Backend) listOne(ctx context.Context, name string) (*backend.Meta, erro
 		return nil, nil
 	}
 	if m.CustomMetadata["gokms_format"] != nil {
-		meta, err := parseCustomMetadata(m.CustomMetadata)
+		meta, err := parseCustomMetadata(id, m.CustomMetadata)
 		if err != nil {
 			return nil, fmt.Errorf("vault backend: %s: %w: %v", b.metaPath(p), backend.ErrCorrupt, err)
-		}
-		if meta.ID != id {
-			return nil, fmt.Errorf("vault backend: %s names signatureId %q: %w", b.metaPath(p), meta.ID, backend.ErrCorrupt)
 		}
 		return &meta, nil
 	}
@@ -544,16 +548,22 @@ func recordData(r backend.Record) map[string]interface{} {
 }
 
 func customMetadata(m backend.Meta) map[string]interface{} {
-	return map[string]interface{}{
+	cm := map[string]interface{}{
 		"gokms_format": formatVersion,
-		"id":           m.ID,
 		"kind":         string(m.Kind),
 		"chain":        m.Chain,
 		"testnet":      strconv.FormatBool(m.Testnet),
-		"xpub":         m.Xpub,
-		"address":      m.Address,
 		"created":      m.Created.UTC().Format(time.RFC3339Nano),
 	}
+	// The id is the secret's name (Vault refuses unprintable characters in
+	// custom_metadata, which ids may contain). Vault refuses empty custom_metadata values: absent means empty.
+	if m.Xpub != "" {
+		cm["xpub"] = m.Xpub
+	}
+	if m.Address != "" {
+		cm["address"] = m.Address
+	}
+	return cm
 }
 
 func str(m map[string]interface{}, k string) string { s, _ := m[k].(string); return s }
@@ -586,9 +596,9 @@ func parseData(d map[string]interface{}) (backend.Record, error) {
 	return r, nil
 }
 
-func parseCustomMetadata(cm map[string]interface{}) (backend.Meta, error) {
+func parseCustomMetadata(id string, cm map[string]interface{}) (backend.Meta, error) {
 	var m backend.Meta
-	m.ID, m.Kind, m.Chain = str(cm, "id"), backend.Kind(str(cm, "kind")), str(cm, "chain")
+	m.ID, m.Kind, m.Chain = id, backend.Kind(str(cm, "kind")), str(cm, "chain")
 	m.Xpub, m.Address = str(cm, "xpub"), str(cm, "address")
 	var err error
 	if m.Testnet, err = strconv.ParseBool(str(cm, "testnet")); err != nil {
@@ -597,7 +607,7 @@ func parseCustomMetadata(cm map[string]interface{}) (backend.Meta, error) {
 	if m.Created, err = time.Parse(time.RFC3339Nano, str(cm, "created")); err != nil {
 		return m, errors.New("bad created time")
 	}
-	if !m.Kind.Valid() || m.ID == "" {
+	if !m.Kind.Valid() || m.Chain == "" {
 		return m, errors.New("metadata fields missing")
 	}
 	return m, nil
