@@ -802,9 +802,14 @@ func (s *Store) ChangePassword(newPassword []byte, newParams *KDFParams) error {
 		if err := s.checkHeader(h.tx); err != nil {
 			return err
 		}
-		removeStale(s.path, "rekey")
+		// Replace the file a symlink points to, not the link.
+		target, err := filepath.EvalSymlinks(s.path)
+		if err != nil {
+			return err
+		}
+		removeStale(target, "rekey")
 		old := h.tx.Bucket(bucketRecords)
-		tmp, err := writeNewStore(s.path, "rekey", hdr, func(nb *bolt.Bucket) error {
+		tmp, err := writeNewStore(target, "rekey", hdr, func(nb *bolt.Bucket) error {
 			return old.ForEach(func(k, v []byte) error {
 				r, err := openRecord(oldAEAD, string(k), v)
 				if err != nil {
@@ -825,11 +830,11 @@ func (s *Store) ChangePassword(newPassword []byte, newParams *KDFParams) error {
 			_ = os.Chmod(tmp, fi.Mode().Perm())
 			chownLike(tmp, fi)
 		}
-		if err := os.Rename(tmp, s.path); err != nil {
+		if err := os.Rename(tmp, target); err != nil {
 			os.Remove(tmp)
 			return err
 		}
-		return syncDir(filepath.Dir(s.path))
+		return syncDir(filepath.Dir(target))
 	})
 	if err != nil {
 		zero(newKey)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -283,6 +284,80 @@ func TestGroupCommitKeepsBatchesSeparate(t *testing.T) {
 			if (errA == nil) != mine || (errB == nil) != mine {
 				t.Fatalf("round %d: batch %d partly stored (winner: %v)", round, g, mine)
 			}
+		}
+	}
+}
+
+func TestChangePasswordThroughSymlink(t *testing.T) {
+	s := newTestStore(t)
+	mustPut(t, s, keyRec("k", "secret-k"))
+	link := filepath.Join(t.TempDir(), "link.dat")
+	if err := os.Symlink(s.Path(), link); err != nil {
+		t.Fatal(err)
+	}
+	ls, err := Open(link, testPassword, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ls.Close()
+	if err := ls.ChangePassword([]byte("new one"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		t.Fatalf("the symlink was replaced: %v", err)
+	}
+	n, err := Open(s.Path(), []byte("new one"), testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	if mustGetSecret(t, n, "k") != "secret-k" {
+		t.Fatal("record lost")
+	}
+	if names := dirNames(t, filepath.Dir(link)); len(names) != 1 {
+		t.Fatalf("temporary files next to the link: %v", names)
+	}
+}
+
+func TestPathFromURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"/abs/wallet.dat":            "/abs/wallet.dat",
+		"wallet.dat":                 "wallet.dat",
+		"./rel/wallet.dat":           "./rel/wallet.dat",
+		"file:///abs/wallet.dat":     "/abs/wallet.dat",
+		"file://localhost/abs/w.dat": "/abs/w.dat",
+		"file://./rel/w.dat":         "./rel/w.dat",
+		"file://../up/w.dat":         "../up/w.dat",
+		"file://w.dat":               "w.dat",
+		"file://dir/w.dat":           "dir/w.dat",
+		"file:///a%20b/w%3F.dat":     "/a b/w?.dat",
+	} {
+		u, err := backend.ParseAddress(in)
+		if err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		got, err := PathFromURL(u)
+		if err != nil || got != filepath.FromSlash(want) {
+			t.Errorf("PathFromURL(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if got, err := PathFromURL(&url.URL{Scheme: "file", Opaque: "w%20x.dat"}); err != nil || got != "w x.dat" {
+		t.Errorf("opaque file URL: %q, %v", got, err)
+	}
+	// What the CLI builds from --path must come back unchanged.
+	for _, p := range []string{"/tmp/a b/w#1?.dat", "/tmp/100%/w.dat"} {
+		u, _ := backend.ParseAddress((&url.URL{Scheme: "file", Path: p}).String())
+		if got, err := PathFromURL(u); err != nil || got != p {
+			t.Errorf("round trip of %q: %q, %v", p, got, err)
+		}
+	}
+	for _, bad := range []string{"file:///w.dat?x=1", "file:///w.dat#frag", "file://"} {
+		u, err := backend.ParseAddress(bad)
+		if err != nil {
+			continue
+		}
+		if _, err := PathFromURL(u); err == nil {
+			t.Errorf("PathFromURL(%q) accepted", bad)
 		}
 	}
 }
