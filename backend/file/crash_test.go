@@ -315,7 +315,7 @@ func TestPutsDuringChangePassword(t *testing.T) {
 	dir := t.TempDir()
 	path := storeWith(t, dir, 50)
 	pws := []string{string(testPassword), "the other password"}
-	const changes = 40
+	const changes = 60
 	cmd := helperCmd(t, "rekey-loop", helperArgs{Path: path, Passwords: pws, Count: changes})
 	out, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
@@ -361,6 +361,9 @@ func TestPutsDuringChangePassword(t *testing.T) {
 			}
 			stored = append(stored, id)
 			i++
+			// A pause, or this tight loop would keep the file lock busy
+			// and the other process (polling for it) would wait long.
+			time.Sleep(time.Millisecond)
 		}
 		s.Close()
 	}
