@@ -315,8 +315,8 @@ func TestPutsDuringChangePassword(t *testing.T) {
 	dir := t.TempDir()
 	path := storeWith(t, dir, 50)
 	pws := []string{string(testPassword), "the other password"}
-	const changes = 60
-	cmd := helperCmd(t, "rekey-loop", helperArgs{Path: path, Passwords: pws, Count: changes})
+	const changes = 40
+	cmd := helperCmd(t, "rekey-loop", helperArgs{Path: path, Passwords: pws, Count: changes, Pause: 5 * time.Millisecond})
 	out, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

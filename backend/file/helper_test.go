@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/gokms/gokms/backend"
 )
@@ -41,6 +42,7 @@ type helperArgs struct {
 	Passwords []string // rekey-loop alternates between these
 	Prefix    string   // record ids are Prefix-N
 	Count     int
+	Pause     time.Duration // rekey-loop: between changes
 }
 
 // helperCmd builds the command for a helper process.
@@ -159,6 +161,7 @@ func runHelper(mode, arg string) error {
 				return err
 			}
 			say("%d", i)
+			time.Sleep(a.Pause)
 		}
 		return nil
 	case "access":
