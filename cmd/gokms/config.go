@@ -123,7 +123,7 @@ func cmdCheckConfig(c *cli.Context) error {
 	}
 	addr := backendAddr(c)
 	exists, _ := storeExists(addr)
-	path := storePath(c)
+	path := "N/A" // not a file store
 	if p, ok := isFileStore(addr); ok {
 		path = p
 	}
