@@ -331,12 +331,12 @@ func (d *Daemon) RunCycle(ctx context.Context) CycleStats {
 			if tx.Chain == "" {
 				tx.Chain = chain
 			}
-			d.m.pending.WithLabelValues(chainLabel(tx.Chain)).Inc()
-			st.Pending++
 			if seen[tx.ID] {
 				continue // listed twice (several chains or wallets): once is enough
 			}
 			seen[tx.ID] = true
+			d.m.pending.WithLabelValues(chainLabel(tx.Chain)).Inc()
+			st.Pending++
 			if d.txFilter != nil && !d.txFilter[tx.ID] {
 				st.Skipped++
 				d.m.skipped.WithLabelValues(chainLabel(tx.Chain), "filtered").Inc()
@@ -382,7 +382,7 @@ dispatch:
 			defer d.release(j.tx.ID)
 			tctx, cancel := context.WithTimeout(work, d.cfg.TxTimeout)
 			defer cancel()
-			out, rerr := d.process(tctx, j.tx)
+			out, rerr := d.safeProcess(tctx, j.tx)
 			stMu.Lock()
 			defer stMu.Unlock()
 			switch out {
@@ -467,6 +467,19 @@ const (
 	outSkipped
 	outFailed
 )
+
+// safeProcess is process with a panic (a bug in a signer, say) turned into
+// a failure of that transaction alone.
+func (d *Daemon) safeProcess(ctx context.Context, tx tatum.PendingTransaction) (out outcome, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			d.m.failed.WithLabelValues(chainLabel(tx.Chain), "sign").Inc()
+			d.log.Error("internal error while processing a pending transaction", "id", tx.ID, "chain", tx.Chain, "panic", fmt.Sprint(r))
+			out, err = outFailed, fmt.Errorf("internal error in gokms while processing the transaction: %v", r)
+		}
+	}()
+	return d.process(ctx, tx)
+}
 
 // process takes one pending transaction through four-eye check, signing,
 // broadcast and completion.

@@ -658,3 +658,26 @@ func (b *failingBackend) Get(context.Context, string) (backend.Record, error) {
 }
 
 func u32(v uint32) *uint32 { return &v }
+
+// TestPanicIsOneFailure: a signer bug fails its transaction, not the daemon.
+func TestPanicIsOneFailure(t *testing.T) {
+	f := newFixture(t)
+	bad, good := f.enqueueMN(3), f.enqueuePK()
+	d := f.daemon(func(c *daemon.Config) {
+		c.Sign = func(ctx context.Context, r signing.Request, k signing.KeySource) (string, error) {
+			if r.ID == bad {
+				var m map[string]int
+				m["boom"]++ // nil map write: a panic
+			}
+			return signing.Sign(ctx, r, k)
+		}
+	})
+	err := d.RunOnce(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "1 of 2") {
+		t.Fatalf("RunOnce: %v", err)
+	}
+	f.requireCompleted(good)
+	if e := f.srv.Errors(); len(e) != 1 || e[0].SignatureID != bad || !strings.Contains(e[0].Error, "internal error") {
+		t.Fatalf("reports %v", e)
+	}
+}
