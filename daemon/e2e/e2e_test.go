@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -566,6 +568,93 @@ func TestDaemonAgainstBtcd(t *testing.T) {
 			t.Fatalf("wrong password: exit %d\n%s", code, stderr)
 		}
 	})
+}
+
+// TestDaemonBinaryServesAndStops runs the real binary as a daemon (no
+// --runOnce): it signs what appears, serves /healthz and /metrics, and on
+// SIGTERM finishes and exits 0.
+func TestDaemonBinaryServesAndStops(t *testing.T) {
+	need(t)
+	srv := w.newStandIn(t)
+	first := srv.Enqueue(tatum.PendingTransaction{Chain: "BTC", SerializedTransaction: w.bitcore(t, []utxotest.Input{w.coinbase(t)}, nil), Hashes: []string{"miner"}})
+	port := freePort(t)
+	cmd := exec.Command(w.gokms, "daemon", "--testnet", "--period", "0.2", "--chain", "BTC", "--path", w.storePath,
+		"--listen", fmt.Sprintf("127.0.0.1:%d", port))
+	cmd.Dir = w.dir
+	cmd.Env = []string{"HOME=" + w.dir, "PATH=" + os.Getenv("PATH"),
+		"TATUM_API_URL=" + srv.URL, "TATUM_API_KEY=" + srv.APIKey, "TATUM_KMS_PASSWORD=" + w.password}
+	var se syncBuf
+	cmd.Stdout, cmd.Stderr = &se, &se
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+		}
+	}()
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(60 * time.Second)
+		for !ok() {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s\n%s", what, se.String())
+			}
+			select {
+			case err := <-exited:
+				t.Fatalf("daemon exited early: %v\n%s", err, se.String())
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
+	waitFor("the first transaction", func() bool { _, ok := srv.Completed(first); return ok })
+	// A transaction that appears while it runs is picked up by a later cycle.
+	second := srv.Enqueue(tatum.PendingTransaction{Chain: "BTC", SerializedTransaction: w.bitcore(t, []utxotest.Input{w.coinbase(t)}, nil), Hashes: []string{"miner"}})
+	waitFor("the second transaction", func() bool { _, ok := srv.Completed(second); return ok })
+	w.mineAndConfirm(t, w.accepted(t, srv, first), w.accepted(t, srv, second))
+
+	get := func(path string) (int, string) {
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d%s", port, path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var b bytes.Buffer
+		_, _ = b.ReadFrom(resp.Body)
+		return resp.StatusCode, b.String()
+	}
+	if code, body := get("/healthz"); code != 200 || !strings.Contains(body, `"status":"ok"`) {
+		t.Fatalf("healthz %d %s", code, body)
+	}
+	if _, body := get("/metrics"); !strings.Contains(body, `gokms_daemon_broadcast_total{chain="BTC"} 2`) {
+		t.Fatalf("metrics:\n%s", body)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", err, se.String())
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("daemon did not stop after SIGTERM")
+	}
+	w.noSecrets(t, se.String())
+	if !strings.Contains(se.String(), "daemon stopped") {
+		t.Fatalf("no clean stop in the log:\n%s", se.String())
+	}
+}
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }
 
 func (wd *world) gokmsRun(t *testing.T, srv *tatumtest.Server, args ...string) (string, string, int) {
