@@ -102,3 +102,20 @@ func TestAzurePasswordSourceNeedsConfig(t *testing.T) {
 		t.Fatal("a failed --azure command created a store")
 	}
 }
+
+// --aws needs its secret name; without it it says which variable.
+func TestAWSPasswordSourceNeedsConfig(t *testing.T) {
+	t.Setenv("HOME", t.TempDir())
+	for _, k := range []string{"TATUM_KMS_AWS_SECRET_NAME", "TATUM_KMS_AWS_SECRET_KEY", "TATUM_KMS_AWS_REGION"} {
+		t.Setenv(k, "")
+		os.Unsetenv(k)
+	}
+	store := filepath.Join(t.TempDir(), "wallet.dat")
+	code, _, errOut := runApp(t, nil, "--aws", "--path", store, "generatemanagedwallet", "BTC")
+	if code != 1 || !strings.Contains(errOut, "--aws") || !strings.Contains(errOut, "TATUM_KMS_AWS_") {
+		t.Fatalf("--aws without config: exit %d, err %q", code, errOut)
+	}
+	if _, err := os.Stat(store); !os.IsNotExist(err) {
+		t.Fatal("a failed --aws command created a store")
+	}
+}
