@@ -119,3 +119,50 @@ func TestAWSPasswordSourceNeedsConfig(t *testing.T) {
 		t.Fatal("a failed --aws command created a store")
 	}
 }
+
+// gokms migrate moves a file store into VGS and back through the real
+// vgs:// address (the stand-in, trusted through GOKMS_VGS_CACERT).
+func TestMigrateFileToVGSAndBack(t *testing.T) {
+	t.Setenv("HOME", t.TempDir())
+	s := vgstest.New()
+	defer s.Close()
+	dir := t.TempDir()
+	ca, err := s.WriteCACert(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, back := filepath.Join(dir, "src.dat"), filepath.Join(dir, "back.dat")
+	env := map[string]string{envPassword: "store password", "TATUM_KMS_VGS_USERNAME": s.Username,
+		"TATUM_KMS_VGS_PASSWORD": s.Password, "GOKMS_VGS_CACERT": ca}
+	var ids []string
+	for _, chain := range []string{"BTC", "ETH", "TRON"} {
+		code, out, errOut := runApp(t, env, "--path", src, "--testnet", "generatemanagedwallet", chain)
+		if code != 0 {
+			t.Fatalf("generatemanagedwallet: %s", errOut)
+		}
+		var w struct{ SignatureID string }
+		_ = json.Unmarshal([]byte(out), &w)
+		ids = append(ids, w.SignatureID)
+	}
+	vgsAddr := "vgs://" + strings.TrimPrefix(s.URL, "https://") + "?index=" + filepath.Join(dir, "vgs-index.db")
+	if code, _, errOut := runApp(t, env, "migrate", "--from", "file://"+src, "--to", vgsAddr); code != 0 {
+		t.Fatalf("migrate file -> vgs: %s", errOut)
+	}
+	if s.Aliases() != len(ids) {
+		t.Fatalf("VGS holds %d aliases, want %d", s.Aliases(), len(ids))
+	}
+	if code, _, errOut := runApp(t, env, "migrate", "--from", vgsAddr, "--to", "file://"+back); code != 0 {
+		t.Fatalf("migrate vgs -> file: %s", errOut)
+	}
+	for _, id := range ids {
+		_, want, _ := runApp(t, env, "--path", src, "getmanagedwallet", id)
+		code, got, errOut := runApp(t, env, "--path", back, "getmanagedwallet", id)
+		if code != 0 || got != want {
+			t.Fatalf("wallet %s differs after file -> vgs -> file (exit %d, %s)", id, code, errOut)
+		}
+		// The daemon-facing address works directly on VGS too.
+		if code, _, errOut := runApp(t, env, "--backend", vgsAddr, "getaddress", id, "3"); code != 0 {
+			t.Fatalf("getaddress through vgs://: %s", errOut)
+		}
+	}
+}
