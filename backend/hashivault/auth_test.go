@@ -48,7 +48,7 @@ func appRole(t *testing.T, prefix string, roleOpts map[string]interface{}) (role
 	t.Helper()
 	requireVault(t)
 	ctx := testCtx(t)
-	root := dev.client(dev.root)
+	root := dev.Client(dev.RootToken)
 	approleOnce.Do(func() {
 		if err := root.Sys().EnableAuthWithOptionsWithContext(ctx, "approle", &api.EnableAuthOptions{Type: "approle"}); err != nil {
 			t.Fatalf("enable approle: %v", err)
@@ -106,7 +106,7 @@ func approleEnv(roleID, secretFile string) map[string]string {
 
 func openAddr(t *testing.T, path string, env map[string]string, log *slog.Logger) (*Backend, error) {
 	t.Helper()
-	u, _ := url.Parse(dev.addr)
+	u, _ := url.Parse(dev.Addr)
 	oc := openCfg(env, false)
 	oc.Logger = log
 	sb, err := backend.Open(testCtx(t), "vault+http://"+u.Host+"/"+path, oc)
@@ -129,7 +129,7 @@ func TestAppRoleConformanceWithMinimalPolicy(t *testing.T) {
 	n := 0
 	backendtest.Run(t, func(t *testing.T) backend.SecretBackend {
 		n++
-		u, _ := url.Parse(dev.addr)
+		u, _ := url.Parse(dev.Addr)
 		oc := openCfg(approleEnv(roleID, file), false)
 		oc.Logger = logs.logger()
 		sb, err := backend.Open(testCtx(t), fmt.Sprintf("vault+http://%s/secret/%s/%d", u.Host, prefix, n), oc)
@@ -196,7 +196,7 @@ func TestAppRoleWrappedSecretID(t *testing.T) {
 	prefix := "approle-" + randHex(4)
 	roleID, _, _ := appRole(t, prefix, nil)
 	// Re-issue the secret id response-wrapped, as an orchestrator would.
-	root := dev.client(dev.root)
+	root := dev.Client(dev.RootToken)
 	var roleName string
 	s, err := root.Logical().ListWithContext(ctx, "auth/approle/role")
 	if err != nil {
@@ -212,7 +212,7 @@ func TestAppRoleWrappedSecretID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wc.SetToken(dev.root)
+	wc.SetToken(dev.RootToken)
 	wc.SetWrappingLookupFunc(func(string, string) string { return "5m" })
 	w, err := wc.Logical().WriteWithContext(ctx, "auth/approle/role/"+roleName+"/secret-id", nil)
 	if err != nil || w.WrapInfo == nil {
@@ -254,7 +254,7 @@ func TestAppRoleBadSecretID(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "log in") || !strings.Contains(err.Error(), "invalid") {
 		t.Fatalf("bad secret id = %v", err)
 	}
-	noToken(t, err, wrong, dev.root)
+	noToken(t, err, wrong, dev.RootToken)
 	t.Logf("bad secret id: %v", err)
 	_, err = openAddr(t, "secret/"+prefix, approleEnv(roleID, filepath.Join(t.TempDir(), "missing")), nil)
 	if err == nil || !strings.Contains(err.Error(), "missing") {
@@ -278,7 +278,7 @@ func TestReloginAfterRevocation(t *testing.T) {
 		t.Fatal(err)
 	}
 	old := b.c.Token()
-	if err := dev.client(dev.root).Auth().Token().RevokeOrphanWithContext(ctx, old); err != nil {
+	if err := dev.Client(dev.RootToken).Auth().Token().RevokeOrphanWithContext(ctx, old); err != nil {
 		t.Fatal(err)
 	}
 	got, err := b.Get(ctx, "r")
@@ -289,7 +289,7 @@ func TestReloginAfterRevocation(t *testing.T) {
 		t.Fatalf("logins = %d; token replaced: %v", b.Logins(), b.c.Token() != old)
 	}
 	// Many requests failing at once log in once.
-	if err := dev.client(dev.root).Auth().Token().RevokeOrphanWithContext(ctx, b.c.Token()); err != nil {
+	if err := dev.Client(dev.RootToken).Auth().Token().RevokeOrphanWithContext(ctx, b.c.Token()); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
@@ -352,7 +352,7 @@ func TestReloginFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	tok := b.c.Token()
-	if err := dev.client(dev.root).Auth().Token().RevokeOrphanWithContext(ctx, tok); err != nil {
+	if err := dev.Client(dev.RootToken).Auth().Token().RevokeOrphanWithContext(ctx, tok); err != nil {
 		t.Fatal(err)
 	}
 	_, err = b.Get(ctx, "x")
@@ -438,7 +438,7 @@ func serviceAccountJWT(t *testing.T, key *rsa.PrivateKey, n int) string {
 func TestKubernetesAuth(t *testing.T) {
 	requireVault(t)
 	ctx := testCtx(t)
-	root := dev.client(dev.root)
+	root := dev.Client(dev.RootToken)
 	reviewer := &tokenReviewer{valid: map[string]bool{}}
 	k8s := httptest.NewServer(reviewer)
 	defer k8s.Close()

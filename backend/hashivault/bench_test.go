@@ -35,9 +35,9 @@ func BenchmarkGet(b *testing.B) {
 		}
 	}
 	b.Run("memory", func(b *testing.B) { run(b, memory.New()) })
-	b.Run("vault", func(b *testing.B) { run(b, newBackend(b, dev.root, uniquePath("bench-get"))) })
+	b.Run("vault", func(b *testing.B) { run(b, newBackend(b, dev.RootToken, uniquePath("bench-get"))) })
 	b.Run("vault+cache", func(b *testing.B) {
-		c := cache.New(newBackend(b, dev.root, uniquePath("bench-get")), cache.Options{TTL: time.Minute})
+		c := cache.New(newBackend(b, dev.RootToken, uniquePath("bench-get")), cache.Options{TTL: time.Minute})
 		run(b, c)
 		s := c.Stats()
 		b.ReportMetric(float64(s.InnerGets)/float64(b.N), "vault-calls/op")
@@ -55,13 +55,13 @@ func BenchmarkPut(b *testing.B) {
 		}
 	}
 	b.Run("memory", func(b *testing.B) { run(b, memory.New()) })
-	b.Run("vault", func(b *testing.B) { run(b, newBackend(b, dev.root, uniquePath("bench-put"))) })
+	b.Run("vault", func(b *testing.B) { run(b, newBackend(b, dev.RootToken, uniquePath("bench-put"))) })
 }
 
 func BenchmarkList100(b *testing.B) {
 	requireVault(b)
 	ctx := context.Background()
-	be := newBackend(b, dev.root, uniquePath("bench-list"))
+	be := newBackend(b, dev.RootToken, uniquePath("bench-list"))
 	for i := 0; i < 100; i++ {
 		if err := be.Put(ctx, testRecord(fmt.Sprintf("bench-%03d", i), "secret words")); err != nil {
 			b.Fatal(err)

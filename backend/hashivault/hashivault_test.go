@@ -19,6 +19,7 @@ import (
 
 	"github.com/gokms/gokms/backend"
 	"github.com/gokms/gokms/backend/backendtest"
+	"github.com/gokms/gokms/backend/hashivault/vaulttest"
 )
 
 // ---- tests that need no server ----
@@ -182,7 +183,7 @@ func uniquePath(name string) string {
 
 func newBackend(t testing.TB, token, path string) *Backend {
 	t.Helper()
-	b, err := New(testCtx(t), Config{Client: dev.client(token), Path: path})
+	b, err := New(testCtx(t), Config{Client: dev.Client(token), Path: path})
 	if err != nil {
 		t.Fatalf("New(%s): %v", path, err)
 	}
@@ -193,7 +194,7 @@ func newBackend(t testing.TB, token, path string) *Backend {
 func TestConformance(t *testing.T) {
 	requireVault(t)
 	backendtest.Run(t, func(t *testing.T) backend.SecretBackend {
-		b, err := New(testCtx(t), Config{Client: dev.client(dev.root), Path: uniquePath("conformance")})
+		b, err := New(testCtx(t), Config{Client: dev.Client(dev.RootToken), Path: uniquePath("conformance")})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -206,13 +207,13 @@ func TestConformance(t *testing.T) {
 func TestOpenThroughRegistry(t *testing.T) {
 	requireVault(t)
 	ctx := testCtx(t)
-	u, _ := url.Parse(dev.addr)
+	u, _ := url.Parse(dev.Addr)
 	path := uniquePath("registry")
 	addr := "vault+http://" + u.Host + "/" + path
 	if _, err := backend.Open(ctx, addr, openCfg(nil, false)); err == nil || !strings.Contains(err.Error(), "no Vault token") {
 		t.Fatalf("Open without a token = %v", err)
 	}
-	t.Setenv("VAULT_TOKEN", dev.root)
+	t.Setenv("VAULT_TOKEN", dev.RootToken)
 	sb, err := backend.Open(ctx, addr, openCfg(nil, false))
 	if err != nil {
 		t.Fatal(err)
@@ -227,7 +228,7 @@ func TestOpenThroughRegistry(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The record is where the docs say, readable with plain Vault tools.
-	s, err := dev.client(dev.root).KVv2("secret").Get(ctx, b.Prefix()+r.ID)
+	s, err := dev.Client(dev.RootToken).KVv2("secret").Get(ctx, b.Prefix()+r.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,20 +258,20 @@ func testRecord(id, secret string) backend.Record {
 func TestKVv1MountRefused(t *testing.T) {
 	requireVault(t)
 	ctx := testCtx(t)
-	root := dev.client(dev.root)
+	root := dev.Client(dev.RootToken)
 	mount := "kv1-" + randHex(3)
 	if err := root.Sys().MountWithContext(ctx, mount, &api.MountInput{Type: "kv", Options: map[string]string{"version": "1"}}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := New(ctx, Config{Client: dev.client(dev.root), Path: mount + "/gokms"})
+	_, err := New(ctx, Config{Client: dev.Client(dev.RootToken), Path: mount + "/gokms"})
 	if err == nil || !strings.Contains(err.Error(), "KV version 1") || !strings.Contains(err.Error(), "enable-versioning") {
 		t.Fatalf("New on a KV v1 mount = %v", err)
 	}
-	_, err = New(ctx, Config{Client: dev.client(dev.root), Path: "sys/gokms"})
+	_, err = New(ctx, Config{Client: dev.Client(dev.RootToken), Path: "sys/gokms"})
 	if err == nil || !strings.Contains(err.Error(), "not KV version 2") {
 		t.Fatalf("New on sys/ = %v", err)
 	}
-	_, err = New(ctx, Config{Client: dev.client(dev.root), Path: "nothing-mounted-here/gokms"})
+	_, err = New(ctx, Config{Client: dev.Client(dev.RootToken), Path: "nothing-mounted-here/gokms"})
 	if err == nil {
 		t.Fatal("New on an unmounted path succeeded")
 	}
@@ -279,11 +280,11 @@ func TestKVv1MountRefused(t *testing.T) {
 
 func TestUnreachable(t *testing.T) {
 	requireVault(t)
-	port, err := freePort()
+	port, err := vaulttest.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := dev.client(dev.root)
+	c := dev.Client(dev.RootToken)
 	if err := c.SetAddress(fmt.Sprintf("http://127.0.0.1:%d", port)); err != nil {
 		t.Fatal(err)
 	}
@@ -291,7 +292,7 @@ func TestUnreachable(t *testing.T) {
 	if !errors.Is(err, ErrUnreachable) || !strings.Contains(err.Error(), fmt.Sprint(port)) {
 		t.Fatalf("New against a closed port = %v", err)
 	}
-	noToken(t, err, dev.root)
+	noToken(t, err, dev.RootToken)
 	t.Logf("unreachable: %v", err)
 }
 
@@ -308,13 +309,13 @@ func noToken(t *testing.T, err error, tokens ...string) {
 func TestSoftDeletedByOperator(t *testing.T) {
 	requireVault(t)
 	ctx := testCtx(t)
-	b := newBackend(t, dev.root, uniquePath("softdel"))
+	b := newBackend(t, dev.RootToken, uniquePath("softdel"))
 	r := testRecord("soft", "s3cret")
 	if err := b.Put(ctx, r); err != nil {
 		t.Fatal(err)
 	}
 	// An operator runs `vault kv delete`: the latest version is soft-deleted.
-	if err := dev.client(dev.root).KVv2("secret").Delete(ctx, b.Prefix()+"soft"); err != nil {
+	if err := dev.Client(dev.RootToken).KVv2("secret").Delete(ctx, b.Prefix()+"soft"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := b.Get(ctx, "soft"); !errors.Is(err, backend.ErrNotFound) {
@@ -335,14 +336,14 @@ func TestSoftDeletedByOperator(t *testing.T) {
 func TestDeleteDestroysAllVersions(t *testing.T) {
 	requireVault(t)
 	ctx := testCtx(t)
-	b := newBackend(t, dev.root, uniquePath("destroy"))
+	b := newBackend(t, dev.RootToken, uniquePath("destroy"))
 	if err := b.Put(ctx, testRecord("gone", "s3cret")); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Delete(ctx, "gone"); err != nil {
 		t.Fatal(err)
 	}
-	_, err := dev.client(dev.root).KVv2("secret").GetMetadata(ctx, b.Prefix()+"gone")
+	_, err := dev.Client(dev.RootToken).KVv2("secret").GetMetadata(ctx, b.Prefix()+"gone")
 	if !errors.Is(err, api.ErrSecretNotFound) {
 		t.Fatalf("metadata still present after Delete: %v", err)
 	}
@@ -353,7 +354,7 @@ func TestDeleteDestroysAllVersions(t *testing.T) {
 func TestInterruptedPutIsCompletedByRetry(t *testing.T) {
 	requireVault(t)
 	ctx := testCtx(t)
-	b := newBackend(t, dev.root, uniquePath("interrupted"))
+	b := newBackend(t, dev.RootToken, uniquePath("interrupted"))
 	r := testRecord("half", "s3cret-half")
 	r.Created = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 	// The first write only, as Put makes it.
@@ -394,7 +395,7 @@ func TestEightConcurrentWriters(t *testing.T) {
 	requireVault(t)
 	ctx := testCtx(t)
 	path := uniquePath("writers")
-	procs := []*Backend{newBackend(t, dev.root, path), newBackend(t, dev.root, path)}
+	procs := []*Backend{newBackend(t, dev.RootToken, path), newBackend(t, dev.RootToken, path)}
 	const writers, ids = 8, 60
 	var wins [ids]atomic.Int32
 	winner := make([]atomic.Int32, ids)
@@ -457,12 +458,12 @@ func TestEightConcurrentWriters(t *testing.T) {
 func TestSealMidRun(t *testing.T) {
 	requireVault(t)
 	ctx := testCtx(t)
-	root := dev.client(dev.root)
-	b := newBackend(t, dev.root, uniquePath("seal"))
+	root := dev.Client(dev.RootToken)
+	b := newBackend(t, dev.RootToken, uniquePath("seal"))
 	sealed := false
 	t.Cleanup(func() {
 		if sealed { // never leave the shared server sealed for other tests
-			_, _ = root.Sys().UnsealWithContext(context.Background(), devUnseal)
+			_, _ = root.Sys().UnsealWithContext(context.Background(), dev.UnsealKey)
 		}
 	})
 
@@ -505,7 +506,7 @@ func TestSealMidRun(t *testing.T) {
 		if !errors.Is(err, backend.ErrLocked) || !strings.Contains(err.Error(), "sealed") {
 			t.Fatalf("writer %d: error %v, want a 'sealed' error wrapping ErrLocked", w, err)
 		}
-		noToken(t, err, dev.root, devUnseal)
+		noToken(t, err, dev.RootToken, dev.UnsealKey)
 	}
 	t.Logf("writer error: %v", werrs[0])
 	// Reads and deletes say the same.
@@ -521,10 +522,10 @@ func TestSealMidRun(t *testing.T) {
 		t.Fatalf("Delete while sealed = %v", err)
 	}
 
-	if _, err := root.Sys().UnsealWithContext(ctx, devUnseal); err != nil {
+	if _, err := root.Sys().UnsealWithContext(ctx, dev.UnsealKey); err != nil {
 		t.Fatalf("unseal: %v", err)
 	}
-	if err := dev.waitActive(ctx); err != nil {
+	if err := dev.WaitActive(ctx); err != nil {
 		t.Fatal(err)
 	}
 	sealed = false
@@ -585,7 +586,7 @@ func TestRestart(t *testing.T) {
 	requireVault(t)
 	srv, key := startFileServer(t, t.TempDir())
 	ctx := testCtx(t)
-	b, err := New(ctx, Config{Client: srv.client(srv.root), Path: "secret/gokms"})
+	b, err := New(ctx, Config{Client: srv.Client(srv.RootToken), Path: "secret/gokms"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -599,27 +600,27 @@ func TestRestart(t *testing.T) {
 		want = append(want, r.ID)
 	}
 
-	srv.stop()
-	if _, err := b.Get(ctx, "restart-00"); !errors.Is(err, ErrUnreachable) || !strings.Contains(err.Error(), srv.addr) {
+	srv.Stop()
+	if _, err := b.Get(ctx, "restart-00"); !errors.Is(err, ErrUnreachable) || !strings.Contains(err.Error(), srv.Addr) {
 		t.Fatalf("Get while Vault is down = %v", err)
 	}
 	if err := b.Put(ctx, testRecord("while-down", "x")); !errors.Is(err, ErrUnreachable) {
 		t.Fatalf("Put while Vault is down = %v", err)
 	}
 
-	if err := srv.start(); err != nil {
+	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.waitHTTP(ctx); err != nil {
+	if err := srv.WaitHTTP(ctx); err != nil {
 		t.Fatal(err)
 	}
 	_, err = b.Get(ctx, "restart-00")
 	if !errors.Is(err, backend.ErrLocked) || !strings.Contains(err.Error(), "sealed") {
 		t.Fatalf("Get from a restarted, sealed Vault = %v", err)
 	}
-	noToken(t, err, srv.root, key)
-	srv.unseal(t, key)
-	waitKVReady(t, srv.client(srv.root), "secret")
+	noToken(t, err, srv.RootToken, key)
+	unseal(t, srv, key)
+	waitKVReady(t, srv.Client(srv.RootToken), "secret")
 
 	l, err := b.List(ctx)
 	if err != nil {
@@ -649,7 +650,7 @@ func TestRestart(t *testing.T) {
 func TestStaticTokenRevoked(t *testing.T) {
 	requireVault(t)
 	ctx := testCtx(t)
-	root := dev.client(dev.root)
+	root := dev.Client(dev.RootToken)
 	tok, err := root.Auth().Token().CreateWithContext(ctx, &api.TokenCreateRequest{Policies: []string{"root"}, TTL: "1h"})
 	if err != nil {
 		t.Fatal(err)
@@ -665,10 +666,10 @@ func TestStaticTokenRevoked(t *testing.T) {
 	if !errors.Is(err, ErrTokenInvalid) || !strings.Contains(err.Error(), "vault login") {
 		t.Fatalf("Get with a revoked token = %v", err)
 	}
-	noToken(t, err, tok.Auth.ClientToken, dev.root)
+	noToken(t, err, tok.Auth.ClientToken, dev.RootToken)
 	t.Logf("revoked token: %v", err)
 	// Opening with it fails the same way, before any record operation.
-	_, err = New(ctx, Config{Client: dev.client(tok.Auth.ClientToken), Path: uniquePath("static")})
+	_, err = New(ctx, Config{Client: dev.Client(tok.Auth.ClientToken), Path: uniquePath("static")})
 	if !errors.Is(err, ErrTokenInvalid) {
 		t.Fatalf("New with a revoked token = %v", err)
 	}
@@ -680,7 +681,7 @@ func TestStaticTokenRevoked(t *testing.T) {
 func TestStaticTokenRenewed(t *testing.T) {
 	requireVault(t)
 	ctx := testCtx(t)
-	root := dev.client(dev.root)
+	root := dev.Client(dev.RootToken)
 	tok, err := root.Auth().Token().CreateWithContext(ctx, &api.TokenCreateRequest{
 		Policies: []string{"root"}, TTL: "6s", ExplicitMaxTTL: "1h", Renewable: ptr(true)})
 	if err != nil {

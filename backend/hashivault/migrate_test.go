@@ -38,7 +38,7 @@ func TestMigrateFileToVaultAndBack(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	v := newBackend(t, dev.root, uniquePath("migrate"))
+	v := newBackend(t, dev.RootToken, uniquePath("migrate"))
 	rep, err := migrate.Copy(ctx, src, v, migrate.Options{})
 	if err != nil {
 		t.Fatal(err)
