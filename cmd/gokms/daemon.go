@@ -12,6 +12,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/gokms/gokms/backend"
+	"github.com/gokms/gokms/backend/cache"
 	"github.com/gokms/gokms/daemon"
 	"github.com/gokms/gokms/signing/evm"
 	_ "github.com/gokms/gokms/signing/utxo" // BTC, LTC, DOGE, BCH signers
@@ -39,6 +41,7 @@ const (
 	flagExternalMethod = "externalUrlMethod"
 	flagConcurrency    = "concurrency"
 	flagListen         = "listen"
+	flagCacheTTL       = "cache-ttl"
 )
 
 // daemonCmd is a package variable so that init functions of any file can
@@ -61,6 +64,8 @@ var daemonCmd = &cli.Command{
 		&cli.StringFlag{Name: flagExternalMethod, Value: "GET", Usage: "HTTP method for --externalUrl: GET or POST (POST sends the pending transaction as JSON)"},
 		&cli.IntFlag{Name: flagConcurrency, Value: 8, Usage: "transactions processed at once"},
 		&cli.StringFlag{Name: flagListen, Usage: "serve /healthz and Prometheus /metrics on this address, e.g. 127.0.0.1:9464"},
+		&cli.DurationFlag{Name: flagCacheTTL, Value: cache.DefaultTTL, Usage: "with a remote --backend (vault, azure, vgs): serve wallets and the wallet list from memory for this long " +
+			"instead of asking the store every cycle; changes made elsewhere show within this time (0 turns the cache off, at most 1h)"},
 	},
 }
 
@@ -104,6 +109,10 @@ func cmdDaemon(c *cli.Context) error {
 	if n := c.Int(flagConcurrency); n < 1 || n > 1024 {
 		return fmt.Errorf("--%s %d: want 1 to 1024", flagConcurrency, n)
 	}
+	cacheTTL := c.Duration(flagCacheTTL)
+	if cacheTTL < 0 || cacheTTL > time.Hour {
+		return fmt.Errorf("--%s %v: want a duration between 0 and 1h, e.g. 30s", flagCacheTTL, cacheTTL)
+	}
 	api, err := tatumClient(c)
 	if err != nil {
 		return err
@@ -116,6 +125,12 @@ func cmdDaemon(c *cli.Context) error {
 	b, err := openBackend(c, "", false)
 	if err != nil {
 		return err
+	}
+	// A remote store answers every read over the network (and may bill or
+	// throttle it): read through a bounded cache so a wallet is fetched once
+	// per TTL, not every cycle. The file store is local and needs none.
+	if u, err := backend.ParseAddress(backendAddr(c)); err == nil && u.Scheme != "file" && cacheTTL > 0 {
+		b = cache.New(b, cache.Options{TTL: cacheTTL})
 	}
 	defer b.Close()
 	log := logger(c)
