@@ -8,6 +8,7 @@ package daemon_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
@@ -29,6 +30,7 @@ import (
 	"github.com/gokms/gokms/backend/file"
 	"github.com/gokms/gokms/backend/memory"
 	"github.com/gokms/gokms/daemon"
+	"github.com/gokms/gokms/signing"
 	"github.com/gokms/gokms/signing/evm"
 	"github.com/gokms/gokms/signing/evm/evmtest"
 	"github.com/gokms/gokms/tatum"
@@ -380,5 +382,145 @@ func TestEVMDaemonBinary(t *testing.T) {
 	out, code = run(nil, "--evm-rpc", "ETH")
 	if code != 1 || !strings.Contains(out, "want CHAIN=URL") || w.srv.CountRequests("POST", "/v3/kms/pending/ETH") != before {
 		t.Fatalf("bad --evm-rpc: exit %d\n%s", code, out)
+	}
+}
+
+const (
+	evmBenchWallets = 100
+	evmBenchPerAddr = 10 // pending transactions per wallet and cycle: 1,000 in all
+)
+
+// BenchmarkEVMDaemonDrain: 1,000 pending ETH transfers (10 from each of 100
+// private-key wallets) in the Tatum stand-in; one op is one daemon cycle
+// that polls, signs, broadcasts (eth_sendRawTransaction into the simulated
+// chain's pool, on 127.0.0.1) and completes all 1,000; a block is sealed
+// between ops, outside the timer, and every transaction is checked mined.
+//
+//   - "filled": transactions as Tatum usually sends them ({from: 0, to,
+//     value}); nonce, gas limit and gas price come from the node (3
+//     JSON-RPC calls per transaction).
+//   - "complete": every field given, nonces too: no node calls.
+//   - "nosign": the daemon and stand-in alone, Sign replaced by a lookup of
+//     the raw transactions signed beforehand, broadcast accepted without a
+//     node: the floor the other two compare to.
+//
+// Reported: pending/s per variant, and in the same run the rate of signing
+// the same 1,000 complete transactions with keys in memory (sign/s).
+func BenchmarkEVMDaemonDrain(b *testing.B) {
+	discard := slog.New(slog.DiscardHandler)
+	keys := make([]*btcec.PrivateKey, evmBenchWallets)
+	recs := make([]backend.Record, evmBenchWallets)
+	fixed := fixedKeys{}
+	alloc := types.GenesisAlloc{}
+	for i := range keys {
+		h := sha256.Sum256([]byte(fmt.Sprintf("evm drain wallet %d", i)))
+		keys[i], _ = btcec.PrivKeyFromBytes(h[:])
+		id := fmt.Sprintf("evm-wallet-%03d", i)
+		recs[i] = backend.Record{ID: id, Kind: backend.PrivateKey, Chain: "ETH", Testnet: true, Secret: []byte("0x" + hex.EncodeToString(h[:]))}
+		fixed[id] = keys[i]
+		alloc[evmAddr(keys[i])] = types.Account{Balance: new(big.Int).Mul(big.NewInt(1000), evmtest.Ether)}
+	}
+	// cycle k's transactions; complete ones carry nonce k*perAddr+j.
+	pending := func(k int, complete bool) []tatum.PendingTransaction {
+		out := make([]tatum.PendingTransaction, 0, evmBenchWallets*evmBenchPerAddr)
+		for i := range keys {
+			for j := 0; j < evmBenchPerAddr; j++ {
+				s := fmt.Sprintf(`{"from":0,"to":"%s","value":"%d"}`, evmRecipient, 1+j)
+				if complete {
+					s = fmt.Sprintf(`{"from":0,"to":"%s","value":"%d","gas":"21000","gasPrice":"20000000000","nonce":%d,"chainId":11155111}`,
+						evmRecipient, 1+j, k*evmBenchPerAddr+j)
+				}
+				out = append(out, tatum.PendingTransaction{ID: fmt.Sprintf("c%d-w%03d-%02d", k, i, j), Chain: "ETH",
+					SerializedTransaction: s, Hashes: []string{recs[i].ID}})
+			}
+		}
+		return out
+	}
+
+	var signPerSec float64
+	for _, variant := range []string{"nosign", "complete", "filled"} {
+		b.Run(variant, func(b *testing.B) {
+			store := memory.New()
+			if err := backend.PutAll(context.Background(), store, recs); err != nil {
+				b.Fatal(err)
+			}
+			chain := evmtest.Start(b, 11155111, alloc)
+			if err := evm.Configure(evm.Config{RPC: map[string]string{"ETH": chain.URL}}); err != nil {
+				b.Fatal(err)
+			}
+			defer func() { _ = evm.Configure(evm.Config{}) }()
+			srv := tatumtest.New(tatumtest.Options{})
+			defer srv.Close()
+			cfg := daemon.Config{Backend: store, Chains: []string{"ETH"}, Testnet: true, Logger: discard, Concurrency: 8,
+				API: tatum.New(tatum.Options{BaseURL: srv.URL, APIKey: srv.APIKey, Logger: discard, Timeout: time.Minute})}
+			presigned := map[string]string{}
+			if variant == "nosign" {
+				// Sign every cycle's transactions beforehand; the daemon only looks them up.
+				cfg.Sign = func(_ context.Context, req signing.Request, _ signing.KeySource) (string, error) {
+					raw, ok := presigned[req.ID]
+					if !ok {
+						return "", fmt.Errorf("no presigned transaction %s", req.ID)
+					}
+					return raw, nil
+				}
+			} else {
+				srv.SetBroadcaster("ETH", func(ctx context.Context, txData string) (string, error) {
+					h, err := chain.SendRaw(ctx, txData)
+					return h.Hex(), err
+				})
+			}
+			d, err := daemon.New(cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			k := 0
+			for b.Loop() {
+				b.StopTimer()
+				txs := pending(k, variant != "filled")
+				if variant == "nosign" {
+					clear(presigned)
+					for _, tx := range txs {
+						raw, err := signing.Sign(context.Background(), signing.Request{ID: tx.ID, Chain: "ETH", Testnet: true,
+							SerializedTransaction: tx.SerializedTransaction, Hashes: tx.Hashes}, fixed)
+						if err != nil {
+							b.Fatal(err)
+						}
+						presigned[tx.ID] = raw
+					}
+				}
+				for _, tx := range txs {
+					srv.Enqueue(tx)
+				}
+				b.StartTimer()
+				st := d.RunCycle(context.Background())
+				b.StopTimer()
+				if st.Broadcast != len(txs) || st.Failed != 0 {
+					b.Fatalf("cycle %d: %+v, reported %+v", k, st, srv.Errors())
+				}
+				if variant != "nosign" {
+					chain.Commit()
+					for _, key := range keys {
+						n, err := chain.Client.NonceAt(context.Background(), evmAddr(key), nil)
+						if err != nil || n != uint64((k+1)*evmBenchPerAddr) {
+							b.Fatalf("cycle %d: account nonce %d (%v), want %d: not every transaction was mined", k, n, err, (k+1)*evmBenchPerAddr)
+						}
+					}
+				}
+				k++
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(b.N*evmBenchWallets*evmBenchPerAddr)/b.Elapsed().Seconds(), "pending/s")
+			if variant == "filled" {
+				b.ReportMetric(float64(chain.TotalCalls())/float64(b.N*evmBenchWallets*evmBenchPerAddr), "rpc/tx")
+			}
+			if signPerSec == 0 {
+				reqs := make([]signing.Request, 0, evmBenchWallets*evmBenchPerAddr)
+				for _, tx := range pending(0, true) {
+					reqs = append(reqs, signing.Request{ID: tx.ID, Chain: "ETH", Testnet: true, SerializedTransaction: tx.SerializedTransaction, Hashes: tx.Hashes})
+				}
+				signPerSec = signRate(b, reqs, fixed, 1)
+			}
+			b.ReportMetric(signPerSec, "sign/s")
+		})
 	}
 }
