@@ -98,6 +98,12 @@ func run(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "FAIL: daemon/e2e setup: %v\n", err)
 		return 1
 	}
+	// And one Vault server, for the Vault cases (backends_test.go).
+	defer stopVault()
+	if err := startVault(w.dir); err != nil {
+		fmt.Fprintf(os.Stderr, "FAIL: daemon/e2e: %v\n", err)
+		return 1
+	}
 	return m.Run()
 }
 
