@@ -38,7 +38,8 @@ type SignatureRef struct {
 
 // KeySource resolves a signatureId (and, for mnemonic wallets, an index) to a
 // private key. A nil index on a mnemonic wallet, or an index on a private-key
-// wallet, is an error.
+// wallet, is an error. The KeySource owns the keys it returns (the Resolver
+// zeroes them at the end of a cycle): a Signer must not keep or zero them.
 type KeySource interface {
 	Key(ctx context.Context, signatureID string, index *uint32) (*btcec.PrivateKey, error)
 }
