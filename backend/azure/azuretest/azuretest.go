@@ -302,8 +302,14 @@ func (s *Server) set(w http.ResponseWriter, r *http.Request, name string) {
 	}
 	key := strings.ToLower(name)
 	if s.deleted[key] != nil {
-		writeError(w, http.StatusConflict, "Conflict", fmt.Sprintf("Secret %s is currently in a deleted but recoverable state, "+
-			"and its name cannot be reused; in this state, the secret can only be recovered or purged.", name))
+		// As the service answers (see e.g. Azure/azure-powershell#14788): code
+		// Conflict with inner error ObjectIsDeletedButRecoverable.
+		writeJSON(w, http.StatusConflict, map[string]any{"error": map[string]any{
+			"code": "Conflict",
+			"message": fmt.Sprintf("Secret %s is currently in a deleted but recoverable state, "+
+				"and its name cannot be reused; in this state, the secret can only be recovered or purged.", name),
+			"innererror": map[string]any{"code": "ObjectIsDeletedButRecoverable"},
+		}})
 		return
 	}
 	sec := s.secrets[key]

@@ -104,7 +104,8 @@ func TestWire(t *testing.T) {
 	if resp, body = call(t, s, "DELETE", "/secrets/a"+v, "", true); resp.StatusCode != 200 || body["recoveryId"] == nil || body["scheduledPurgeDate"] == nil {
 		t.Fatalf("delete: %d %v", resp.StatusCode, body)
 	}
-	if resp, body = call(t, s, "PUT", "/secrets/a"+v, `{"value":"y"}`, true); resp.StatusCode != 409 || errCode(body) != "Conflict" {
+	if resp, body = call(t, s, "PUT", "/secrets/a"+v, `{"value":"y"}`, true); resp.StatusCode != 409 || errCode(body) != "Conflict" ||
+		body["error"].(map[string]any)["innererror"].(map[string]any)["code"] != "ObjectIsDeletedButRecoverable" {
 		t.Fatalf("set over soft-deleted: %d %v", resp.StatusCode, body)
 	}
 	if _, body = call(t, s, "GET", "/deletedsecrets/a"+v, "", true); body["value"] != "x" {
