@@ -234,7 +234,8 @@ func testList(t *testing.T, b backend.SecretBackend) {
 		}
 		if meta.Kind != want.Kind || meta.Chain != want.Chain || meta.Testnet != want.Testnet ||
 			meta.Xpub != want.Xpub || meta.Address != want.Address {
-			t.Errorf("List meta %+v does not match stored record", meta)
+			// Only the id: a broken backend may have put secret material in the metadata.
+			t.Errorf("List metadata of %q does not match the stored record (kind/chain/testnet/xpub/address)", meta.ID)
 		}
 		if meta.Created.IsZero() {
 			t.Errorf("List meta %q: Created not set", meta.ID)
