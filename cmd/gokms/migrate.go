@@ -50,6 +50,8 @@ func init() {
 				"is written. Prints a JSON summary; progress goes to stderr.",
 			Flags: []cli.Flag{
 				&cli.StringFlag{Name: "import-password-file", Usage: "read the tatum-kms wallet password from the first line of this file (else " + envImportPassword + ", else a prompt)"},
+				&cli.BoolFlag{Name: "in-place", Usage: "convert the file where it is: import into a new gokms store beside it, keep the original as <wallet.dat>.tatum-kms, " +
+					"then put the gokms store at <wallet.dat>, so scripts using tatum-kms's path keep working (the tatum-kms password is the default for both)"},
 				dryRun, batch,
 			},
 			Action: cmdImport,
@@ -119,7 +121,18 @@ func cmdImport(c *cli.Context) error {
 		return fmt.Errorf("import: unknown format %q; supported: tatum-kms (usage: gokms import tatum-kms <wallet.dat>)", args[0])
 	}
 	src := expandHome(args[1])
-	if err := checkNotSameFile(src, backendAddr(c)); err != nil {
+	inPlace := c.Bool("in-place")
+	dstAddr := backendAddr(c)
+	var backup, staging string
+	if inPlace {
+		// The new store is built beside the old file and swapped in only
+		// once every record has been written and read back.
+		backup, staging = src+".tatum-kms", src+".gokms-import"
+		if _, err := os.Lstat(backup); err == nil {
+			return fmt.Errorf("import --in-place: %s already exists; move it away first (it may be the original of an earlier conversion)", backup)
+		}
+		dstAddr = fileAddr(staging)
+	} else if err := checkNotSameFile(src, dstAddr); err != nil {
 		return err
 	}
 	data, err := os.ReadFile(src)
@@ -129,6 +142,13 @@ func cmdImport(c *cli.Context) error {
 	pw, err := secretFrom(c, "import-password-file", envImportPassword)
 	if err != nil {
 		return err
+	}
+	if pw == nil && inPlace && !isBlank(data) {
+		// The converted store keeps the wallet's password: the operator's
+		// TATUM_KMS_PASSWORD (or password file) opens both.
+		if pw, _, err = passwordFromSources(c); err != nil {
+			return err
+		}
 	}
 	if pw == nil && !isBlank(data) {
 		pw, err = promptSecret(c, fmt.Sprintf("Enter the password of the tatum-kms wallet %s (or set env var %s): ", src, envImportPassword))
@@ -173,7 +193,6 @@ func cmdImport(c *cli.Context) error {
 
 	// Open (or create) the destination only once the file has decrypted:
 	// a wrong password must not leave a new empty store behind.
-	dstAddr := backendAddr(c)
 	var dst backend.SecretBackend
 	if c.Bool("dry-run") {
 		dst, err = openForDryRun(c, dstAddr, nil)
@@ -191,7 +210,36 @@ func cmdImport(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("import %s into %s: %w", src, displayAddr(dstAddr), err)
 	}
-	return printSummary(c, summary(rep, "imported", "wouldImport", c.Bool("dry-run"), map[string]any{"file": src, "to": displayAddr(dstAddr)}))
+	where := map[string]any{"file": src, "to": displayAddr(dstAddr)}
+	if inPlace && !c.Bool("dry-run") {
+		if err := dst.Close(); err != nil {
+			return fmt.Errorf("import --in-place: close %s: %w", staging, err)
+		}
+		if err := swapIn(src, staging, backup); err != nil {
+			return err
+		}
+		where["to"], where["original"] = displayAddr(fileAddr(src)), backup
+	}
+	return printSummary(c, summary(rep, "imported", "wouldImport", c.Bool("dry-run"), where))
+}
+
+// swapIn puts the verified gokms store at the tatum-kms file's path and
+// keeps the original beside it. Each rename is atomic; the directory is
+// synced so the swap survives a crash. If the second rename fails the
+// original goes back.
+func swapIn(src, staging, backup string) error {
+	if err := os.Link(src, backup); err != nil { // never replaces an existing file
+		return fmt.Errorf("import --in-place: keep the original as %s: %w", backup, err)
+	}
+	if err := os.Rename(staging, src); err != nil {
+		_ = os.Remove(backup)
+		return fmt.Errorf("import --in-place: put the gokms store at %s: %w (the original is unchanged; the new store is %s)", src, err, staging)
+	}
+	if d, err := os.Open(filepath.Dir(src)); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
 }
 
 func pluralY(n int) string {
