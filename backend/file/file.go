@@ -348,7 +348,7 @@ func classify(path string) error {
 	case n == 0:
 		return fmt.Errorf("open wallet store %s: empty file: %w", path, ErrNotStore)
 	case isTatumKMS(head):
-		return fmt.Errorf("open wallet store %s: %w; convert it with: gokms import tatum-kms %s", path, ErrTatumKMSFormat, path)
+		return fmt.Errorf("open wallet store %s: %w; convert it with: gokms import tatum-kms %s --in-place (keeps the original as %s.tatum-kms)", path, ErrTatumKMSFormat, path, path)
 	case !hasBoltMagic(head):
 		return fmt.Errorf("open wallet store %s: %w", path, ErrNotStore)
 	}

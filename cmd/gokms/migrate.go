@@ -261,7 +261,7 @@ func checkNotSameFile(src, dstAddr string) error {
 	a, errA := os.Stat(src)
 	b, errB := os.Stat(p)
 	if errA == nil && errB == nil && os.SameFile(a, b) {
-		return fmt.Errorf("import: %s is both the tatum-kms wallet and the gokms store; choose another store with --path (e.g. --path ~/.tatumrc/gokms.dat) or --backend", src)
+		return fmt.Errorf("import: %s is both the tatum-kms wallet and the gokms store; convert it with --in-place, or choose another store with --path (e.g. --path ~/.tatumrc/gokms.dat) or --backend", src)
 	}
 	return nil
 }
