@@ -410,16 +410,23 @@ func cmdGetManagedWallet(c *cli.Context) error {
 	return fmt.Errorf("wallet %s: unknown kind %q", rec.ID, rec.Kind)
 }
 
-func cmdGetPrivateKey(c *cli.Context) error {
+// recordAndIndex reads the <signatureId> <index> arguments: the index is
+// checked before the store is opened, so a bad one costs no password.
+func recordAndIndex(c *cli.Context) (backend.Record, uint32, error) {
 	args, err := needArgs(c, "signatureId", "index")
 	if err != nil {
-		return err
+		return backend.Record{}, 0, err
 	}
 	idx, err := parseIndex(args[1])
 	if err != nil {
-		return err
+		return backend.Record{}, 0, err
 	}
 	rec, err := getRecord(c, args[0])
+	return rec, idx, err
+}
+
+func cmdGetPrivateKey(c *cli.Context) error {
+	rec, idx, err := recordAndIndex(c)
 	if err != nil {
 		return err
 	}
@@ -443,15 +450,7 @@ func cmdGetPrivateKey(c *cli.Context) error {
 }
 
 func cmdGetAddress(c *cli.Context) error {
-	args, err := needArgs(c, "signatureId", "index")
-	if err != nil {
-		return err
-	}
-	idx, err := parseIndex(args[1])
-	if err != nil {
-		return err
-	}
-	rec, err := getRecord(c, args[0])
+	rec, idx, err := recordAndIndex(c)
 	if err != nil {
 		return err
 	}
