@@ -208,6 +208,16 @@ async function main() {
     cases.push({ kind: 'deploy', name: `deploy-${i}`, signers: withFp ? [w, fp] : [w], mint, tx })
   }
 
+  // Several recipients in one transaction: the recipients' order in the
+  // compiled message is web3.js's localeCompare sort, which differs from
+  // byte order (upper case before lower) for most of these sets.
+  for (let i = 0; i < 10; i++) {
+    const w = W(i)
+    const tx = new web3.Transaction({ feePayer: kp(w).publicKey })
+    for (let j = 0; j < 8 + (i % 5); j++) tx.add(web3.SystemProgram.transfer({ fromPubkey: kp(w).publicKey, toPubkey: seeded(`multi-${i}-${j}`).publicKey, lamports: BigInt(1000 + j) }))
+    cases.push({ kind: 'multi', name: `multi-${i}`, signers: [w], tx })
+  }
+
   // Messages whose accounts are not in web3.js's order (another SDK, or a
   // hand-made message): kms.sign's recompile sorts them again, so the signed
   // message differs from txData. gokms must reproduce that exactly.
