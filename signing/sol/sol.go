@@ -115,10 +115,16 @@ func Sign(serializedTransaction string, keys []ed25519.PrivateKey, bh Blockhash)
 		add(mint)
 	}
 
+	// The instructions are decoded from the message as given; the rebuilt
+	// message has the same instructions over the same accounts, in another
+	// index order.
+	decoded := make([]Instruction, 0, len(msg.Instructions))
 	for i, ix := range msg.Instructions {
-		if _, err := decodeInstruction(msg, ix); err != nil {
+		d, err := decodeInstruction(msg, ix)
+		if err != nil {
 			return nil, fmt.Errorf("%w: instruction %d: %v", ErrRefused, i+1, err)
 		}
+		decoded = append(decoded, d)
 	}
 	if !walletKeys[msg.AccountKeys[0]] {
 		return nil, fmt.Errorf("%w: the fee payer %s is not one of this pending transaction's wallets", ErrRefused, msg.AccountKeys[0])
@@ -148,10 +154,7 @@ func Sign(serializedTransaction string, keys []ed25519.PrivateKey, bh Blockhash)
 	}
 	s.Wire = wire
 	s.TxID = base58.Encode(wire[first : first+64])
-	for _, ix := range out.Instructions {
-		d, _ := decodeInstruction(out, ix)
-		s.Instructions = append(s.Instructions, d)
-	}
+	s.Instructions = decoded
 	return s, nil
 }
 
