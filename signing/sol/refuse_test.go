@@ -92,7 +92,7 @@ func TestRefusals(t *testing.T) {
 	binary.LittleEndian.PutUint32(assign, 1) // System Assign: hands the account to a program
 	copy(assign[4:], c[32:])
 	setAuthority := append([]byte{6, 2, 1}, c[32:]...) // SPL SetAuthority AccountOwner -> c
-	approve := append([]byte{4}, make([]byte, 8)...)     // SPL Approve
+	approve := append([]byte{4}, make([]byte, 8)...)   // SPL Approve
 	other := mustKey("BPFLoaderUpgradeab1e11111111111111111111111")
 
 	feePayerIsMint := transfer(pub(c), pub(b), 1)
