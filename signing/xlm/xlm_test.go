@@ -359,3 +359,22 @@ func TestSummary(t *testing.T) {
 		t.Errorf("native-0 summary %+v; gen.js paid 1.5000000 XLM", op)
 	}
 }
+
+// TestMuxedSource: a muxed (M...) source account of the wallet's key is the
+// wallet's account, and is signed.
+func TestMuxedSource(t *testing.T) {
+	v := byKind(t, "native")
+	k := key(t, v.Secret)
+	tx := mutate(t, v, func(e *xdr.TransactionEnvelope) {
+		var u xdr.Uint256
+		copy(u[:], k[32:])
+		e.V1.Tx.SourceAccount = xdr.MuxedAccount{Type: xdr.CryptoKeyTypeKeyTypeMuxedEd25519, Med25519: &xdr.MuxedAccountMed25519{Id: 7, Ed25519: u}}
+	})
+	s, err := Sign(tx, k, v.Testnet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Source != v.Address {
+		t.Errorf("source %s", s.Source)
+	}
+}
