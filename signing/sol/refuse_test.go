@@ -234,3 +234,24 @@ func FuzzParseMessage(f *testing.F) {
 		}
 	})
 }
+
+// TestDuplicateKeys: a wallet named twice (or also given as mintPK) signs
+// once, as web3.js's sign() dedupes its signers.
+func TestDuplicateKeys(t *testing.T) {
+	v := byName(t, "native-2")
+	k := keysOf(t, v)
+	s, err := Sign(v.Pending.SerializedTransaction, append(k, k...), blockhashOf(t, v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.TxID != v.TxID || len(s.Signers) != 1 {
+		t.Errorf("duplicate key: %d signers", len(s.Signers))
+	}
+	var p map[string]string
+	_ = json.Unmarshal([]byte(v.Pending.SerializedTransaction), &p)
+	p["mintPK"] = hex.EncodeToString(k[0])
+	b, _ := json.Marshal(p)
+	if s, err := Sign(string(b), k, blockhashOf(t, v)); err != nil || s.TxID != v.TxID {
+		t.Errorf("wallet key also as mintPK: %v", err)
+	}
+}
