@@ -120,11 +120,11 @@ for (let i = 0; i < 10; i++) {
 }
 // Sequence, Fee and LastLedgerSequence missing from the pending transaction:
 // gokms asks the node (xrpl's autofill: account_info Sequence, fee,
-// ledger_current_index + 20). The values the node gives are recorded; the
+// the validated ledger index + 20). The values the node gives are recorded; the
 // signed blob is what xrpl signs once they are filled in.
 for (let i = 0; i < 10; i++) {
   const w = signers[i % signers.length]
-  const node = { sequence: 2000 + i, fee: String(10 + 2 * i), ledgerCurrentIndex: 85000000 + i * 11 }
+  const node = { sequence: 2000 + i, fee: String(10 + 2 * i), validatedLedgerIndex: 85000000 + i * 11 }
   const pending = { TransactionType: 'Payment', Account: w.address, Destination: dest[(i + 2) % 4], Amount: String(5000000 + i), Flags: 0 }
   if (i % 2) pending.DestinationTag = 1000 + i
   add('autofill', `autofilled payment ${i} (${w.algorithm})`, w, pending, node)
@@ -138,7 +138,7 @@ async function main() {
     if (node) {
       full.Sequence = node.sequence
       full.Fee = node.fee
-      full.LastLedgerSequence = node.ledgerCurrentIndex + 20
+      full.LastLedgerSequence = node.validatedLedgerIndex + 20
     }
     const blob = await sdk.kms.sign({ chain: 'XRP', serializedTransaction: JSON.stringify(full), hashes: [], id: 'x' }, w.secret)
     const signed = Wallet.fromSeed(w.secret).sign(JSON.parse(JSON.stringify(full)))
