@@ -14,6 +14,7 @@ import (
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/btcec/v2/ecdsa"
 
+	"github.com/gokms/gokms/signing"
 	"github.com/gokms/gokms/wallet"
 )
 
@@ -361,5 +362,39 @@ func TestDecodeRejectsGarbage(t *testing.T) {
 		if _, err := Decode(b); err == nil {
 			t.Errorf("Decode(%.20s...) accepted", b)
 		}
+	}
+}
+
+type mapKeys map[string]*wallet.XRPKey
+
+func (m mapKeys) XRPKey(_ context.Context, id string) (Key, error) {
+	k, ok := m[id]
+	if !ok {
+		return nil, errors.New("not found")
+	}
+	return k, nil
+}
+
+func TestSignerRequest(t *testing.T) {
+	v, key := vectorByKind(t, "memo")
+	s := &Signer{Keys: mapKeys{"id-1": key}}
+	req := signing.Request{ID: "p1", Chain: "XRP", SerializedTransaction: v.SerializedTransaction, Hashes: []string{"id-1"}}
+	blob, err := s.Sign(context.Background(), req)
+	if err != nil || blob != v.TxBlob {
+		t.Fatalf("Signer.Sign: %v", err)
+	}
+	idx := uint32(1)
+	for name, r := range map[string]signing.Request{
+		"other chain": {Chain: "XLM", SerializedTransaction: v.SerializedTransaction, Hashes: []string{"id-1"}},
+		"two hashes":  {Chain: "XRP", SerializedTransaction: v.SerializedTransaction, Hashes: []string{"id-1", "id-1"}},
+		"no hash":     {Chain: "XRP", SerializedTransaction: v.SerializedTransaction},
+		"index":       {Chain: "XRP", SerializedTransaction: v.SerializedTransaction, Hashes: []string{"id-1"}, Index: &idx},
+	} {
+		if _, err := s.Sign(context.Background(), r); !errors.Is(err, ErrRefused) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := s.Sign(context.Background(), signing.Request{Chain: "XRP", SerializedTransaction: v.SerializedTransaction, Hashes: []string{"nope"}}); err == nil || !strings.Contains(err.Error(), "not found") {
+		t.Errorf("unknown id: %v", err)
 	}
 }

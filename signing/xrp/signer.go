@@ -1,0 +1,46 @@
+package xrp
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/gokms/gokms/signing"
+)
+
+// KeySource resolves the signatureId of an XRP wallet to its key. Today's
+// signing.KeySource returns *btcec.PrivateKey, which cannot carry an XRP
+// family seed (or an ed25519 key); the wiring adapts its backend records
+// (the wallet's "secret", tatum-kms also accepts "privateKey") with
+// wallet.XRPKeyFromSecret. The caller owns the key: a Key it returns may
+// be zeroed by the source after Sign returns.
+type KeySource interface {
+	XRPKey(ctx context.Context, signatureID string) (Key, error)
+}
+
+// Signer signs XRP pending transactions for the daemon.
+type Signer struct {
+	Keys   KeySource
+	Params Params
+}
+
+// Sign returns the tx_blob to broadcast as txData to /v3/xrp/broadcast.
+// tatum-kms signs with the first wallet of the pending transaction's
+// hashes; an XRP transaction has one signer, so gokms wants exactly one,
+// and no derivation index (XRP wallets are family seeds, not mnemonics).
+func (s *Signer) Sign(ctx context.Context, req signing.Request) (string, error) {
+	if !strings.EqualFold(req.Chain, "XRP") {
+		return "", refuse("pending transaction of chain %q given to the XRP signer", req.Chain)
+	}
+	if len(req.Hashes) != 1 {
+		return "", refuse("an XRP transaction is signed by one wallet; the pending transaction names %d", len(req.Hashes))
+	}
+	if req.Index != nil {
+		return "", refuse("XRP wallets are family seeds and take no derivation index")
+	}
+	key, err := s.Keys.XRPKey(ctx, req.Hashes[0])
+	if err != nil {
+		return "", fmt.Errorf("XRP wallet %s: %w", req.Hashes[0], err)
+	}
+	return Sign(ctx, req.SerializedTransaction, key, s.Params)
+}
