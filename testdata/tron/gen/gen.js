@@ -96,7 +96,18 @@ async function main() {
     if (TronWeb.address.fromHex(recovered) !== addr(pk)) throw new Error(name + ': signature does not recover the owner')
     out.push({ kind, name, privateKey: pk, address: addr(pk), serializedTransaction, txData, txID: tx.txID })
   }
-  const file = { generator: 'testdata/tron/gen/gen.js', sdk: '@tatumio/tron 2.2.100, tronweb 5.3.2', transactions: out }
+  // JSON.stringify(JSON.parse(x)) for inputs with odd spacing, escapes and
+  // number spellings: the re-serialization tronweb's output goes through.
+  const jsonCases = [
+    ' { "a" : 1 , "b" : [ true , false , null ] } ',
+    '{"s":"quote \\" backslash \\\\ slash \\/ tab \\t nl \\n cr \\r bs \\b ff \\f"}',
+    '{"u":"\\u0001\\u001f\\u007f\\u00e9\\u2028\\u2029\\ud83d\\ude00 é ✓ 😀"}',
+    '{"n":[0,-0,1e3,1E+2,1.0,-5,9007199254740991,-9007199254740991,12.5e1,0.0]}',
+    '{"nested":{"z":1,"a":{"y":[{"x":"1"}]}}}',
+    '{"empty":{},"arr":[],"str":""}',
+  ]
+  const json = jsonCases.map((input) => ({ input, output: JSON.stringify(JSON.parse(input)) }))
+  const file = { generator: 'testdata/tron/gen/gen.js', sdk: '@tatumio/tron 2.2.100, tronweb 5.3.2', transactions: out, json }
   fs.writeFileSync(path.join(__dirname, '..', 'vectors.json'), JSON.stringify(file, null, 1) + '\n')
   const counts = {}
   out.forEach((v) => { counts[v.kind] = (counts[v.kind] || 0) + 1 })
