@@ -23,6 +23,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/big"
 	"strings"
 
 	"github.com/btcsuite/btcd/btcec/v2"
@@ -488,4 +489,23 @@ func (tx *Transaction) encodeContract(c *value) ([]byte, error) {
 	out = appendBytes(out, 2, anyMsg)
 	out = appendInt(out, 5, tx.PermissionID)
 	return out, nil
+}
+
+// TRC20Transfer reads a TriggerSmartContract's call data as a TRC-20
+// transfer(address,uint256) (selector a9059cbb), for policy checks: the
+// recipient and the token amount. ok is false for any other call (gokms
+// still signs those: approve, transferFrom and other contract calls are
+// TriggerSmartContract too; a policy decides).
+func (tx *Transaction) TRC20Transfer() (to [21]byte, amount *big.Int, ok bool) {
+	d := tx.Data
+	if tx.Type != "TriggerSmartContract" || len(d) != 4+64 || !bytes.Equal(d[:4], []byte{0xa9, 0x05, 0x9c, 0xbb}) {
+		return to, nil, false
+	}
+	// The address word is 12 zero bytes then the 20-byte address.
+	if !bytes.Equal(d[4:16], make([]byte, 12)) {
+		return to, nil, false
+	}
+	to[0] = 0x41
+	copy(to[1:], d[16:36])
+	return to, new(big.Int).SetBytes(d[36:68]), true
 }

@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math/big"
 	"os"
 	"strings"
 	"testing"
@@ -133,6 +135,14 @@ func mustPub(t *testing.T, b []byte) *btcec.PublicKey {
 
 // What Decode reports is what raw_data_hex holds.
 func TestDecodeFields(t *testing.T) {
+	var recipients [][21]byte
+	for _, v := range loadVectors(t).Transactions[:3] { // TRX transfers 0..2
+		tx, err := Decode(v.SerializedTransaction, Params{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		recipients = append(recipients, tx.To)
+	}
 	for _, v := range loadVectors(t).Transactions {
 		tx, err := Decode(v.SerializedTransaction, Params{})
 		if err != nil {
@@ -149,6 +159,15 @@ func TestDecodeFields(t *testing.T) {
 		case "trc20":
 			if tx.Type != "TriggerSmartContract" || !bytes.HasPrefix(tx.Data, []byte{0xa9, 0x05, 0x9c, 0xbb}) || tx.FeeLimit == 0 {
 				t.Errorf("%s: %s data %x fee %d", v.Name, tx.Type, tx.Data[:4], tx.FeeLimit)
+			}
+			// gen.js: recipient RECIPIENTS[i % 3] (the TRX transfers' i-th
+			// recipient), value 1234567 × 10^(3i).
+			var i int
+			fmt.Sscanf(v.Name, "TRC-20 transfer %d", &i)
+			to, amount, ok := tx.TRC20Transfer()
+			want := new(big.Int).Mul(big.NewInt(1234567), new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(3*i)), nil))
+			if !ok || amount.Cmp(want) != 0 || to != recipients[i%3] {
+				t.Errorf("%s: TRC20Transfer %s %v %v", v.Name, EncodeAddress(to), amount, ok)
 			}
 		case "memo":
 			if len(tx.Memo) == 0 {
