@@ -433,3 +433,44 @@ func TestFromSecrets(t *testing.T) {
 		}
 	}
 }
+
+// Amount encodings alone against ripple-binary-codec 1.11.0, including
+// values it refuses (gokms must refuse them too).
+func TestAmountVectors(t *testing.T) {
+	b, err := os.ReadFile("../../testdata/xrp/vectors.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct {
+		Amounts []struct {
+			Amount     json.RawMessage
+			Hex, Error string
+		}
+	}
+	if err := json.Unmarshal(b, &f); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Amounts) < 50 {
+		t.Fatalf("only %d amount vectors", len(f.Amounts))
+	}
+	for _, a := range f.Amounts {
+		var v any
+		if err := json.Unmarshal(a.Amount, &v); err != nil {
+			t.Fatal(err)
+		}
+		got, err := encodeAmount(v)
+		if a.Error != "" {
+			if err == nil {
+				t.Errorf("%s: encoded, ripple-binary-codec refuses (%s)", a.Amount, a.Error)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", a.Amount, err)
+			continue
+		}
+		if want := strings.TrimPrefix(a.Hex, "61"); strings.ToUpper(hex.EncodeToString(got)) != want {
+			t.Errorf("%s: %X, want %s", a.Amount, got, want)
+		}
+	}
+}

@@ -148,7 +148,32 @@ async function main() {
     if (!keypairs.verify(msg, decoded.TxnSignature, w.publicKey)) throw new Error(name + ': signature does not verify')
     out.push({ kind, name, secret: w.secret, address: w.address, serializedTransaction: pendingJSON, node: node || null, txBlob: blob, hash: signed.hash, signingData: msg })
   }
+  // Amount encodings alone (ripple-binary-codec encode of {Amount}), for
+  // values at the edges of the IOU range and odd spellings.
+  const values = ['0', '-0', '0.0', '1', '-1', '1.0', '10', '100', '0.1', '0.01', '1e-81', '1e-96', '1e-97', '1e97', '12345678901234567', '9999999999999999e80',
+    '1000000000000000e80', '0.0000000000000001', '-123.456', '123456789012345.6', '1234567890123456', '.5', '5.', '+7',
+    '1E3', '1e+3', '3.14159265358979', '-9999999999999999', '0.000001', '42.4200', '00001.5000', '1e15', '1e16', '1e-15']
+  for (let i = 0; i < 40; i++) {
+    const d = det('amount-' + i, 8)
+    const digits = String(d.readBigUInt64BE() % 10n ** BigInt(1 + (d[0] % 16)))
+    const exp = (d[1] % 60) - 40
+    values.push((d[2] % 2 ? '-' : '') + digits + 'e' + exp)
+  }
+  const amounts = []
+  for (const [i, value] of values.entries()) {
+    const currency = ['USD', 'EUR', '524C555344000000000000000000000000000000', 'a!#'][i % 4]
+    const amt = { currency, issuer, value }
+    try {
+      amounts.push({ amount: amt, hex: codec.encode({ Amount: amt }) })
+    } catch (e) {
+      amounts.push({ amount: amt, error: e.message })
+    }
+  }
+  for (const drops of ['0', '1', '1000000', '100000000000000000', '99999999999999999', '00012']) {
+    amounts.push({ amount: drops, hex: codec.encode({ Amount: drops }) })
+  }
   const file = {
+    amounts,
     generator: 'testdata/xrp/gen/gen.js', sdk: '@tatumio/xrp 2.2.100, xrpl 2.14.1, ripple-binary-codec 1.11.0, ripple-keypairs 1.3.1',
     wallets: walletOut, transactions: out,
   }
