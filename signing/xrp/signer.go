@@ -82,3 +82,14 @@ func (f secretSource) XRPKey(ctx context.Context, id string) (Key, error) {
 	}
 	return ownedKey{k}, nil
 }
+
+// ForRegistry adapts s to signing.Signer, for signing.Register("XRP", …)
+// until signers are built per family (issue 14). The registry's
+// KeySource (secp256k1 keys only) is not used: s.Keys resolves XRP wallets.
+func (s *Signer) ForRegistry() signing.Signer { return registryAdapter{s} }
+
+type registryAdapter struct{ s *Signer }
+
+func (a registryAdapter) Sign(ctx context.Context, req signing.Request, _ signing.KeySource) (string, error) {
+	return a.s.Sign(ctx, req)
+}

@@ -383,6 +383,9 @@ func TestSignerRequest(t *testing.T) {
 	if err != nil || blob != v.TxBlob {
 		t.Fatalf("Signer.Sign: %v", err)
 	}
+	if blob2, err := s.ForRegistry().Sign(context.Background(), req, nil); err != nil || blob2 != v.TxBlob {
+		t.Fatalf("ForRegistry: %v", err)
+	}
 	idx := uint32(1)
 	for name, r := range map[string]signing.Request{
 		"other chain": {Chain: "XLM", SerializedTransaction: v.SerializedTransaction, Hashes: []string{"id-1"}},
