@@ -87,6 +87,7 @@ func xrpBase58CheckDecode(s string) []byte {
 		b[i] = toBTC[c]
 	}
 	raw := base58.Decode(string(b))
+	zero(b) // the seed, re-spelled; the caller zeroes what it keeps
 	if len(raw) < 5 {
 		return nil
 	}
