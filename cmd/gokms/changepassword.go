@@ -38,13 +38,15 @@ func cmdChangePassword(c *cli.Context) error {
 		return err
 	}
 	addr := backendAddr(c)
-	if _, ok := isFileStore(addr); !ok {
+	if _, ok, err := file.AddressPath(addr); err != nil {
+		return err
+	} else if !ok {
 		return fmt.Errorf("changepassword works on the file store only; %s keeps its secrets under its own access control", displayAddr(addr))
 	}
 	// The new KDF costs, if asked for, are checked before anything is opened.
 	var params *file.KDFParams
 	if v := os.Getenv(file.KDFEnv); v != "" {
-		p, err := file.ParseKDF(v)
+		p, err := file.NewStoreKDF(v, isTestnet(c))
 		if err != nil {
 			return fmt.Errorf("%s: %w", file.KDFEnv, err)
 		}
