@@ -10,5 +10,3 @@ func newKeyBuf(*slog.Logger) []byte { return make([]byte, keyLen) }
 
 // freeKeyBuf zeroes a key from newKeyBuf.
 func freeKeyBuf(b []byte) { zero(b) }
-
-func keyLocked([]byte) bool { return false }

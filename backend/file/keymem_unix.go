@@ -40,8 +40,3 @@ func freeKeyBuf(b []byte) {
 		_ = unix.Munmap(page)
 	}
 }
-
-// keyLocked reports whether the page of b is resident and locked (for tests).
-func keyLocked(b []byte) bool {
-	return cap(b) == unix.Getpagesize() && unix.Mlock(b[:cap(b)]) == nil
-}
