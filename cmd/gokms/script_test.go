@@ -78,6 +78,7 @@ func TestScripts(t *testing.T) {
 			"truncate":   cmdTruncate,
 			"jsonlines":  cmdJSONLines,
 			"envfile":    cmdEnvFile,
+			"inflatekdf": cmdInflateKDF,
 		},
 	})
 }
