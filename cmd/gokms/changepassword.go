@@ -22,7 +22,8 @@ func init() {
 		Usage: "re-encrypt the file store under a new password (atomically; the old password stops working)",
 		Description: "The current password comes from the usual sources (TATUM_KMS_PASSWORD, --password-file,\n" +
 			"--azure/--vgs/--aws or the prompt); the new one from --new-password-file, " + envNewPassword + ",\n" +
-			"or is typed twice on the terminal. GOKMS_KDF=t=N,m=KiB,p=N also changes the Argon2id costs.",
+			"or is typed twice on the terminal. GOKMS_KDF=t=N,m=KiB,p=N also changes the Argon2id costs\n" +
+			"(not below the default t=3,m=65536,p=4, not above t=10,m=1048576,p=16).",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: flagNewPasswordFile, Usage: "read the new password from the first line of this file"},
 		},
