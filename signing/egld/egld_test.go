@@ -73,7 +73,10 @@ type fakeNode struct {
 func (f *fakeNode) NetworkConfig(context.Context) (NetworkConfig, error) {
 	return NetworkConfig{ChainID: f.v.Config.ChainID, MinGasPrice: f.v.Config.MinGasPrice, MinTransactionVersion: f.v.Config.MinVersion}, f.err
 }
-func (f *fakeNode) Nonce(_ context.Context, a string) (uint64, error) { f.nonceFor = a; return f.v.Nonce, nil }
+func (f *fakeNode) Nonce(_ context.Context, a string) (uint64, error) {
+	f.nonceFor = a
+	return f.v.Nonce, nil
+}
 func (f *fakeNode) Cost(_ context.Context, body []byte) (uint64, error) {
 	f.costBody = string(body)
 	return f.v.Gas, nil
