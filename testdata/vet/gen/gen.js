@@ -110,9 +110,10 @@ async function main() {
     const nonce = [1, 8888, 305419896, 4294967296, 1749023849123][n % 5] + n
     node = {
       genesisId: testnet ? TESTNET_GENESIS : MAINNET_GENESIS,
-      bestId: '0x' + (0x0123abcd + n * 7777).toString(16).padStart(8, '0') + 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c' + n.toString(16).padStart(2, '0'),
+      bestId: '0x' + (0x0123abcd + n * 7777).toString(16).padStart(8, '0') + 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b' + n.toString(16).padStart(2, '0'),
       gasUsed,
     }
+    if (node.bestId.length !== 66) throw new Error('best id length')
     thorUtils.newNonce = () => nonce
     const serializedTransaction = JSON.stringify(tx)
     seen.length = 0
