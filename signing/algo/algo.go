@@ -20,6 +20,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha512"
 	"encoding/base32"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -125,15 +126,27 @@ type Signed struct {
 	Tx     *Transaction
 }
 
-// Sign decodes and checks serializedTransaction, checks that key is the
-// sender's, and signs. The key is not kept.
-func Sign(serializedTransaction string, key ed25519.PrivateKey) (*Signed, error) {
+// Networks: genesis id and hash of Algorand mainnet and testnet.
+var networks = map[bool]struct{ id, hash string }{
+	false: {"mainnet-v1.0", "wGHE2Pwdvd7S12BL5FaOP20EGYesN73ktiC1qzkkit8="},
+	true:  {"testnet-v1.0", "SGO1GKSzyE7IEPItTxCByw9x8FmnrCDexi9/cOUJOiI="},
+}
+
+// Sign decodes and checks serializedTransaction, checks that it is for the
+// given network and that key is the sender's, and signs. The key is not
+// kept.
+func Sign(serializedTransaction string, key ed25519.PrivateKey, testnet bool) (*Signed, error) {
 	if len(key) != ed25519.PrivateKeySize {
 		return nil, errors.New("ALGO signing key: not an ed25519 private key")
 	}
 	tx, err := Decode(serializedTransaction)
 	if err != nil {
 		return nil, err
+	}
+	net := networks[testnet]
+	if base64.StdEncoding.EncodeToString(tx.GenesisHash) != net.hash || (tx.GenesisID != "" && tx.GenesisID != net.id) {
+		name := map[bool]string{false: "mainnet", true: "testnet"}[testnet]
+		return nil, refuse("its genesis (%q, %s) is not Algorand %s's (%s, %s)", tx.GenesisID, base64.StdEncoding.EncodeToString(tx.GenesisHash), name, net.id, net.hash)
 	}
 	pub := key.Public().(ed25519.PublicKey)
 	if !bytes.Equal(pub, tx.Sender) {

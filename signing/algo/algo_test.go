@@ -68,7 +68,7 @@ func TestVectors(t *testing.T) {
 	for _, tc := range v.Transactions {
 		kinds[strings.Split(tc.Kind, "-")[0]]++
 		t.Run(tc.Name, func(t *testing.T) {
-			s, err := Sign(tc.SerializedTransaction, key(t, tc.Secret))
+			s, err := Sign(tc.SerializedTransaction, key(t, tc.Secret), tc.Testnet)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -152,7 +152,7 @@ func TestSDKCannotSign(t *testing.T) {
 		t.Fatalf("only %d refused vectors", len(v.Refused))
 	}
 	for _, tc := range v.Refused {
-		_, err := Sign(tc.SerializedTransaction, key(t, tc.Secret))
+		_, err := Sign(tc.SerializedTransaction, key(t, tc.Secret), tc.Testnet)
 		if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "acfg") {
 			t.Errorf("%s: %v (the SDK: %s)", tc.Name, err, tc.SdkError)
 		}
@@ -231,7 +231,7 @@ func TestAttacks(t *testing.T) {
 			} else {
 				k = key(t, pay.Secret)
 			}
-			s, err := Sign(js, k)
+			s, err := Sign(js, k, testnetOf(c.base, pay, axfer))
 			if !errors.Is(err, ErrRefused) {
 				t.Fatalf("signed (%v), want a refusal", s)
 			}
@@ -251,13 +251,37 @@ func TestAttacks(t *testing.T) {
 			break
 		}
 	}
-	if _, err := Sign(other.SerializedTransaction, key(t, pay.Secret)); !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "sender") {
+	if _, err := Sign(other.SerializedTransaction, key(t, pay.Secret), other.Testnet); !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "sender") {
 		t.Errorf("foreign sender: %v", err)
 	}
 	for _, bad := range []string{"", "[]", "null", `{"type":"pay"} x`, "not json"} {
-		if _, err := Sign(bad, k); !errors.Is(err, ErrRefused) {
+		if _, err := Sign(bad, k, false); !errors.Is(err, ErrRefused) {
 			t.Errorf("Sign(%q): %v", bad, err)
 		}
+	}
+}
+
+func testnetOf(base string, pay, axfer vector) bool {
+	if base == axfer.SerializedTransaction {
+		return axfer.Testnet
+	}
+	return pay.Testnet
+}
+
+// TestNetwork: a transaction of the other network (or of an unknown one)
+// is refused; the check is what stops a mainnet daemon from signing what a
+// testnet request carries and the reverse.
+func TestNetwork(t *testing.T) {
+	v := load(t)
+	for _, tc := range v.Transactions[:4] {
+		if _, err := Sign(tc.SerializedTransaction, key(t, tc.Secret), !tc.Testnet); !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "genesis") {
+			t.Errorf("%s on the other network: %v", tc.Name, err)
+		}
+	}
+	tc := v.Transactions[0]
+	js := mutate(t, tc.SerializedTransaction, func(m map[string]any) { m["genesisID"] = "betanet-v1.0" })
+	if _, err := Sign(js, key(t, tc.Secret), tc.Testnet); !errors.Is(err, ErrRefused) {
+		t.Errorf("betanet genesis id: %v", err)
 	}
 }
 
@@ -276,7 +300,7 @@ func BenchmarkSign(b *testing.B) {
 	k := key(b, tc.Secret)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := Sign(tc.SerializedTransaction, k); err != nil {
+		if _, err := Sign(tc.SerializedTransaction, k, tc.Testnet); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -253,9 +253,9 @@ var (
 	maxValue    = new(big.Int).Lsh(big.NewInt(1), 256)
 )
 
-// Decode parses serializedTransaction (key: the signing key, to check the
-// config's "from" when it names an address) and refuses what it does not
-// understand.
+// Decode parses serializedTransaction and refuses what it does not
+// understand. key is the signing key, to check the config's "from" when it
+// names an address; nil skips that one check.
 func Decode(serializedTransaction string, key *btcec.PrivateKey) (*Pending, error) {
 	var raw map[string]json.RawMessage
 	dec := json.NewDecoder(strings.NewReader(serializedTransaction))
@@ -294,8 +294,9 @@ func Decode(serializedTransaction string, key *btcec.PrivateKey) (*Pending, erro
 		if json.Unmarshal(v, &s) != nil || !addrPattern.MatchString(s) {
 			return nil, refuse("from is neither 0 nor an address")
 		}
-		own := wallet.VETAddress(key.PubKey())
-		if !strings.EqualFold(s, own) {
+		if key == nil {
+			// (a pre-check without the key: Sign checks again with it)
+		} else if own := wallet.VETAddress(key.PubKey()); !strings.EqualFold(s, own) {
 			return nil, refuse("its sender %s is not the address of the wallet's key (%s); check the signatureId and index", s, own)
 		}
 	}
