@@ -355,21 +355,73 @@ func jsBuffer(v json.RawMessage) ([]byte, error) {
 }
 
 // jsTypedArray reads a Uint8Array's JSON: {"0":b0,"1":b1,...}, every index
-// exactly once.
+// exactly once (in any order, as Object.values would sort them). A small
+// scanner rather than encoding/json: a map per public key made decoding
+// most of the signing time.
 func jsTypedArray(v json.RawMessage) ([]byte, error) {
-	var m map[string]json.Number
-	if err := json.Unmarshal(v, &m); err != nil {
-		return nil, err
+	p := bytes.TrimSpace(v)
+	if len(p) < 2 || p[0] != '{' || p[len(p)-1] != '}' {
+		return nil, errors.New("not an object")
 	}
-	out := make([]byte, len(m))
-	for i := range out {
-		n, ok := m[strconv.Itoa(i)]
-		if !ok {
-			return nil, fmt.Errorf("index %d missing", i)
+	p = p[1 : len(p)-1]
+	var vals []int
+	var seen []bool
+	num := func(q []byte, trim bool) (int, []byte, bool) {
+		if trim {
+			q = bytes.TrimLeft(q, " \t\r\n")
 		}
-		x, err := strconv.ParseUint(n.String(), 10, 8)
-		if err != nil {
-			return nil, fmt.Errorf("index %d is not a byte", i)
+		n, i := 0, 0
+		for i < len(q) && q[i] >= '0' && q[i] <= '9' && i < 4 {
+			n = n*10 + int(q[i]-'0')
+			i++
+		}
+		if i == 0 || (i > 1 && q[0] == '0') {
+			return 0, nil, false
+		}
+		if trim {
+			return n, bytes.TrimLeft(q[i:], " \t\r\n"), true
+		}
+		return n, q[i:], true
+	}
+	for len(bytes.TrimSpace(p)) > 0 {
+		p = bytes.TrimLeft(p, " \t\r\n")
+		if len(p) == 0 || p[0] != '"' {
+			return nil, errors.New("want a quoted index")
+		}
+		idx, rest, ok := num(p[1:], false)
+		if !ok || len(rest) == 0 || rest[0] != '"' {
+			return nil, errors.New("an index is not a small integer")
+		}
+		rest = bytes.TrimLeft(rest[1:], " \t\r\n")
+		if len(rest) == 0 || rest[0] != ':' {
+			return nil, errors.New("want a colon")
+		}
+		val, rest, ok := num(rest[1:], true)
+		if !ok || val > 255 {
+			return nil, fmt.Errorf("index %d is not a byte", idx)
+		}
+		for len(vals) <= idx {
+			vals, seen = append(vals, 0), append(seen, false)
+		}
+		if seen[idx] {
+			return nil, fmt.Errorf("index %d twice", idx)
+		}
+		vals[idx], seen[idx] = val, true
+		if len(rest) > 0 {
+			if rest[0] != ',' {
+				return nil, errors.New("want a comma")
+			}
+			rest = rest[1:]
+			if len(bytes.TrimSpace(rest)) == 0 {
+				return nil, errors.New("trailing comma")
+			}
+		}
+		p = rest
+	}
+	out := make([]byte, len(vals))
+	for i, x := range vals {
+		if !seen[i] {
+			return nil, fmt.Errorf("index %d missing", i)
 		}
 		out[i] = byte(x)
 	}
