@@ -2,10 +2,7 @@ package wallet
 
 import (
 	"crypto/ed25519"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha512"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -38,31 +35,6 @@ func EGLDPath(index uint32, testnet bool) string {
 		return fmt.Sprintf("m/44'/1'/0'/0'/%d'", index)
 	}
 	return fmt.Sprintf("m/44'/508'/0'/0'/%d'", index)
-}
-
-// slip10Ed25519 derives the ed25519 seed at a path of hardened indices
-// (SLIP-0010). The returned slice is the caller's to zero.
-func slip10Ed25519(seed []byte, path []uint32) []byte {
-	mac := hmac.New(sha512.New, []byte("ed25519 seed"))
-	mac.Write(seed)
-	I := mac.Sum(nil)
-	key, chain := I[:32], I[32:]
-	var data [37]byte
-	for _, i := range path {
-		data[0] = 0
-		copy(data[1:33], key)
-		binary.BigEndian.PutUint32(data[33:], i|hardened)
-		mac = hmac.New(sha512.New, chain)
-		mac.Write(data[:])
-		next := mac.Sum(nil)
-		zero(I)
-		I = next
-		key, chain = I[:32], I[32:]
-	}
-	zero(data[:])
-	out := append([]byte{}, key...)
-	zero(I)
-	return out
 }
 
 // EGLDKeyFromMnemonic derives the ed25519 key at index. Like the SDK it does
