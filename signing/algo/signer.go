@@ -9,12 +9,15 @@ import (
 	"github.com/gokms/gokms/signing/internal/keyref"
 )
 
-// KeySource resolves a signatureId to an ALGO key. tatum-kms has ALGO
-// private-key wallets only: the record's secret (tatum-kms's "secret", or
-// "privateKey" for storemanagedprivatekey entries) decoded with
-// wallet.AlgoKeyFromSecret. The KeySource owns the key it returns.
+// KeySource resolves a signatureId to an ALGO key; the same shape as the
+// SOL and XLM signers' KeySource, so one ed25519 adapter serves them all.
+// tatum-kms has ALGO private-key wallets only: the record's secret
+// (tatum-kms's "secret", or "privateKey" for storemanagedprivatekey
+// entries) decoded with wallet.AlgoKeyFromSecret. tatum-kms ignores the
+// index for ALGO; it is passed so that the wiring can refuse or ignore it.
+// The KeySource owns the key it returns.
 type KeySource interface {
-	AlgoKey(ctx context.Context, signatureID string) (ed25519.PrivateKey, error)
+	Ed25519Key(ctx context.Context, signatureID string, index *uint32) (ed25519.PrivateKey, error)
 }
 
 // SignRequest signs a pending ALGO transaction for the daemon: the wallet
@@ -26,7 +29,7 @@ func SignRequest(ctx context.Context, req signing.Request, keys KeySource) (*Sig
 	if req.Chain != "ALGO" {
 		return nil, fmt.Errorf("chain %q: %w", req.Chain, signing.ErrUnsupportedChain)
 	}
-	id, _, err := keyref.One("ALGO", req)
+	id, idx, err := keyref.One("ALGO", req)
 	if err != nil {
 		return nil, fmt.Errorf("ALGO transaction %s: %w", req.ID, err)
 	}
@@ -35,7 +38,7 @@ func SignRequest(ctx context.Context, req signing.Request, keys KeySource) (*Sig
 	if _, err := Decode(req.SerializedTransaction); err != nil {
 		return nil, fmt.Errorf("ALGO transaction %s: %w", req.ID, err)
 	}
-	key, err := keys.AlgoKey(ctx, id)
+	key, err := keys.Ed25519Key(ctx, id, idx)
 	if err != nil {
 		return nil, fmt.Errorf("ALGO transaction %s: key for signatureId %s: %w", req.ID, id, err)
 	}

@@ -13,7 +13,7 @@ import (
 
 type keys map[string]string // signatureId -> tatum-kms secret
 
-func (k keys) AlgoKey(_ context.Context, id string) (ed25519.PrivateKey, error) {
+func (k keys) Ed25519Key(_ context.Context, id string, _ *uint32) (ed25519.PrivateKey, error) {
 	s, ok := k[id]
 	if !ok {
 		return nil, errors.New("no such wallet")
@@ -55,6 +55,6 @@ func TestSignRequest(t *testing.T) {
 
 type panicKeys struct{}
 
-func (panicKeys) AlgoKey(context.Context, string) (ed25519.PrivateKey, error) {
+func (panicKeys) Ed25519Key(context.Context, string, *uint32) (ed25519.PrivateKey, error) {
 	panic("key fetched for a refused transaction")
 }

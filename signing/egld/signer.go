@@ -10,14 +10,15 @@ import (
 )
 
 // KeySource resolves a signatureId (and, for a mnemonic wallet, an index)
-// to an EGLD ed25519 key: a private-key record through
+// to an EGLD ed25519 key (the same shape as the SOL, XLM and ALGO signers'
+// KeySource): a private-key record through
 // wallet.EGLDKeyFromPrivateKey, a mnemonic record through
 // wallet.EGLDKeyFromMnemonic(mnemonic, index, record.Testnet) (tatum-kms
 // derives with the wallet's own testnet flag). A nil index on a mnemonic
 // wallet, or an index on a private-key wallet, is an error (tatum-kms's
 // validatePrivateKeyWasFound). The KeySource owns the key it returns.
 type KeySource interface {
-	EGLDKey(ctx context.Context, signatureID string, index *uint32) (ed25519.PrivateKey, error)
+	Ed25519Key(ctx context.Context, signatureID string, index *uint32) (ed25519.PrivateKey, error)
 }
 
 // SignRequest signs a pending EGLD transaction for the daemon, asking node
@@ -33,7 +34,7 @@ func SignRequest(ctx context.Context, req signing.Request, keys KeySource, node 
 	if _, err := Decode(req.SerializedTransaction); err != nil {
 		return nil, fmt.Errorf("EGLD transaction %s: %w", req.ID, err)
 	}
-	key, err := keys.EGLDKey(ctx, id, idx)
+	key, err := keys.Ed25519Key(ctx, id, idx)
 	if err != nil {
 		return nil, fmt.Errorf("EGLD transaction %s: key for signatureId %s: %w", req.ID, id, err)
 	}

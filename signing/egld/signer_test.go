@@ -16,7 +16,7 @@ type mnemonicKeys struct {
 	asked    int
 }
 
-func (k *mnemonicKeys) EGLDKey(_ context.Context, id string, index *uint32) (ed25519.PrivateKey, error) {
+func (k *mnemonicKeys) Ed25519Key(_ context.Context, id string, index *uint32) (ed25519.PrivateKey, error) {
 	k.asked++
 	if id != "m" {
 		return nil, errors.New("no such wallet")
