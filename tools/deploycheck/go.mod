@@ -1,6 +1,6 @@
-// Tools module that pins the Helm CLI used by the deploy tests (helm lint,
-// helm template). Separate from the project's go.mod so Helm's Kubernetes
-// dependency graph never leaks into gokms itself. Build it with scripts/helm.sh.
+// Tools module that pins the deploy tests' tools: the Helm CLI and deploycheck
+// (cmd/deploycheck). Separate from the project's go.mod so their large
+// dependency graphs never leak into gokms itself. Built by scripts/deploy-tools.sh.
 module github.com/gokms/gokms/tools/deploycheck
 
 go 1.26.8

@@ -5,7 +5,7 @@
 //	deploycheck dockerfile FILE   BuildKit's Dockerfile parser and linter (the rules of docker build --check)
 //	deploycheck compose FILE      compose-go's loader: the Compose specification's JSON schema and model; prints the project as JSON
 //	deploycheck k8s FILE|-        strict decoding into the Kubernetes API types (unknown, duplicate or mistyped fields fail)
-//	                              plus the API server's rules that most often break charts; prints kind/name per object
+//	                              plus the API server's rules that most often break charts; prints the objects as a JSON array
 //
 // Exit status 1 and one line per finding on stderr when the file is not valid.
 package main
@@ -142,6 +142,7 @@ func checkK8s(path string) ([]string, error) {
 		kjson.SerializerOptions{Yaml: true, Strict: true})
 	yr := utilyaml.NewYAMLReader(bufio.NewReader(r))
 	var findings []string
+	objs := []json.RawMessage{}
 	for i := 1; ; i++ {
 		doc, err := yr.Read()
 		if err == io.EOF {
@@ -165,8 +166,18 @@ func checkK8s(path string) ([]string, error) {
 		for _, f := range validate(obj) {
 			findings = append(findings, fmt.Sprintf("%s %s: %s", gvk.Kind, name(obj), f))
 		}
-		fmt.Printf("%s/%s %s\n", gvk.GroupVersion().String(), gvk.Kind, name(obj))
+		obj.GetObjectKind().SetGroupVersionKind(*gvk)
+		b, err := json.Marshal(obj)
+		if err != nil {
+			return findings, err
+		}
+		objs = append(objs, b)
 	}
+	b, err := json.Marshal(objs)
+	if err != nil {
+		return findings, err
+	}
+	fmt.Println(string(b))
 	return findings, nil
 }
 
