@@ -211,11 +211,12 @@ func TestCompose(t *testing.T) {
 		dir := t.TempDir()
 		os.MkdirAll(filepath.Join(dir, "secrets"), 0o700)
 		os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(text), 0o644)
-		os.WriteFile(filepath.Join(dir, ".env"), []byte("VAULT_DEV_ROOT_TOKEN=dev-root-token\n"), 0o600)
 		os.WriteFile(filepath.Join(dir, "secrets", "gokms.env"), []byte("TATUM_API_KEY=x\n"), 0o600)
 		os.WriteFile(filepath.Join(dir, "secrets", "password"), []byte("x\n"), 0o600)
 		os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(readFile(t, "Dockerfile")), 0o644)
-		out, err := run(t, dir, nil, deploycheck, "compose", filepath.Join(dir, "compose.yaml"))
+		// The variable compose.yaml requires (.env in the header's recipe) comes
+		// from the environment here; compose reads both.
+		out, err := run(t, dir, []string{"VAULT_DEV_ROOT_TOKEN=dev-root-token"}, deploycheck, "compose", filepath.Join(dir, "compose.yaml"))
 		var p map[string]any
 		if err == nil {
 			if jerr := json.Unmarshal([]byte(out), &p); jerr != nil {

@@ -257,7 +257,7 @@ func TestHelmRefusals(t *testing.T) {
 		{[]string{"existingSecret=s"}, "mainnet needs the four-eye endpoint"},
 		{[]string{"existingSecret=s", "daemon.testnet=true", "replicaCount=3"}, "a file store has one writer"},
 		{[]string{"existingSecret=s", "daemon.testnet=true", "replicaCount=3", "store.backend=vault://v/secret/gokms"}, "could sign one pending transaction twice"},
-		{[]string{"existingSecret=s", "daemon.testnet=true", "store.backend=s3://bucket"}, "store.backend"},
+		{[]string{"existingSecret=s", "daemon.testnet=true", "store.backend=s3://bucket"}, "/store/backend"},
 		{[]string{"existingSecret=s", "daemon.testnet=true", "vaultKubernetesAuth.enabled=true"}, "vaultKubernetesAuth.role"},
 	} {
 		_, out, err := render(t, tc.set...)

@@ -22,9 +22,13 @@ import (
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/client/llb/sourceresolver"
+	"github.com/moby/buildkit/frontend/dockerfile/dockerfile2llb"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	digest "github.com/opencontainers/go-digest"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -79,15 +83,40 @@ func checkDockerfile(path string) ([]string, error) {
 		findings = append(findings, fmt.Sprintf("%s:%d: %s", path, w.Location.Start.Line, w.Short))
 	}
 	lint := linter.New(&linter.Config{Warn: func(rule, desc, url, msg string, loc []parser.Range) {
-		line := 0
-		if len(loc) > 0 {
-			line = loc[0].Start.Line
-		}
-		findings = append(findings, fmt.Sprintf("%s:%d: %s: %s", path, line, rule, msg))
+		findings = append(findings, fmt.Sprintf("%s:%d: %s: %s", path, line(loc), rule, msg))
 	}})
 	stages, _, err := instructions.Parse(res.AST, lint)
 	if err != nil {
 		return findings, fmt.Errorf("%s: %w", path, err)
+	}
+	// The whole of docker build --check: the rules that need the build's
+	// dispatch (JSONArgsRecommended, SecretsUsedInArgOrEnv, UndefinedVar,
+	// ...). Base images are not fetched: they resolve to an empty config.
+	dt, err := os.ReadFile(path)
+	if err != nil {
+		return findings, err
+	}
+	sm := llb.NewSourceMap(nil, filepath.Base(path), "Dockerfile", dt)
+	sm.Definition = &llb.Definition{}
+	lr, err := dockerfile2llb.DockerfileLint(context.Background(), dt, dockerfile2llb.ConvertOpt{MetaResolver: offlineImages{}, SourceMap: sm})
+	if err != nil {
+		return findings, fmt.Errorf("%s: %w", path, err)
+	}
+	seen := map[string]bool{}
+	for _, f := range findings {
+		seen[f] = true
+	}
+	for _, w := range lr.Warnings {
+		l := 0
+		if w.Location != nil && len(w.Location.Ranges) > 0 {
+			l = int(w.Location.Ranges[0].Start.Line)
+		}
+		if f := fmt.Sprintf("%s:%d: %s: %s", path, l, w.RuleName, w.Detail); !seen[f] {
+			findings = append(findings, f)
+		}
+	}
+	if lr.Error != nil {
+		findings = append(findings, path+": "+lr.Error.Message)
 	}
 	// Print the final stage's instructions for the test's own checks.
 	if len(stages) == 0 {
@@ -97,6 +126,22 @@ func checkDockerfile(path string) ([]string, error) {
 		fmt.Println(strings.ToUpper(n.Value) + "\t" + strings.Join(nodeArgs(n), "\t") + "\t" + strings.Join(n.Flags, " "))
 	}
 	return findings, nil
+}
+
+func line(loc []parser.Range) int {
+	if len(loc) > 0 {
+		return loc[0].Start.Line
+	}
+	return 0
+}
+
+// offlineImages answers every base image with an empty linux config, so the
+// lint needs no registry.
+type offlineImages struct{}
+
+func (offlineImages) ResolveImageConfig(_ context.Context, ref string, _ sourceresolver.Opt) (string, digest.Digest, []byte, error) {
+	cfg := []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers"},"config":{}}`)
+	return ref, digest.FromBytes(cfg), cfg, nil
 }
 
 func nodeArgs(n *parser.Node) []string {
@@ -112,7 +157,7 @@ func checkCompose(path string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts, err := cli.NewProjectOptions([]string{abs}, cli.WithOsEnv, cli.WithDotEnv, cli.WithWorkingDirectory(filepath.Dir(abs)))
+	opts, err := cli.NewProjectOptions([]string{abs}, cli.WithWorkingDirectory(filepath.Dir(abs)), cli.WithOsEnv, cli.WithDotEnv)
 	if err != nil {
 		return nil, err
 	}
