@@ -61,3 +61,13 @@ func TestFileModeAndLock(t *testing.T) {
 		t.Fatalf("reopened journal mode %v, want 0600", fi.Mode().Perm())
 	}
 }
+
+func TestMemoryConformance(t *testing.T) {
+	stores := map[string]*journal.Memory{}
+	journaltest.Run(t, func(t *testing.T, name string) journal.Journal {
+		if stores[name] == nil {
+			stores[name] = journal.NewMemory()
+		}
+		return stores[name]
+	})
+}
