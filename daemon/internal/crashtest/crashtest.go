@@ -105,8 +105,11 @@ func Run(t *testing.T, o Options) (string, []time.Duration) {
 		}
 	}
 	cmd, exited := start()
-	deadline := time.Now().Add(o.Timeout)
-	for !o.Done() {
+	started := time.Now()
+	deadline := started.Add(o.Timeout)
+	// Give the last daemon time to install its signal handler before the
+	// SIGTERM below, even when the earlier ones drained everything.
+	for !o.Done() || time.Since(started) < time.Second {
 		if time.Now().After(deadline) {
 			_ = cmd.Process.Kill()
 			t.Fatalf("not drained %v after the last kill\n%s", o.Timeout, tail(out.String(), 8000))
