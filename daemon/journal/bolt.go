@@ -145,16 +145,19 @@ type leaseState struct {
 	mu       sync.Mutex // held by writes under this lease: fencing and the write are one step
 	lease    Lease
 	released bool
-	token    uint64            // last token handed out; grows across releases
 	nonces   map[string]uint64 // nonce key -> nonce reserved by this claim
 }
 
 type leases struct {
-	mu sync.Mutex
-	m  map[string]*leaseState
+	mu    sync.Mutex
+	m     map[string]*leaseState // live or recently held claims; released ones are dropped
+	token uint64                 // last fencing token handed out, for any id: tokens never repeat
 	// nonceMu orders reservations against each other; it is never held
 	// during a durable write.
 	nonceMu sync.Mutex
+	// floor is the node's pending nonce last seen per key: used nonces
+	// below it are pruned when the next entry is recorded.
+	floor map[string]uint64
 }
 
 func (ls *leases) state(id string) *leaseState {
@@ -175,9 +178,10 @@ func (st *leaseState) live(now time.Time) bool {
 	return st.lease.Owner != "" && !st.released && now.Before(st.lease.Expires)
 }
 
+// nonceRec is one account sequence: the nonces bound to journaled entries
+// that the node's pending nonce has not passed yet (pruned as it does).
 type nonceRec struct {
-	Next uint64   `json:"next"`
-	Free []uint64 `json:"free,omitempty"` // handed out, then released unrecorded: reuse first
+	Used []uint64 `json:"used,omitempty"` // sorted
 }
 
 func nonceKeyString(k NonceKey) string {
@@ -218,16 +222,29 @@ func (f *kvJournal) Claim(ctx context.Context, id, owner string, ttl time.Durati
 	if err := ctx.Err(); err != nil {
 		return Lease{}, nil, err
 	}
-	st := f.ls.state(id)
-	st.mu.Lock()
+	var st *leaseState
+	for {
+		st = f.ls.state(id)
+		st.mu.Lock()
+		f.ls.mu.Lock()
+		current := f.ls.m[id] == st
+		f.ls.mu.Unlock()
+		if current {
+			break
+		}
+		st.mu.Unlock() // released and dropped meanwhile: take the new one
+	}
 	defer st.mu.Unlock()
 	now := f.now()
 	if st.live(now) && st.lease.Owner != owner {
 		return Lease{}, nil, fmt.Errorf("%s: %w (%s, until %s)", id, ErrClaimed, st.lease.Owner, st.lease.Expires.UTC().Format(time.RFC3339))
 	}
-	st.token++
+	f.ls.mu.Lock()
+	f.ls.token++
+	token := f.ls.token
+	f.ls.mu.Unlock()
 	f.ls.nonceMu.Lock()
-	st.lease, st.released, st.nonces = Lease{ID: id, Owner: owner, Token: st.token, Expires: now.Add(ttl)}, false, nil
+	st.lease, st.released, st.nonces = Lease{ID: id, Owner: owner, Token: token, Expires: now.Add(ttl)}, false, nil
 	f.ls.nonceMu.Unlock()
 	var ent *Entry
 	err := f.s.view(func(tx txn) error {
@@ -247,7 +264,12 @@ func (f *kvJournal) Claim(ctx context.Context, id, owner string, ttl time.Durati
 // fenced locks the lease state of l and checks l is its live lease; the
 // caller unlocks st.mu.
 func (f *kvJournal) fenced(l Lease) (*leaseState, error) {
-	st := f.ls.state(l.ID)
+	f.ls.mu.Lock()
+	st := f.ls.m[l.ID]
+	f.ls.mu.Unlock()
+	if st == nil {
+		return nil, fmt.Errorf("%s (token %d): %w", l.ID, l.Token, ErrFenced)
+	}
 	st.mu.Lock()
 	if st.released || st.lease.Token != l.Token || st.lease.Owner != l.Owner || l.Token == 0 {
 		st.mu.Unlock()
@@ -275,37 +297,13 @@ func (f *kvJournal) Release(ctx context.Context, l Lease) error {
 	}
 	defer st.mu.Unlock()
 	f.ls.nonceMu.Lock()
-	held := st.nonces
-	f.ls.nonceMu.Unlock()
-	if len(held) > 0 {
-		// Never recorded (Record clears the reservations): hand the nonces
-		// back durably, so that a crash cannot turn them into a gap.
-		err := f.update(context.WithoutCancel(ctx), func(tx txn) error {
-			if tx.Bucket(bEntries).Get([]byte(l.ID)) != nil {
-				return nil
-			}
-			for ks, n := range held {
-				var nr nonceRec
-				if _, err := getJSON(tx.Bucket(bNonces), ks, &nr); err != nil {
-					return err
-				}
-				if !slices.Contains(nr.Free, n) {
-					nr.Free = append(nr.Free, n)
-					slices.Sort(nr.Free)
-				}
-				if err := putJSON(tx.Bucket(bNonces), ks, nr); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-	}
-	f.ls.nonceMu.Lock()
 	st.released, st.nonces = true, nil
 	f.ls.nonceMu.Unlock()
+	f.ls.mu.Lock()
+	if f.ls.m[l.ID] == st {
+		delete(f.ls.m, l.ID)
+	}
+	f.ls.mu.Unlock()
 	return nil
 }
 
@@ -342,7 +340,6 @@ func (f *kvJournal) ReserveNonce(ctx context.Context, l Lease, k NonceKey, pendi
 	// Nonces reserved by other live claims on this key.
 	now := f.now()
 	taken := map[uint64]bool{}
-	top, found := uint64(0), false
 	f.ls.mu.Lock()
 	for id, o := range f.ls.m {
 		if id == l.ID || !o.live(now) {
@@ -350,25 +347,24 @@ func (f *kvJournal) ReserveNonce(ctx context.Context, l Lease, k NonceKey, pendi
 		}
 		if n, ok := o.nonces[ks]; ok {
 			taken[n] = true
-			if !found || n > top {
-				top, found = n, true
-			}
 		}
 	}
 	f.ls.mu.Unlock()
-	next := max(nr.Next, pending)
-	if found && top+1 > next {
-		next = top + 1
+	// The lowest nonce at or above the node's pending one that no journaled
+	// entry holds and no live claim reserved: a refused, failed or crashed
+	// reservation leaves no gap, and a recorded one is never reused.
+	used := map[uint64]bool{}
+	for _, n := range nr.Used {
+		used[n] = true
 	}
-	out := next
-	for _, n := range nr.Free { // sorted
-		// A freed nonce below the node's pending one is used (by us or
-		// another user of the key): never hand it out.
-		if n >= pending && !taken[n] {
-			out = n
-			break
-		}
+	out := pending
+	for used[out] || taken[out] {
+		out++
 	}
+	if f.ls.floor == nil {
+		f.ls.floor = map[string]uint64{}
+	}
+	f.ls.floor[ks] = max(f.ls.floor[ks], pending)
 	if st.nonces == nil {
 		st.nonces = map[string]uint64{}
 	}
@@ -389,6 +385,12 @@ func (f *kvJournal) Record(ctx context.Context, l Lease, e Entry) error {
 		return err
 	}
 	defer st.mu.Unlock()
+	var floor uint64
+	if e.Nonce != nil && e.Sender != "" {
+		f.ls.nonceMu.Lock()
+		floor = f.ls.floor[nonceKeyString(NonceKey{Chain: e.Chain, Testnet: e.Testnet, Sender: e.Sender})]
+		f.ls.nonceMu.Unlock()
+	}
 	err = f.update(ctx, func(tx txn) error {
 		if tx.Bucket(bEntries).Get([]byte(e.ID)) != nil {
 			return fmt.Errorf("%s: %w", e.ID, ErrExists)
@@ -403,9 +405,10 @@ func (f *kvJournal) Record(ctx context.Context, l Lease, e Entry) error {
 			if _, err := getJSON(tx.Bucket(bNonces), ks, &nr); err != nil {
 				return err
 			}
-			nr.Free = slices.DeleteFunc(nr.Free, func(n uint64) bool { return n == *e.Nonce })
-			if *e.Nonce >= nr.Next {
-				nr.Next = *e.Nonce + 1
+			nr.Used = slices.DeleteFunc(nr.Used, func(n uint64) bool { return n < floor })
+			if !slices.Contains(nr.Used, *e.Nonce) {
+				nr.Used = append(nr.Used, *e.Nonce)
+				slices.Sort(nr.Used)
 			}
 			if err := putJSON(tx.Bucket(bNonces), ks, nr); err != nil {
 				return err
@@ -546,10 +549,7 @@ func (f *kvJournal) Forget(ctx context.Context, id string) error {
 			if _, err := getJSON(tx.Bucket(bNonces), ks, &nr); err != nil {
 				return err
 			}
-			if !slices.Contains(nr.Free, *e.Nonce) {
-				nr.Free = append(nr.Free, *e.Nonce)
-				slices.Sort(nr.Free)
-			}
+			nr.Used = slices.DeleteFunc(nr.Used, func(n uint64) bool { return n == *e.Nonce })
 			if err := putJSON(tx.Bucket(bNonces), ks, nr); err != nil {
 				return err
 			}
