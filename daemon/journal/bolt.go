@@ -66,7 +66,28 @@ type kvJournal struct {
 	// epoch counts the opens of a File (kept for diagnostics: leases are
 	// in memory, so those of a dead process vanished with it).
 	epoch uint64
+
+	// Completions are written behind (File only): MarkCompleted returns at
+	// once and a flusher commits the queued ones every completionDelay,
+	// sharing one fsync. Readers see them at once. A completion lost in a
+	// crash only leaves the entry open: the daemon then finds it complete
+	// with GET /v3/kms/{id} (or on chain) and never signs it again, because
+	// the signed entry itself was durable before the broadcast.
+	deferCompletion bool
+	lazyMu          sync.Mutex
+	lazy            map[string]completion
+	flushOnce       sync.Once
+	stopFlush       chan struct{}
+	flushDone       chan struct{}
 }
+
+type completion struct {
+	txID string
+	at   time.Time
+}
+
+// completionDelay bounds how long a completion waits for its commit.
+const completionDelay = 25 * time.Millisecond
 
 var (
 	_ Journal = (*File)(nil)
@@ -127,14 +148,102 @@ func OpenFile(path string, o FileOptions) (*File, error) {
 	// A short batch window: one worker's write waits at most this long for
 	// others to share its fsync.
 	db.MaxBatchDelay = 2 * time.Millisecond
-	return &File{kvJournal: kvJournal{s: boltKV{db}, now: o.Now, epoch: epoch}, path: path}, nil
+	return &File{kvJournal: kvJournal{s: boltKV{db}, now: o.Now, epoch: epoch, deferCompletion: !o.ReadOnly}, path: path}, nil
 }
 
 // Path returns the file's path.
 func (f *File) Path() string { return f.path }
 
 // Close releases the store (for File, the lock).
-func (f *kvJournal) Close() error { return f.s.close() }
+func (f *kvJournal) Close() error {
+	f.flushOnce.Do(func() {}) // no flusher may start from here on
+	f.lazyMu.Lock()
+	stop := f.stopFlush
+	f.stopFlush = nil
+	f.lazyMu.Unlock()
+	if stop != nil {
+		close(stop)
+		<-f.flushDone
+	}
+	ferr := f.flush()
+	if err := f.s.close(); err != nil {
+		return err
+	}
+	return ferr
+}
+
+// overlay applies a queued completion to e.
+func (f *kvJournal) overlay(e *Entry) {
+	f.lazyMu.Lock()
+	c, ok := f.lazy[e.ID]
+	f.lazyMu.Unlock()
+	if ok {
+		e.TxID, e.State, e.LastError, e.CompletedAt = c.txID, StateCompleted, "", c.at
+	}
+}
+
+// flush commits the queued completions.
+func (f *kvJournal) flush() error {
+	f.lazyMu.Lock()
+	batch := f.lazy
+	f.lazy = nil
+	f.lazyMu.Unlock()
+	if len(batch) == 0 {
+		return nil
+	}
+	err := f.s.update(func(tx txn) error {
+		for id, c := range batch {
+			var e Entry
+			ok, err := getJSON(tx.Bucket(bEntries), id, &e)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue // forgotten meanwhile
+			}
+			e.TxID, e.State, e.LastError, e.CompletedAt, e.UpdatedAt = c.txID, StateCompleted, "", c.at, c.at
+			if err := putJSON(tx.Bucket(bEntries), id, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		f.lazyMu.Lock()
+		for id, c := range batch {
+			if _, newer := f.lazy[id]; !newer {
+				if f.lazy == nil {
+					f.lazy = map[string]completion{}
+				}
+				f.lazy[id] = c
+			}
+		}
+		f.lazyMu.Unlock()
+	}
+	return err
+}
+
+func (f *kvJournal) startFlusher() {
+	f.flushOnce.Do(func() {
+		stop, done := make(chan struct{}), make(chan struct{})
+		f.lazyMu.Lock()
+		f.stopFlush, f.flushDone = stop, done
+		f.lazyMu.Unlock()
+		go func() {
+			defer close(done)
+			t := time.NewTicker(completionDelay)
+			defer t.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-t.C:
+					_ = f.flush() // kept queued on error; retried next tick and at Close
+				}
+			}
+		}()
+	})
+}
 
 // Leases live in memory: the file journal is held by one process (the
 // exclusive lock), so a lease never outlives it, and keeping them off the
@@ -251,6 +360,7 @@ func (f *kvJournal) Claim(ctx context.Context, id, owner string, ttl time.Durati
 		var e Entry
 		ok, err := getJSON(tx.Bucket(bEntries), id, &e)
 		if ok && err == nil {
+			f.overlay(&e)
 			ent = &e
 		}
 		return err
@@ -440,6 +550,7 @@ func (f *kvJournal) mutate(ctx context.Context, l Lease, fn func(e *Entry) error
 		if !ok {
 			return fmt.Errorf("%s: %w", l.ID, ErrNotFound)
 		}
+		f.overlay(&e)
 		if err := fn(&e); err != nil {
 			return err
 		}
@@ -477,11 +588,29 @@ func (f *kvJournal) MarkCompleted(ctx context.Context, l Lease, txID string) err
 	if txID == "" {
 		return fmt.Errorf("%s: %w: completed without a txId", l.ID, ErrBadTransition)
 	}
-	return f.mutate(ctx, l, func(e *Entry) error {
-		e.TxID, e.State, e.LastError = txID, StateCompleted, ""
-		e.CompletedAt = f.now()
-		return nil
-	})
+	if !f.deferCompletion {
+		return f.mutate(ctx, l, func(e *Entry) error {
+			e.TxID, e.State, e.LastError = txID, StateCompleted, ""
+			e.CompletedAt = f.now()
+			return nil
+		})
+	}
+	st, err := f.fenced(l)
+	if err != nil {
+		return err
+	}
+	defer st.mu.Unlock()
+	if _, err := f.Get(ctx, l.ID); err != nil {
+		return err
+	}
+	f.startFlusher()
+	f.lazyMu.Lock()
+	if f.lazy == nil {
+		f.lazy = map[string]completion{}
+	}
+	f.lazy[l.ID] = completion{txID: txID, at: f.now()}
+	f.lazyMu.Unlock()
+	return nil
 }
 
 // Get implements Journal.
@@ -498,6 +627,9 @@ func (f *kvJournal) Get(ctx context.Context, id string) (Entry, error) {
 		}
 		return err
 	})
+	if err == nil {
+		f.overlay(&e)
+	}
 	return e, err
 }
 
@@ -514,6 +646,7 @@ func (f *kvJournal) List(ctx context.Context, open bool) ([]Entry, error) {
 			if err := json.Unmarshal(v, &e); err != nil {
 				return fmt.Errorf("journal record %q is damaged: %w", k, err)
 			}
+			f.overlay(&e)
 			if !open || e.State != StateCompleted {
 				out = append(out, e)
 			}
@@ -533,6 +666,9 @@ func (f *kvJournal) Forget(ctx context.Context, id string) error {
 	defer st.mu.Unlock()
 	if st.live(f.now()) {
 		return fmt.Errorf("%s: %w (%s); stop the daemon first", id, ErrClaimed, st.lease.Owner)
+	}
+	if err := f.flush(); err != nil {
+		return err
 	}
 	return f.update(ctx, func(tx txn) error {
 		var e Entry

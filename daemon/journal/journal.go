@@ -132,7 +132,10 @@ type Journal interface {
 	// MarkBroadcast sets TxID and StateBroadcast (a later MarkCompleted
 	// stays completed).
 	MarkBroadcast(ctx context.Context, l Lease, txID string) error
-	// MarkCompleted sets TxID (required) and StateCompleted.
+	// MarkCompleted sets TxID (required) and StateCompleted. It is visible
+	// at once; its durability may lag briefly (the file journal commits
+	// completions behind, in batches, and at Close): a completion lost in a
+	// crash leaves the entry open, never unsigned.
 	MarkCompleted(ctx context.Context, l Lease, txID string) error
 
 	// Get returns one entry (ErrNotFound).

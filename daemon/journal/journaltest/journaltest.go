@@ -423,6 +423,9 @@ func testPersistence(t *testing.T, open Opener) {
 	n := reserve(t, j, l, key, 11)
 	recordNonce(t, j, l, key, n)
 	must(t, j.MarkBroadcast(ctx, l, "txP"), "broadcast")
+	lc := claimAs(t, j, id(62), "d1")
+	must(t, j.Record(ctx, lc, entry(id(62))), "record")
+	must(t, j.MarkCompleted(ctx, lc, "txC"), "complete")
 	must(t, j.Add(ctx, "k", "r", time.Now(), big.NewInt(3)), "add")
 	must(t, j.Close(), "close")
 	j2 := open(t, "persist")
@@ -430,6 +433,9 @@ func testPersistence(t *testing.T, open Opener) {
 	must(t, err, "get after reopen")
 	if e.State != journal.StateBroadcast || e.TxID != "txP" || e.Nonce == nil || *e.Nonce != 11 {
 		t.Fatalf("after reopen: %+v", e)
+	}
+	if c, err := j2.Get(ctx, id(62)); err != nil || c.State != journal.StateCompleted || c.TxID != "txC" {
+		t.Fatalf("completion lost across Close and reopen: %+v %v", c, err)
 	}
 	l2, e2, err := j2.Claim(ctx, id(61), "d1", ttl)
 	must(t, err, "claim after reopen")
