@@ -39,7 +39,6 @@ var ErrInvalidCardanoKey = errors.New("invalid Cardano private key")
 // ErrInvalidCardanoAddress is wrapped by Cardano address decoding errors.
 var ErrInvalidCardanoAddress = errors.New("invalid Cardano address")
 
-
 // CardanoAccountPath is the path of the wallet's xpub; index i is its soft child.
 var CardanoAccountPath = []uint32{hardened + 1852, hardened + 1815, hardened, hardened}
 
@@ -111,7 +110,7 @@ func (x *CardanoXprv) Derive(index uint32) CardanoXprv {
 	for i := 0; i < 32; i++ {
 		var zl uint16
 		if i < 28 {
-			zl = uint16(z[i]<<3) // the byte's low 5 bits, shifted
+			zl = uint16(z[i] << 3) // the byte's low 5 bits, shifted
 		}
 		if i > 0 && i <= 28 {
 			zl |= uint16(z[i-1]) >> 5
@@ -260,7 +259,9 @@ func (k *CardanoKey) Hex() string {
 }
 
 // PublicKey is the 32-byte ed25519 public key.
-func (k *CardanoKey) PublicKey() ed25519.PublicKey { return append(ed25519.PublicKey(nil), k.public[:]...) }
+func (k *CardanoKey) PublicKey() ed25519.PublicKey {
+	return append(ed25519.PublicKey(nil), k.public[:]...)
+}
 
 // Sign is CML's PrivateKey.sign: ed25519 over msg, with the extended key's
 // kL as the scalar and kR as the nonce prefix (RFC 8032 with the hash step
