@@ -471,9 +471,15 @@ func TestRefusesBadOperations(t *testing.T) {
 		params     Params
 		want       string
 	}{
-		"not json":      {"{", keysOf(t, v), Params{}, "not a JSON array"},
-		"token":         {edit(func(o []map[string]any) []map[string]any { amount(o[1])["currency"] = map[string]any{"symbol": "HOSKY", "decimals": 0}; return o }), keysOf(t, v), Params{}, "ADA only"},
-		"token bundle":  {edit(func(o []map[string]any) []map[string]any { o[0]["metadata"] = map[string]any{"tokenBundle": []any{1}}; return o }), keysOf(t, v), Params{}, "tokenBundle"},
+		"not json": {"{", keysOf(t, v), Params{}, "not a JSON array"},
+		"token": {edit(func(o []map[string]any) []map[string]any {
+			amount(o[1])["currency"] = map[string]any{"symbol": "HOSKY", "decimals": 0}
+			return o
+		}), keysOf(t, v), Params{}, "ADA only"},
+		"token bundle": {edit(func(o []map[string]any) []map[string]any {
+			o[0]["metadata"] = map[string]any{"tokenBundle": []any{1}}
+			return o
+		}), keysOf(t, v), Params{}, "tokenBundle"},
 		"staking op":    {edit(func(o []map[string]any) []map[string]any { o[1]["type"] = "stakeKeyRegistration"; return o }), keysOf(t, v), Params{}, "stakeKeyRegistration"},
 		"outputs > in":  {edit(func(o []map[string]any) []map[string]any { amount(o[1])["value"] = "99000000"; return o }), keysOf(t, v), Params{}, "exceed inputs"},
 		"fee too high":  {edit(func(o []map[string]any) []map[string]any { return o[:2] }), keysOf(t, v), Params{}, "exceeds the limit"},
