@@ -214,6 +214,7 @@ type standIns struct {
 	sendErr  bool
 	execErr  string
 	wrongKey bool
+	wrongID  bool
 }
 
 func (s *standIns) note(x string) {
@@ -362,7 +363,11 @@ func (s *standIns) access() http.Handler {
 				writeJSON(w, map[string]any{"message": "invalid signature"})
 				return
 			}
-			writeJSON(w, map[string]any{"id": s.v.TxID})
+			id := s.v.TxID
+			if s.wrongID {
+				id = strings.Repeat("ab", 32)
+			}
+			writeJSON(w, map[string]any{"id": id})
 		case strings.HasPrefix(r.URL.Path, "/v1/transaction_results/"):
 			s.mu.Lock()
 			st := "Sealed"
@@ -487,6 +492,13 @@ func TestRefusals(t *testing.T) {
 		st := &standIns{t: t, vs: &vs, v: native, execErr: "[Error Code: 1101] insufficient balance"}
 		b, err := run(native, st, Params{Testnet: native.Testnet, PollInterval: 1})
 		if !errors.Is(err, ErrFailed) || b == nil || b.Result.TxID != native.TxID || b.Body != nil {
+			t.Fatalf("%v %+v", err, b)
+		}
+	})
+	t.Run("access node answers another transaction id", func(t *testing.T) {
+		st := &standIns{t: t, vs: &vs, v: native, wrongID: true}
+		b, err := run(native, st, Params{Testnet: native.Testnet, PollInterval: 1})
+		if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "answered transaction id") || b == nil || b.Body != nil {
 			t.Fatalf("%v %+v", err, b)
 		}
 	})
