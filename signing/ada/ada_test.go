@@ -534,3 +534,38 @@ func TestRosettaErrorsAndKeyHygiene(t *testing.T) {
 		t.Fatalf("wrong key: %v", err)
 	}
 }
+
+// Conway-era nodes write the inputs as a tagged set (tag 258) and outputs as
+// maps; both decode to the same checks.
+func TestCheckBodyConwayEncoding(t *testing.T) {
+	vs := load(t)
+	v := &vs.Pending[0]
+	pl, err := parse(v.Pending.SerializedTransaction, Params{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := hex.DecodeString(v.BodyHex)
+	var m map[uint64]cbor.RawMessage
+	if err := cbor.Unmarshal(body, &m); err != nil {
+		t.Fatal(err)
+	}
+	var ins []cbor.RawMessage
+	cbor.Unmarshal(m[0], &ins)
+	m[0] = rawOf(t, cbor.Tag{Number: 258, Content: ins})
+	var outs []out
+	cbor.Unmarshal(m[1], &outs)
+	var mapped []any
+	for _, o := range outs {
+		mapped = append(mapped, map[uint64]any{0: o.Addr, 1: o.Value})
+	}
+	m[1] = rawOf(t, mapped)
+	nb := rawOf(t, m)
+	if err := checkBody(nb, pl); err != nil {
+		t.Fatalf("Conway encoding refused: %v", err)
+	}
+	mapped[0].(map[uint64]any)[2] = []any{0, []byte{1}} // a datum
+	m[1] = rawOf(t, mapped)
+	if err := checkBody(rawOf(t, m), pl); err == nil || !strings.Contains(err.Error(), "datum") {
+		t.Fatalf("datum accepted: %v", err)
+	}
+}
