@@ -86,7 +86,9 @@ func Sign(ctx context.Context, in *Intent, key *btcec.PrivateKey, tatum Tatum, n
 	if err != nil {
 		return nil, err
 	}
-	payloadSigs := []Sig{{in.Account, keyID, userSig}, {propAddr, propKey, propSig}}
+	// fcl lists the proposer's signature first in the REST body; the RLP
+	// order is by signer index either way.
+	payloadSigs := []Sig{{propAddr, propKey, propSig}, {in.Account, keyID, userSig}}
 	envelope, err := tx.EnvelopeMessage(payloadSigs)
 	if err != nil {
 		return nil, err

@@ -6,10 +6,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,6 +55,11 @@ type vector struct {
 	EnvelopeMessage   string            `json:"envelopeMessage"`
 	PayerSignature    string            `json:"payerSignature"`
 	TxID              string            `json:"txId"`
+	FclRequest        struct {
+		Method string          `json:"method"`
+		Path   string          `json:"path"`
+		Body   json.RawMessage `json:"body"`
+	} `json:"fclRequest"`
 }
 
 type vectors struct {
@@ -324,6 +331,17 @@ func (s *standIns) access() http.Handler {
 				writeJSON(w, map[string]any{"code": 400, "message": "invalid transaction: sequence number mismatch"})
 				return
 			}
+			raw, _ := io.ReadAll(r.Body)
+			// fcl's own request body (captured from @onflow/transport-http in
+			// the generator), compared as JSON values, array order included.
+			var got, want any
+			json.Unmarshal(raw, &got)
+			json.Unmarshal(s.v.FclRequest.Body, &want)
+			if !reflect.DeepEqual(got, want) {
+				w.WriteHeader(400)
+				writeJSON(w, map[string]any{"message": "request body differs from fcl's: " + string(raw)})
+				return
+			}
 			var b struct {
 				Script      string   `json:"script"`
 				Arguments   []string `json:"arguments"`
@@ -339,7 +357,7 @@ func (s *standIns) access() http.Handler {
 				PayloadSigs []restSig `json:"payload_signatures"`
 				EnvSigs     []restSig `json:"envelope_signatures"`
 			}
-			json.NewDecoder(r.Body).Decode(&b)
+			json.Unmarshal(raw, &b)
 			script, _ := base64.StdEncoding.DecodeString(b.Script)
 			if string(script) != s.v.Cadence || b.RefBlock != s.v.RefBlock || b.GasLimit != "9999" || b.ProposalKey.Seq != strconv.FormatUint(s.v.SequenceNum, 10) {
 				w.WriteHeader(400)

@@ -13,8 +13,15 @@
 //   messages: @onflow/sdk encodeTransactionPayload / encodeTransactionEnvelope /
 //     encodeTxIdFromVoucher;
 //   signatures: flowSign (elliptic secp256k1 over SHA3-256, r || s, no low-S).
-// What is not compared: fcl's own resolve pipeline and HTTP transport (they
-// need an access node), and the SDK's 'signatureId' bookkeeping.
+//   and, end to end, fcl.send exactly as the SDK's sendTransaction calls it
+//     (getFlowSigner for the wallet, getFlowApiSigner's shape for Tatum's
+//     proposer and payer), with an in-process transport standing in for the
+//     access node: it answers the reference block and the proposer's sequence
+//     number and hands the transaction to @onflow/transport-http's own send
+//     with a capturing httpRequest, so the POST /v1/transactions body and the
+//     messages fcl asks each signer to sign are fcl's own.
+// What is not compared: the real network's answers (Tatum's keys, blocks,
+// sequence numbers are injected) and fcl.tx(...).onceSealed().
 // Run: npm install && node gen.js
 const fs = require('fs')
 const path = require('path')
@@ -25,6 +32,8 @@ const { SHA3 } = require('sha3')
 const dedent = require('dedent-js')
 const t = require('@onflow/types')
 const sdk = require('@onflow/sdk')
+const fcl = require('@onflow/fcl')
+const transportHttp = require('@onflow/transport-http')
 
 const ec = new elliptic.ec('secp256k1')
 const FLOW_DERIVATION_PATH = "m/44'/539'/0'/0"
@@ -95,6 +104,52 @@ const TATUM = {
 
 function sha3hex(s) { return new SHA3(256).update(s).digest('hex') }
 
+// tatum-js v1 getFlowSigner / getFlowApiSigner, with Tatum's HTTP calls
+// replaced by the injected key and in-process signatures.
+function flowSigner(pk, address, keyId, seen) {
+  return (account) => ({
+    ...account, tempId: `${address}-${keyId}`, addr: fcl.sansPrefix(address), keyId: Number(keyId),
+    signingFunction: async (data) => {
+      seen.push({ address, keyId, message: data.message })
+      return { addr: fcl.withPrefix(address), keyId: Number(keyId), signature: flowSign(pk, Buffer.from(data.message, 'hex')) }
+    },
+  })
+}
+
+async function fclSend(code, args, refBlock, proposer, sequenceNum, account, userKey, payer) {
+  let captured
+  const seen = []
+  const transport = async (ix, context, opts) => {
+    ix = await ix
+    const r = context.response()
+    r.tag = ix.tag
+    if (context.ix.isGetBlock(ix)) {
+      r.block = { id: refBlock, parentId: '00'.repeat(32), height: 1, timestamp: '', collectionGuarantees: [], blockSeals: [], signatures: [] }
+      return r
+    }
+    if (context.ix.isGetAccount(ix)) {
+      const keys = []
+      for (let i = 0; i <= proposer.keyId; i++) keys.push({ index: i, publicKey: '', signAlgo: 2, hashAlgo: 3, weight: 0, sequenceNumber: i === proposer.keyId ? sequenceNum : 0, revoked: false })
+      r.account = { address: ix.account.addr, balance: 0, code: '', contracts: {}, keys }
+      return r
+    }
+    if (context.ix.isTransaction(ix)) {
+      return transportHttp.send(ix, context, { ...opts, httpRequest: async (req) => { captured = req; return { id: '00'.repeat(32) } } })
+    }
+    throw new Error('unexpected interaction ' + ix.tag)
+  }
+  fcl.config().put('accessNode.api', 'http://access-node.invalid').put('sdk.transport', transport)
+  await fcl.send([
+    fcl.transaction(code),
+    fcl.args(args.map((arg) => fcl.arg(arg.type === 'UInt64' ? parseInt(arg.value) : arg.value, arg.type === 'Array' ? t[arg.type](t[arg.subType]) : t[arg.type]))),
+    fcl.proposer(flowSigner(TATUM.proposer.getPrivate('hex'), proposer.address, proposer.keyId, seen)),
+    fcl.authorizations([flowSigner(userKey, account, 0, seen)]),
+    fcl.payer(flowSigner(TATUM.payer.getPrivate('hex'), payer.address, payer.keyId, seen)),
+    fcl.limit(9999),
+  ])
+  return { request: { method: captured.method, path: captured.path, body: captured.body }, seen }
+}
+
 async function main() {
   const ws = await wallets()
   const accounts = ['0x01cf0e2f2f715450', '0x179b6b1cb6755e31', '0xf8d6e0586b0a20c7', '0x0000000000000001']
@@ -119,11 +174,12 @@ async function main() {
     const key = p.i === 'short' ? w.keys[w.keys.length - 1] : w.keys.find((k) => k.index === p.i)
     const account = accounts[n % accounts.length]
     const to = recipients[n % recipients.length]
-    let code, args, body, type
+    let code, args, body, type, rawArgs
     if (p.kind === 'custom') {
       type = 8 // FlowTxType.CUSTOM_TX
       code = p.code
       body = { account, transaction: p.code, args: p.args, signatureId: 'sig', index: key.index }
+      rawArgs = p.args
       args = p.args.map((a) => a.type === 'Array' ? t.Array(t[a.subType]).asArgument(a.value) : t[a.type].asArgument(a.type === 'UInt64' ? parseInt(a.value) : a.value))
     } else {
       type = 2 // FlowTxType.TRANSFER
@@ -133,6 +189,7 @@ async function main() {
       code = prepareTransferFlowTxTemplate(p.testnet, tokenAddress, p.currency === 'FLOW' ? 'FlowToken' : 'FUSD', p.currency === 'FLOW' ? 'flowToken' : 'fusd')
       body = { account, to, amount: p.amount, currency: p.currency, signatureId: 'sig', index: key.index }
       args = [t.UFix64.asArgument(parseFloat(p.amount).toFixed(8)), t.Address.asArgument(to)]
+      rawArgs = [{ value: parseFloat(p.amount).toFixed(8), type: 'UFix64' }, { value: to, type: 'Address' }]
     }
     const tatumAddr = p.testnet ? '0x955e2f5e5dba4e8c' : '0x2d0c4ba1c2ee3f4d'
     const proposer = { address: tatumAddr, keyId: 1 + (n % 100) }
@@ -157,6 +214,12 @@ async function main() {
     const payerSig = flowSign(TATUM.payer.getPrivate('hex'), Buffer.from(envelopeMsg, 'hex'))
     const envelopeSigs = [{ address: payer.address.slice(2), keyId: payer.keyId, sig: payerSig }]
     const txId = sdk.encodeTxIdFromVoucher({ ...tx, payloadSigs, envelopeSigs })
+    const f = await fclSend(code, rawArgs, refBlock, proposer, sequenceNum, account, key.privateKey, payer)
+    const want = { [`${account}-0`]: payloadMsg, [`${proposer.address}-${proposer.keyId}`]: payloadMsg, [`${payer.address}-${payer.keyId}`]: envelopeMsg }
+    if (f.seen.length !== 3) throw new Error(`fcl asked ${f.seen.length} signatures`)
+    for (const x of f.seen) {
+      if (want[`${x.address}-${x.keyId}`] !== x.message) throw new Error(`fcl message for ${x.address}-${x.keyId} differs from the encode functions'`)
+    }
     pending.push({
       kind: p.kind, testnet: p.testnet,
       pending: { id: `flow-pending-${n}`, chain: 'FLOW', serializedTransaction: JSON.stringify({ type, body }), hashes: [`flow-wallet-${p.w}`], index: key.index },
@@ -165,6 +228,7 @@ async function main() {
       cadence: code, arguments: args,
       payloadMessage: payloadMsg, userSignature: userSig, proposerSignature: proposerSig,
       envelopeMessage: envelopeMsg, payerSignature: payerSig, txId,
+      fclRequest: f.request,
     })
     n++
   }
