@@ -7,10 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -53,6 +55,11 @@ type vector struct {
 		Signature string `json:"signature"`
 	} `json:"signatures"`
 	SignedTransaction string `json:"signedTransaction"`
+	SdkRequests       []struct {
+		Chain    string          `json:"chain"`
+		Endpoint string          `json:"endpoint"`
+		Body     json.RawMessage `json:"body"`
+	} `json:"sdkRequests"`
 }
 
 type vectors struct {
@@ -88,6 +95,8 @@ type standIn struct {
 	apiKey   string
 	mu       sync.Mutex
 	calls    []string
+	bodies   [][]byte
+	chains   []string
 	payloads func(v *vector, unsigned string, payloads []map[string]any) (string, []map[string]any)
 	combine  func(v *vector, signed string) string
 	fail     string // endpoint that answers a Rosetta error
@@ -109,8 +118,13 @@ func (s *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.calls = append(s.calls, endpoint)
 	s.mu.Unlock()
+	raw, _ := io.ReadAll(r.Body)
+	s.mu.Lock()
+	s.bodies = append(s.bodies, raw)
+	s.chains = append(s.chains, chain)
+	s.mu.Unlock()
 	var req map[string]json.RawMessage
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+	if err := json.Unmarshal(raw, &req); err != nil {
 		rosettaErr(w, 4000, "bad json")
 		return
 	}
@@ -239,6 +253,19 @@ func TestSignMatchesVectors(t *testing.T) {
 		}
 		if got := strings.Join(st.calls, ","); got != "construction/preprocess,construction/metadata,construction/payloads,construction/combine" {
 			t.Fatalf("calls %s", got)
+		}
+		// Each request equals, as a JSON value, what the SDK's signPayload
+		// sends for the same answers (recorded by the generator).
+		if len(v.SdkRequests) != 4 {
+			t.Fatalf("%s: %d SDK requests recorded", v.Pending.ID, len(v.SdkRequests))
+		}
+		for j, want := range v.SdkRequests {
+			var a, b any
+			json.Unmarshal(st.bodies[j], &a)
+			json.Unmarshal(want.Body, &b)
+			if st.calls[j] != want.Endpoint || st.chains[j] != want.Chain || !reflect.DeepEqual(a, b) {
+				t.Fatalf("%s: request %d to %s differs from the SDK's:\n%s\nwant\n%s", v.Pending.ID, j, want.Endpoint, st.bodies[j], want.Body)
+			}
 		}
 		kinds[v.Kind]++
 	}

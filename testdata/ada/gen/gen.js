@@ -12,7 +12,10 @@
 //   shape is copied below), and, per transaction, what a cardano-rosetta node
 //   answers to construction/payloads (unsigned_transaction = cbor([body hex,
 //   extra data]) and one payload per input address holding blake2b-256 of the
-//   body) and to construction/combine, built with CML.
+//   body) and to construction/combine, built with CML;
+//   sdkRequests: the four request bodies the SDK's signPayload (copied from
+//   cardano.sdk.tx.ts, signing through the SDK's CmlBip32Ed25519) sends for
+//   those answers, and a check that its result is the same signed transaction.
 // Addresses: construction/derive with no metadata answers an enterprise
 // address (header 0x61 mainnet / 0x60 preprod, blake2b-224 of the key), so
 // gokms computes it locally; the vectors hold CML's EnterpriseAddress.
@@ -120,6 +123,59 @@ async function signedTx(body, sigs, ops) {
   return rosettaEncode(Buffer.from(tx.to_bytes()).toString('hex'), ops)
 }
 
+// The node's canned answers to preprocess and metadata; signing/ada's
+// stand-in answers the same.
+const PREPROCESS_ANSWER = { options: { relative_ttl: 1000, transaction_size: 285 } }
+const METADATA_ANSWER = {
+  metadata: { ttl: '91000000', protocol_parameters: { minFeeA: 44, minFeeB: 155381 } },
+  suggested_fee: [{ value: '170000', currency: { symbol: 'ADA', decimals: 6 } }],
+}
+
+// cardano.sdk.tx.ts signPayload and signKmsTransaction (tatum-js v2), copied
+// with apiCalls.rpcCall recording each request; cardanoUtils is the SDK's
+// (CmlBip32Ed25519 over @cardano-sdk/core's CML). construction/derive is
+// answered with the enterprise address the node derives.
+async function sdkSign(privateKeys, serialized, testnet, answers) {
+  const requests = []
+  const cardanoUtils = {
+    networkIdentifier: (testnet) => ({ network_identifier: { blockchain: 'cardano', network: testnet ? 'preprod' : 'mainnet' } }),
+    privateKeyToPublicHex: (privateKey) => bip.getPublicKey(privateKey),
+    sign: (privateKey, message) => bip.sign(privateKey, message),
+  }
+  const rpcCall = async (_apiKey, chain, path, body) => {
+    if (path === 'construction/derive') return { account_identifier: { address: enterprise(body.public_key.hex_bytes, chain === 'cardano-preprod') } }
+    requests.push({ chain, endpoint: path, body: JSON.parse(JSON.stringify(body)) })
+    return answers[path]
+  }
+  const options = { testnet }
+  const signPayload = async (privateKeysToSign, operations, network_identifier, options) => {
+    const preprocess = await rpcCall('', options?.testnet ? 'cardano-preprod' : 'cardano-mainnet', 'construction/preprocess', { network_identifier, operations, metadata: { relative_ttl: 1000 } })
+    const metadata = await rpcCall('', options?.testnet ? 'cardano-preprod' : 'cardano-mainnet', 'construction/metadata', { network_identifier, ...preprocess })
+    const { unsigned_transaction, payloads } = await rpcCall('', options?.testnet ? 'cardano-preprod' : 'cardano-mainnet', 'construction/payloads', { network_identifier, operations, ...metadata })
+    const signatures = []
+    for (const signing_payload of payloads) {
+      const { account_identifier: { address } } = signing_payload
+      signatures.push({
+        signing_payload,
+        public_key: { hex_bytes: await cardanoUtils.privateKeyToPublicHex(privateKeysToSign[address]), curve_type: 'edwards25519' },
+        signature_type: 'ed25519',
+        hex_bytes: await cardanoUtils.sign(privateKeysToSign[address], signing_payload.hex_bytes),
+      })
+    }
+    const { signed_transaction } = await rpcCall('', options?.testnet ? 'cardano-preprod' : 'cardano-mainnet', 'construction/combine', { network_identifier, unsigned_transaction, signatures })
+    return signed_transaction
+  }
+  const { network_identifier } = cardanoUtils.networkIdentifier(options.testnet)
+  const operations = JSON.parse(serialized)
+  const pks = {}
+  for (const privateKey of privateKeys) {
+    const pub = await bip.getPublicKey(privateKey)
+    pks[(await rpcCall('', testnet ? 'cardano-preprod' : 'cardano-mainnet', 'construction/derive', { public_key: { hex_bytes: pub } })).account_identifier.address] = privateKey
+  }
+  const signed = await signPayload(pks, operations, network_identifier, options)
+  return { signed, requests }
+}
+
 function txHash(n) {
   return require('crypto').createHash('sha256').update('gokms-ada-utxo-' + n).digest('hex')
 }
@@ -179,6 +235,15 @@ async function main() {
       sigs.push({ address: s.address, publicKey: s.publicKey, signature: sig })
     }
     const signatureIds = uniq.map((s, i) => `ada-${pending.length}-${i}`)
+    const unsignedTransaction = rosettaEncode(bodyHex, ops)
+    const signedTransaction = await signedTx(body, sigs, ops)
+    const sdk = await sdkSign(uniq.map((s) => s.privateKey), JSON.stringify(ops), p.testnet, {
+      'construction/preprocess': PREPROCESS_ANSWER,
+      'construction/metadata': METADATA_ANSWER,
+      'construction/payloads': { unsigned_transaction: unsignedTransaction, payloads },
+      'construction/combine': { signed_transaction: signedTransaction },
+    })
+    if (sdk.signed !== signedTransaction) throw new Error('SDK flow result differs')
     pending.push({
       kind: p.kind,
       testnet: p.testnet,
@@ -195,10 +260,11 @@ async function main() {
       ttl: 90000000 + n,
       bodyHex,
       bodyHash: hash,
-      unsignedTransaction: rosettaEncode(bodyHex, ops),
+      unsignedTransaction,
       payloads,
       signatures: sigs,
-      signedTransaction: await signedTx(body, sigs, ops),
+      signedTransaction,
+      sdkRequests: sdk.requests,
     })
   }
   // Plain ed25519 keys (64 hex, what storemanagedprivatekey may hold):
@@ -210,7 +276,7 @@ async function main() {
     const msg = txHash(1000 + i)
     normal.push({ privateKey: seed, publicKey: pub, mainnet: enterprise(pub, false), testnet: enterprise(pub, true), message: msg, signature: await bip.sign(seed, msg) })
   }
-  const out = { generator: 'testdata/ada/gen/gen.js', libraries: { '@cardano-sdk/core': '0.10.0', '@cardano-sdk/crypto': '0.1.31', '@dcspark/cardano-multiplatform-lib-nodejs': require('@dcspark/cardano-multiplatform-lib-nodejs/package.json').version, 'cardano-crypto.js': '6.1.2' }, wallets: ws, normalKeys: normal, pending }
+  const out = { preprocessAnswer: PREPROCESS_ANSWER, metadataAnswer: METADATA_ANSWER, generator: 'testdata/ada/gen/gen.js', libraries: { '@cardano-sdk/core': '0.10.0', '@cardano-sdk/crypto': '0.1.31', '@dcspark/cardano-multiplatform-lib-nodejs': require('@dcspark/cardano-multiplatform-lib-nodejs/package.json').version, 'cardano-crypto.js': '6.1.2' }, wallets: ws, normalKeys: normal, pending }
   fs.writeFileSync(path.join(__dirname, '..', 'vectors.json'), JSON.stringify(out, null, 2) + '\n')
   console.log(`wrote ${pending.length} pending transactions, ${ws.length} wallets`)
 }
