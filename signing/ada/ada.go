@@ -494,3 +494,30 @@ func checkSigned(s string, body []byte, sigs []signature) error {
 	}
 	return nil
 }
+
+// Derive asks the node for pub's address as tatum-kms's getaddress does
+// (construction/derive, no metadata) and checks the answer against the
+// enterprise address gokms computes; it returns the address only when both
+// agree, so a CLI can show what tatum-kms showed without trusting the node.
+func Derive(ctx context.Context, node Node, pub []byte, testnet bool) (string, error) {
+	local, err := wallet.CardanoEnterpriseAddress(pub, testnet)
+	if err != nil {
+		return "", err
+	}
+	var r struct {
+		AccountIdentifier struct {
+			Address string `json:"address"`
+		} `json:"account_identifier"`
+	}
+	if err := node.Call(ctx, "construction/derive", map[string]any{
+		"network_identifier": network(testnet),
+		"public_key":         publicKey{HexBytes: hex.EncodeToString(pub), CurveType: "edwards25519"},
+		"metadata":           map[string]any{},
+	}, &r); err != nil {
+		return "", err
+	}
+	if r.AccountIdentifier.Address != local {
+		return "", fmt.Errorf("%w: construction/derive answered %s, the key's enterprise address is %s", ErrRefused, r.AccountIdentifier.Address, local)
+	}
+	return local, nil
+}
