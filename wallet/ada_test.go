@@ -182,3 +182,36 @@ func TestCardanoBadInput(t *testing.T) {
 		}
 	}
 }
+
+// A published vector, independent of npm: CIP-19's type-6 (enterprise)
+// addresses for "test walk nut …" at the CIP-1852 path m/1852'/1815'/0'/0/0
+// (role level soft). tatum-kms's path hardens the role level, so its key
+// for the same mnemonic and index differs.
+func TestCardanoCIP19Vector(t *testing.T) {
+	const m = "test walk nut penalty hip pave soap entry language right filter choice"
+	x, err := CardanoRootKey(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range []uint32{hardened + 1852, hardened + 1815, hardened, 0, 0} {
+		c := x.Derive(i)
+		x.Wipe()
+		x = c
+	}
+	pub := x.Key().PublicKey()
+	for testnet, want := range map[bool]string{
+		false: "addr1vx2fxv2umyhttkxyxp8x0dlpdt3k6cwng5pxj3jhsydzers66hrl8",
+		true:  "addr_test1vz2fxv2umyhttkxyxp8x0dlpdt3k6cwng5pxj3jhsydzerspjrlsz",
+	} {
+		if a, _ := CardanoEnterpriseAddress(pub, testnet); a != want {
+			t.Fatalf("got %s want %s", a, want)
+		}
+	}
+	tk, err := CardanoKeyFromMnemonic(m, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(tk.PublicKey()) == string(pub) {
+		t.Fatal("tatum-kms's path gave the CIP-1852 key; the role level is not hardened")
+	}
+}
