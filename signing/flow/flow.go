@@ -57,6 +57,14 @@ func Sign(ctx context.Context, in *Intent, key *btcec.PrivateKey, tatum Tatum, n
 	if err != nil {
 		return nil, err
 	}
+	// From here on, as the SDK does when fcl.send throws, a failure before
+	// the transaction is sent releases the proposal key (empty txData).
+	sent := false
+	defer func() {
+		if !sent {
+			_ = tatum.Report(context.WithoutCancel(ctx), "", "", &propKey)
+		}
+	}()
 	payer, payerKey, err := tatum.ProposalKey(ctx, true)
 	if err != nil {
 		return nil, err
@@ -65,6 +73,10 @@ func Sign(ctx context.Context, in *Intent, key *btcec.PrivateKey, tatum Tatum, n
 		return nil, fmt.Errorf("%w: Tatum named the wallet's own account %s as proposer or payer; gokms signs only as the authorizer", ErrRefused, in.Account)
 	}
 	prop, err := node.AccountKey(ctx, propAddr, propKey)
+	if err != nil {
+		return nil, err
+	}
+	payerAcct, err := node.AccountKey(ctx, payer, payerKey)
 	if err != nil {
 		return nil, err
 	}
@@ -86,6 +98,9 @@ func Sign(ctx context.Context, in *Intent, key *btcec.PrivateKey, tatum Tatum, n
 	if err != nil {
 		return nil, err
 	}
+	if err := Verify(prop, payload, propSig); err != nil {
+		return nil, fmt.Errorf("%w: Tatum's proposer signature (key %d of %s): %v", ErrRefused, propKey, propAddr, err)
+	}
 	// fcl lists the proposer's signature first in the REST body; the RLP
 	// order is by signer index either way.
 	payloadSigs := []Sig{{propAddr, propKey, propSig}, {in.Account, keyID, userSig}}
@@ -97,6 +112,9 @@ func Sign(ctx context.Context, in *Intent, key *btcec.PrivateKey, tatum Tatum, n
 	if err != nil {
 		return nil, err
 	}
+	if err := Verify(payerAcct, envelope, paySig); err != nil {
+		return nil, fmt.Errorf("%w: Tatum's payer signature (key %d of %s): %v", ErrRefused, payerKey, payer, err)
+	}
 	envelopeSigs := []Sig{{payer, payerKey, paySig}}
 	want, err := tx.ID(payloadSigs, envelopeSigs)
 	if err != nil {
@@ -104,10 +122,9 @@ func Sign(ctx context.Context, in *Intent, key *btcec.PrivateKey, tatum Tatum, n
 	}
 	id, sendErr := node.Send(ctx, tx, payloadSigs, envelopeSigs)
 	if sendErr != nil {
-		// As the SDK: a failed send releases the proposal key with an empty txData.
-		_ = tatum.Report(context.WithoutCancel(ctx), "", "", &propKey)
-		return nil, sendErr
+		return nil, sendErr // the deferred release reports the key free
 	}
+	sent = true
 	res := &Result{TxID: id, ProposalKey: propKey}
 	defer func() { _ = tatum.Report(context.WithoutCancel(ctx), id, "", &propKey) }()
 	if id != want {

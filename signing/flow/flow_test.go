@@ -2,6 +2,10 @@ package flow
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -18,7 +22,7 @@ import (
 	"testing"
 
 	"github.com/btcsuite/btcd/btcec/v2"
-	"github.com/btcsuite/btcd/btcec/v2/ecdsa"
+	becdsa "github.com/btcsuite/btcd/btcec/v2/ecdsa"
 	"golang.org/x/crypto/sha3"
 
 	"github.com/gokms/gokms/signing"
@@ -125,7 +129,7 @@ func verify(t testing.TB, pubHex string, msg, sig []byte) bool {
 	r.SetByteSlice(sig[:32])
 	s.SetByteSlice(sig[32:])
 	h := sha3.Sum256(msg)
-	return ecdsa.NewSignature(&r, &s).Verify(h[:], pub)
+	return becdsa.NewSignature(&r, &s).Verify(h[:], pub)
 }
 
 // Against @onflow/sdk 1.5.3 and tatum-js v1's flowSign, for every vector:
@@ -222,6 +226,7 @@ type standIns struct {
 	execErr  string
 	wrongKey bool
 	wrongID  bool
+	badSig   bool // Tatum's payer signature is garbage
 }
 
 func (s *standIns) note(x string) {
@@ -272,7 +277,11 @@ func (s *standIns) tatum() http.Handler {
 				writeJSON(w, map[string]any{"message": "data is not a tagged transaction message"})
 				return
 			}
-			writeJSON(w, map[string]any{"signature": hex.EncodeToString(SignMessage(k, msg))})
+			sig := SignMessage(k, msg)
+			if s.badSig && b.IsPayer {
+				sig[40] ^= 1
+			}
+			writeJSON(w, map[string]any{"signature": hex.EncodeToString(sig)})
 		case r.URL.Path == "/v3/flow/broadcast":
 			var b map[string]any
 			json.NewDecoder(r.Body).Decode(&b)
@@ -513,6 +522,21 @@ func TestRefusals(t *testing.T) {
 			t.Fatalf("%v %+v", err, b)
 		}
 	})
+	t.Run("Tatum's payer signature does not verify", func(t *testing.T) {
+		st := &standIns{t: t, vs: &vs, v: native, badSig: true}
+		_, err := run(native, st, Params{Testnet: native.Testnet})
+		if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "payer signature") {
+			t.Fatalf("%v", err)
+		}
+		for _, l := range st.log {
+			if l == "POST /v1/transactions" {
+				t.Fatal("sent a transaction with a bad payer signature")
+			}
+		}
+		if len(st.reported) != 1 || st.reported[0]["txData"] != "" || st.reported[0]["proposalKey"] != float64(native.Proposer.KeyID) {
+			t.Fatalf("proposal key not released: %v", st.reported)
+		}
+	})
 	t.Run("access node answers another transaction id", func(t *testing.T) {
 		st := &standIns{t: t, vs: &vs, v: native, wrongID: true}
 		b, err := run(native, st, Params{Testnet: native.Testnet, PollInterval: 1})
@@ -562,5 +586,32 @@ func TestParseIntentRefuses(t *testing.T) {
 	it, err := ParseIntent(in, false, true)
 	if err != nil || string(it.Arguments[0]) != "{\"type\":\"String\",\"value\":\"<a&b>\u2028\\b\\u0001\"}" {
 		t.Fatalf("%s %v", it.Arguments[0], err)
+	}
+}
+
+// Verify covers the key types the access node knows; Tatum's keys may be P-256.
+func TestVerifyKeyTypes(t *testing.T) {
+	msg := []byte("message")
+	pk, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	h := sha256.Sum256(msg)
+	r, s, _ := ecdsa.Sign(rand.Reader, pk, h[:])
+	sig := append(r.FillBytes(make([]byte, 32)), s.FillBytes(make([]byte, 32))...)
+	pub := hex.EncodeToString(append(pk.X.FillBytes(make([]byte, 32)), pk.Y.FillBytes(make([]byte, 32))...))
+	k := AccountKey{PublicKey: pub, SigningAlgo: "ECDSA_P256", HashingAlgo: "SHA2_256"}
+	if err := Verify(k, msg, sig); err != nil {
+		t.Fatal(err)
+	}
+	sig[5] ^= 1
+	if Verify(k, msg, sig) == nil {
+		t.Fatal("bad P-256 signature accepted")
+	}
+	k.HashingAlgo = "SHA3_256"
+	sig[5] ^= 1
+	if Verify(k, msg, sig) == nil {
+		t.Fatal("wrong hash accepted")
+	}
+	k.SigningAlgo, k.HashingAlgo = "BLS_BLS12_381", "SHA2_256"
+	if Verify(k, msg, sig) == nil {
+		t.Fatal("unknown algorithm accepted")
 	}
 }
