@@ -14,7 +14,7 @@ import (
 // unit for token flows).
 type View struct {
 	Chain  string `json:"chain"`
-	Family string `json:"family"` // FamilyUTXO or FamilyEVM
+	Family string `json:"family"` // ViewUTXO or ViewEVM
 	// Signed: decoded from the signed transaction (what is broadcast);
 	// otherwise from the unsigned one, where an EVM fee may be unknown.
 	Signed bool   `json:"signed"`
@@ -54,8 +54,8 @@ type Flow struct {
 
 // Families and methods of a View.
 const (
-	FamilyUTXO = "utxo"
-	FamilyEVM  = "evm"
+	ViewUTXO = "utxo"
+	ViewEVM  = "evm"
 
 	MethodTransfer          = "transfer"
 	MethodERC20Transfer     = "erc20.transfer"

@@ -44,7 +44,7 @@ func Decode(chain string, testnet bool, serialized, signedHex string) (*signing.
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", c.Code, err)
 	}
-	v := &signing.View{Chain: c.Code, Family: signing.FamilyEVM}
+	v := &signing.View{Chain: c.Code, Family: signing.ViewEVM}
 	var (
 		to    = t.to
 		value = t.value

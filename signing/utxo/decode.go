@@ -52,7 +52,7 @@ func Decode(chain string, testnet bool, serialized, signedHex string) (*signing.
 		return nil, fmt.Errorf("%s: %w", c.code, err)
 	}
 	params := c.params(testnet)
-	v := &signing.View{Chain: c.code, Family: signing.FamilyUTXO, Method: signing.MethodTransfer}
+	v := &signing.View{Chain: c.code, Family: signing.ViewUTXO, Method: signing.MethodTransfer}
 	tx := p.tx
 	if signedHex = strings.TrimSpace(signedHex); signedHex != "" {
 		b, err := hex.DecodeString(strings.TrimPrefix(signedHex, "0x"))
