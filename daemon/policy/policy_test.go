@@ -215,21 +215,21 @@ func TestAllowUndecoded(t *testing.T) {
 
 func TestParseErrors(t *testing.T) {
 	cases := map[string]string{
-		"version: 2\nchains: {BTC: {}}":                              "want `version: 1`",
-		"version: 1\nchains: {BTC: {maxAmmount: 5}}":                 "unknown field",
-		"version: 1\nchains: {BTC: {maxAmount: 1.5}}":                "whole number",
-		"version: 1\nchains: {BTC: {maxAmount: -1}}":                 "whole number",
-		"version: 1\nchains: {XYZ: {}}":                              "no decoder",
-		"version: 1\nchains: {BTC: {destinations: ['*']}}":           "lone *",
-		"version: 1\nchains: {BTC: {contracts: [{address: '0x1'}]}}": "EVM chains",
-		"version: 1\nchains: {ETH: {contracts: [{address: 'x'}]}}":   "0x-hex",
+		"version: 2\nchains: {BTC: {}}":                                            "want `version: 1`",
+		"version: 1\nchains: {BTC: {maxAmmount: 5}}":                               "unknown field",
+		"version: 1\nchains: {BTC: {maxAmount: 1.5}}":                              "whole number",
+		"version: 1\nchains: {BTC: {maxAmount: -1}}":                               "whole number",
+		"version: 1\nchains: {XYZ: {}}":                                            "no decoder",
+		"version: 1\nchains: {BTC: {destinations: ['*']}}":                         "lone *",
+		"version: 1\nchains: {BTC: {contracts: [{address: '0x1'}]}}":               "EVM chains",
+		"version: 1\nchains: {ETH: {contracts: [{address: 'x'}]}}":                 "0x-hex",
 		"version: 1\nchains: {BTC: {timeWindows: [{from: '25:00', to: '01:00'}]}}": "HH:MM",
 		"version: 1\nrules: [{name: a, expr: 'amount +'}]":                         "rules[a]",
 		"version: 1\nrules: [{name: a, expr: 'amount'}]":                           "want bool",
 		"version: 1\nrules: [{name: a, expr: 'nosuchvar > 1'}]":                    "undeclared",
-		"version: 1\nwallets: [{label: x}]":                                         "no signatureIds",
-		"version: 1":                                                                "no chains",
-		"{\"version\": 1, \"chains\": {\"ETH\": {\"maxFee\": \"12x\"}}}":            "whole number",
+		"version: 1\nwallets: [{label: x}]":                                        "no signatureIds",
+		"version: 1":                                                               "no chains",
+		"{\"version\": 1, \"chains\": {\"ETH\": {\"maxFee\": \"12x\"}}}":           "whole number",
 	}
 	for in, want := range cases {
 		if _, err := Parse([]byte(in)); err == nil || !strings.Contains(err.Error(), want) {
