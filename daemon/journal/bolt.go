@@ -62,6 +62,10 @@ type File struct {
 type kvJournal struct {
 	s   kv
 	now func() time.Time
+	// epoch counts the opens of a File. A lease taken under an older epoch
+	// belongs to a process that no longer holds the lock: it is dead, so a
+	// restarted daemon need not wait for its leases to expire.
+	epoch uint64
 }
 
 var (
@@ -84,6 +88,7 @@ func OpenFile(path string, o FileOptions) (*File, error) {
 	} else if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("journal %s: %w (has a daemon ever run with this store?)", path, err)
 	}
+	var epoch uint64
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.LockTimeout, ReadOnly: o.ReadOnly})
 	if err != nil {
 		if errors.Is(err, bolterr.ErrTimeout) {
@@ -103,14 +108,23 @@ func OpenFile(path string, o FileOptions) (*File, error) {
 					return err
 				}
 			}
-			return nil
+			m := tx.Bucket(bMeta)
+			if v := m.Get([]byte("epoch")); v != nil {
+				n, err := strconv.ParseUint(string(v), 10, 64)
+				if err != nil {
+					return fmt.Errorf("damaged epoch %q", v)
+				}
+				epoch = n
+			}
+			epoch++
+			return m.Put([]byte("epoch"), []byte(strconv.FormatUint(epoch, 10)))
 		})
 		if err != nil {
 			_ = db.Close()
 			return nil, fmt.Errorf("journal %s: %w", path, err)
 		}
 	}
-	return &File{kvJournal: kvJournal{s: boltKV{db}, now: o.Now}, path: path}, nil
+	return &File{kvJournal: kvJournal{s: boltKV{db}, now: o.Now, epoch: epoch}, path: path}, nil
 }
 
 // Path returns the file's path.
@@ -122,6 +136,7 @@ func (f *kvJournal) Close() error { return f.s.close() }
 // leaseRec is a lease as stored: the token survives releases so tokens only grow.
 type leaseRec struct {
 	Lease
+	Epoch    uint64   `json:"epoch,omitempty"`
 	Released bool     `json:"released,omitempty"`
 	Nonces   []string `json:"nonces,omitempty"` // nonce keys this id holds a reservation on
 }
@@ -175,11 +190,11 @@ func (f *kvJournal) Claim(ctx context.Context, id, owner string, ttl time.Durati
 		if _, err := getJSON(tx.Bucket(bLeases), id, &lr); err != nil {
 			return err
 		}
-		if !lr.Released && lr.Owner != "" && lr.Owner != owner && now.Before(lr.Expires) {
+		if f.live(lr, now) && lr.Owner != owner {
 			return fmt.Errorf("%s: %w (%s, until %s)", id, ErrClaimed, lr.Owner, lr.Expires.UTC().Format(time.RFC3339))
 		}
 		lr.Lease = Lease{ID: id, Owner: owner, Token: lr.Token + 1, Expires: now.Add(ttl)}
-		lr.Released = false
+		lr.Released, lr.Epoch = false, f.epoch
 		if err := putJSON(tx.Bucket(bLeases), id, lr); err != nil {
 			return err
 		}
@@ -200,6 +215,11 @@ func (f *kvJournal) Claim(ctx context.Context, id, owner string, ttl time.Durati
 	return l, ent, nil
 }
 
+// live says whether a stored lease still holds.
+func (f *kvJournal) live(lr leaseRec, now time.Time) bool {
+	return !lr.Released && lr.Owner != "" && lr.Epoch == f.epoch && now.Before(lr.Expires)
+}
+
 // fence loads the live lease record of l or fails with ErrFenced.
 func (f *kvJournal) fence(tx txn, l Lease) (leaseRec, error) {
 	var lr leaseRec
@@ -207,7 +227,7 @@ func (f *kvJournal) fence(tx txn, l Lease) (leaseRec, error) {
 	if err != nil {
 		return lr, err
 	}
-	if !ok || lr.Released || lr.Token != l.Token || lr.Owner != l.Owner {
+	if !ok || lr.Released || lr.Token != l.Token || lr.Owner != l.Owner || lr.Epoch != f.epoch {
 		return lr, fmt.Errorf("%s (token %d): %w", l.ID, l.Token, ErrFenced)
 	}
 	return lr, nil
@@ -298,8 +318,7 @@ func (f *kvJournal) ReserveNonce(ctx context.Context, l Lease, k NonceKey, pendi
 			if _, err := getJSON(tx.Bucket(bLeases), id, &o); err != nil {
 				return err
 			}
-			live := !o.Released && now.Before(o.Expires)
-			if !live && tx.Bucket(bEntries).Get([]byte(id)) == nil {
+			if !f.live(o, now) && tx.Bucket(bEntries).Get([]byte(id)) == nil {
 				delete(nr.Res, id)
 				nr.Free = append(nr.Free, n)
 			}
@@ -495,7 +514,7 @@ func (f *kvJournal) Forget(ctx context.Context, id string) error {
 		if _, err := getJSON(tx.Bucket(bLeases), id, &lr); err != nil {
 			return err
 		}
-		if !lr.Released && lr.Owner != "" && f.now().Before(lr.Expires) {
+		if f.live(lr, f.now()) {
 			return fmt.Errorf("%s: %w (%s); stop the daemon first", id, ErrClaimed, lr.Owner)
 		}
 		if e.Nonce != nil && e.Sender != "" && e.State != StateCompleted {
