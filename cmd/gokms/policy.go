@@ -87,11 +87,11 @@ func (zeroCounters) SumSince(context.Context, string, time.Time) (*big.Int, erro
 }
 
 type explanation struct {
-	Decision string          `json:"decision"` // allowed or refused
-	Rule     string          `json:"rule"`
-	Reason   string          `json:"reason"`
-	View     *signing.View   `json:"view"`
-	Notes    []string        `json:"notes,omitempty"`
+	Decision string        `json:"decision"` // allowed or refused
+	Rule     string        `json:"rule"`
+	Reason   string        `json:"reason"`
+	View     *signing.View `json:"view"`
+	Notes    []string      `json:"notes,omitempty"`
 }
 
 func cmdPolicyExplain(c *cli.Context) error {
