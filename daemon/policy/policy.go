@@ -71,7 +71,8 @@ type Policy struct {
 	// mu makes check-then-add of the rolling totals atomic within this
 	// process. Several daemons sharing counters can each pass the same
 	// remaining allowance at the same instant (docs/policy.md).
-	mu sync.Mutex
+	mu       sync.Mutex
+	reserved map[string]*big.Int // approved, add not yet durable
 }
 
 // New prepares f. counters may be nil only if no rule has maxDaily.
@@ -83,7 +84,7 @@ func New(f *File, counters Counters) (*Policy, error) {
 	if counters == nil && f.needsCounters() {
 		return nil, fmt.Errorf("policy: maxDaily needs the daemon state (counters)")
 	}
-	return &Policy{f: f, rules: rules, counters: counters}, nil
+	return &Policy{f: f, rules: rules, counters: counters, reserved: map[string]*big.Int{}}, nil
 }
 
 // File returns the policy as loaded.
@@ -215,11 +216,6 @@ func (p *Policy) Evaluate(ctx context.Context, in Input, opt Options) Decision {
 	}
 
 	// Declarative rules, section by section.
-	type charge struct {
-		key, rule string
-		limit     *big.Int
-		amount    *big.Int
-	}
 	var charges []charge
 	if v != nil {
 		sent := v.Sent()
@@ -340,42 +336,64 @@ func (p *Policy) Evaluate(ctx context.Context, in Input, opt Options) Decision {
 		}
 	}
 
-	// Rolling totals last: check every limit, then add, atomically here.
+	// Rolling totals last: check every limit, then add. The check and a
+	// reservation of the amount happen under the lock; the durable adds
+	// (fsync) run outside it, so transactions do not queue behind each
+	// other's disk writes. A reservation counts until its add is done, so
+	// concurrent checks never see less than was approved.
 	if len(charges) > 0 {
 		if p.counters == nil {
 			return refuse(charges[0].rule, ClassCounters, "no daemon state for rolling totals")
 		}
-		p.mu.Lock()
-		defer p.mu.Unlock()
 		since := in.Now.Add(-Window24h)
+		p.mu.Lock()
 		for _, c := range charges {
 			if c.limit == nil {
 				continue
 			}
 			sum, err := p.counters.SumSince(ctx, c.key, since)
 			if err != nil {
+				p.mu.Unlock()
 				return refuse(c.rule, ClassCounters, "read the rolling total: %v", err)
 			}
 			// This id counted already (evaluated again after a restart or a
 			// failed broadcast): do not count it against itself.
 			mine, err := p.counters.SumSince(ctx, markerKey(c.key, in.ID), since)
 			if err != nil {
+				p.mu.Unlock()
 				return refuse(c.rule, ClassCounters, "read the rolling total: %v", err)
 			}
 			sum.Sub(sum, mine)
+			if r := p.reserved[c.key]; r != nil {
+				sum.Add(sum, r)
+			}
 			total := new(big.Int).Add(sum, c.amount)
 			if total.Cmp(c.limit) > 0 {
+				p.mu.Unlock()
 				return refuse(c.rule, ClassMaxDaily, "%s in the last 24 hours plus %s is %s, above the limit %s", sum, c.amount, total, c.limit)
 			}
 		}
-		if !opt.DryRun {
+		if opt.DryRun {
+			p.mu.Unlock()
+		} else {
 			for _, c := range charges {
-				if err := p.counters.Add(ctx, markerKey(c.key, in.ID), in.ID, in.Now, c.amount); err != nil {
-					return refuse(c.rule, ClassCounters, "record the rolling total: %v", err)
+				if p.reserved[c.key] == nil {
+					p.reserved[c.key] = new(big.Int)
 				}
-				if err := p.counters.Add(ctx, c.key, in.ID, in.Now, c.amount); err != nil {
-					return refuse(c.rule, ClassCounters, "record the rolling total: %v", err)
+				p.reserved[c.key].Add(p.reserved[c.key], c.amount)
+			}
+			p.mu.Unlock()
+			err := p.add(ctx, in, charges)
+			p.mu.Lock()
+			for _, c := range charges {
+				p.reserved[c.key].Sub(p.reserved[c.key], c.amount)
+				if p.reserved[c.key].Sign() == 0 {
+					delete(p.reserved, c.key)
 				}
+			}
+			p.mu.Unlock()
+			if err != nil {
+				return refuse(charges[0].rule, ClassCounters, "record the rolling total: %v", err)
 			}
 		}
 	}
@@ -387,6 +405,28 @@ func (p *Policy) Evaluate(ctx context.Context, in Input, opt Options) Decision {
 		names = append(names, "unlisted: allow")
 	}
 	return Decision{Allowed: true, Rule: strings.Join(names, ", "), Reason: "allowed"}
+}
+
+// charge is an amount to add to a rolling total, with its limit (nil: count
+// only).
+type charge struct {
+	key, rule string
+	limit     *big.Int
+	amount    *big.Int
+}
+
+// add records the charges durably: first what this id added (the marker),
+// then the total.
+func (p *Policy) add(ctx context.Context, in Input, charges []charge) error {
+	for _, c := range charges {
+		if err := p.counters.Add(ctx, markerKey(c.key, in.ID), in.ID, in.Now, c.amount); err != nil {
+			return err
+		}
+		if err := p.counters.Add(ctx, c.key, in.ID, in.Now, c.amount); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // markerKey is the counter of what one id added to key: Add is once per

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -254,5 +255,48 @@ func TestWindows(t *testing.T) {
 	fri := time.Date(2026, 12, 4, 23, 0, 0, 0, time.UTC) // a Friday
 	if !w.contains(fri) || !w.contains(fri.Add(3*time.Hour)) || w.contains(fri.Add(8*time.Hour)) || w.contains(fri.Add(-24*time.Hour)) {
 		t.Fatal("overnight window wrong")
+	}
+}
+
+// TestDailyLimitConcurrent: 50 concurrent transactions of 100 against a
+// 24-hour limit of 1000: exactly 10 pass, never more (the check and the
+// reservation are atomic even though the durable adds run unlocked).
+func TestDailyLimitConcurrent(t *testing.T) {
+	good, goodScript := btcAddr(t, "good")
+	_, fromScript := btcAddr(t, "from")
+	f, err := Parse([]byte("version: 1\nchains:\n  BTC:\n    destinations: [\"" + good + "\"]\n    maxDaily: 1000\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := journal.OpenFile(t.TempDir()+"/j.db", journal.FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	p, _ := New(f, j)
+	v, err := Decode("BTC", true, btcTx(t, 1, fromScript, goodScript, 100, 100), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	allowed := 0
+	for i := 0; i < 50; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			d := p.Evaluate(context.Background(), Input{ID: fmt.Sprint("c", i), Chain: "BTC", View: v}, Options{})
+			if d.Allowed {
+				mu.Lock()
+				allowed++
+				mu.Unlock()
+			} else if d.Class != ClassMaxDaily {
+				t.Errorf("refused by %s: %s", d.Rule, d.Reason)
+			}
+		}(i)
+	}
+	wg.Wait()
+	if allowed != 10 {
+		t.Fatalf("%d transactions of 100 passed a daily limit of 1000", allowed)
 	}
 }
