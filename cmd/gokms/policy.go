@@ -206,7 +206,7 @@ func policyAndAudit(c *cli.Context, j journal.Journal) (*daemonHooks, error) {
 	if pa != nil {
 		pa.OnDecide = trail.NotePolicy
 	}
-	h.approvers = append(h.approvers, trail.Approver())
+	h.approvers = append([]daemon.Approver{trail.Approver()}, h.approvers...) // first: it wraps the policy
 	h.onDecision, h.onEvent = trail.OnDecision, trail.OnEvent
 	h.close = func() {
 		if err := sink.Close(); err != nil {

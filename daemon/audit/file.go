@@ -138,6 +138,9 @@ func (f *File) Append(_ context.Context, e *Entry, sync bool) error {
 		return errors.New("audit log is closed")
 	}
 	e.Seq, e.Prev = f.seq+1, f.prev
+	if e.Time.IsZero() {
+		e.Time = time.Now().UTC()
+	}
 	line, err := encode(e)
 	if err != nil {
 		f.mu.Unlock()

@@ -13,10 +13,10 @@ import (
 )
 
 // Trail feeds the daemon's decisions and events into a Sink. Install its
-// Approver last in daemon.Config.Approvers (it writes the "signed" entry,
-// fsynced, once every other approver agreed and before the transaction is
-// journaled and broadcast; if that write fails the transaction is refused),
-// and OnDecision / OnEvent as the daemon's hooks.
+// Approver first in daemon.Config.Approvers (it wraps the others and writes
+// the "signed" entry, fsynced, once they all agreed and before the
+// transaction is journaled and broadcast; if that write fails the
+// transaction is refused), and OnDecision / OnEvent as the daemon's hooks.
 type Trail struct {
 	sink     Sink
 	instance string
@@ -171,7 +171,12 @@ func (t *Trail) OnEvent(ev daemon.Event) {
 	}
 }
 
-// Approver returns the approver that writes the "signed" entry. Put it last.
+// Approver returns the trail's approver. Put it first in
+// daemon.Config.Approvers: it notes the transaction's signatureIds for
+// every entry, passes the proposal on, and once every approver after it
+// agreed on the signed transaction, writes the "signed" entry (fsynced)
+// before the daemon journals and broadcasts it; if that write fails, the
+// transaction is refused.
 func (t *Trail) Approver() daemon.Approver { return trailApprover{t} }
 
 type trailApprover struct{ t *Trail }
@@ -183,11 +188,13 @@ func (a trailApprover) Approve(ctx context.Context, p *daemon.Proposal, next dae
 	tx := p.Pending
 	t.mu.Lock()
 	t.get(tx.ID).sigIDs = policy.SignatureIDs(tx)
+	t.mu.Unlock()
+	if err := next(ctx, p); err != nil || p.Stage != daemon.StageSigned {
+		return err
+	}
+	t.mu.Lock()
 	known := t.get(tx.ID).dests != nil || t.get(tx.ID).fee != ""
 	t.mu.Unlock()
-	if p.Stage != daemon.StageSigned {
-		return next(ctx, p)
-	}
 	if p.Signed != nil && !known {
 		// No policy decoded it: decode here, so the entry shows what was signed.
 		if v, err := policy.Decode(tx.Chain, p.Testnet, tx.SerializedTransaction, p.Signed.Raw); err == nil {
@@ -205,5 +212,5 @@ func (a trailApprover) Approve(ctx context.Context, p *daemon.Proposal, next dae
 	if err := t.append(e, true); err != nil {
 		return daemon.Refuse(a.Name(), true, "the audit log could not record the transaction, so it is not broadcast: %v", err)
 	}
-	return next(ctx, p)
+	return nil
 }

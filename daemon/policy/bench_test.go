@@ -104,7 +104,7 @@ rules:
 				if pa != nil {
 					pa.OnDecide = tr.NotePolicy
 				}
-				cfg.Approvers = append(cfg.Approvers, tr.Approver())
+				cfg.Approvers = append([]daemon.Approver{tr.Approver()}, cfg.Approvers...)
 				cfg.OnDecision, cfg.OnEvent = tr.OnDecision, tr.OnEvent
 			}
 			d, err := daemon.New(cfg)

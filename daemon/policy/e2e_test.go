@@ -121,7 +121,7 @@ func startNode(t *testing.T, name, pol string, dir string, srv *tatumtest.Server
 	a.OnDecide = n.trail.NotePolicy
 	api := tatum.New(tatum.Options{BaseURL: srv.URL, APIKey: srv.APIKey, Logger: log, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, Timeout: 30 * time.Second})
 	n.d, err = daemon.New(daemon.Config{Backend: store, API: api, Chains: []string{chain}, Testnet: true, Logger: log, Concurrency: 4,
-		Journal: j, Owner: name, Metrics: n.m, Approvers: []daemon.Approver{a, n.trail.Approver()},
+		Journal: j, Owner: name, Metrics: n.m, Approvers: []daemon.Approver{n.trail.Approver(), a},
 		OnDecision: n.trail.OnDecision, OnEvent: n.trail.OnEvent})
 	if err != nil {
 		t.Fatal(err)
@@ -304,7 +304,7 @@ chains:
 			}
 			continue
 		}
-		if es[0].Result != "refused" || es[0].Approver != "policy" || es[0].Rule != c.rule {
+		if es[0].Result != "refused" || es[0].Approver != "policy" || es[0].Rule != c.rule || len(es[0].SignatureIDs) != 1 || es[0].SignatureIDs[0] != "btc-a" {
 			t.Errorf("%s: first audit entry %+v, want refused by policy rule %s", c.name, es[0], c.rule)
 		}
 	}
@@ -471,7 +471,7 @@ func TestPolicyJudgesSignedBytes(t *testing.T) {
 	pa.OnDecide = nd.trail.NotePolicy
 	api := tatum.New(tatum.Options{BaseURL: srv.URL, APIKey: srv.APIKey, Timeout: 10 * time.Second})
 	d, err := daemon.New(daemon.Config{Backend: store, API: api, Chains: []string{"BTC"}, Testnet: true, Journal: j,
-		Logger: slog.New(slog.NewJSONHandler(nd.logs, nil)), Approvers: []daemon.Approver{pa, nd.trail.Approver()},
+		Logger: slog.New(slog.NewJSONHandler(nd.logs, nil)), Approvers: []daemon.Approver{nd.trail.Approver(), pa},
 		OnDecision: nd.trail.OnDecision, OnEvent: nd.trail.OnEvent,
 		Sign: func(ctx context.Context, req signing.Request, ks signing.KeySource) (signing.Signed, error) {
 			req.SerializedTransaction = evil
