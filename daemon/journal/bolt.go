@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -29,7 +30,6 @@ func PathBeside(storePath string) string {
 
 var (
 	bEntries  = []byte("entries")
-	bLeases   = []byte("leases")
 	bNonces   = []byte("nonces")
 	bCounters = []byte("counters")
 	bMeta     = []byte("meta")
@@ -62,9 +62,9 @@ type File struct {
 type kvJournal struct {
 	s   kv
 	now func() time.Time
-	// epoch counts the opens of a File. A lease taken under an older epoch
-	// belongs to a process that no longer holds the lock: it is dead, so a
-	// restarted daemon need not wait for its leases to expire.
+	ls  leases
+	// epoch counts the opens of a File (kept for diagnostics: leases are
+	// in memory, so those of a dead process vanished with it).
 	epoch uint64
 }
 
@@ -103,7 +103,7 @@ func OpenFile(path string, o FileOptions) (*File, error) {
 			return nil, fmt.Errorf("journal %s: %w", path, err)
 		}
 		err = db.Update(func(tx *bolt.Tx) error {
-			for _, b := range [][]byte{bEntries, bLeases, bNonces, bCounters, bMeta} {
+			for _, b := range [][]byte{bEntries, bNonces, bCounters, bMeta} {
 				if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 					return err
 				}
@@ -124,6 +124,9 @@ func OpenFile(path string, o FileOptions) (*File, error) {
 			return nil, fmt.Errorf("journal %s: %w", path, err)
 		}
 	}
+	// A short batch window: one worker's write waits at most this long for
+	// others to share its fsync.
+	db.MaxBatchDelay = 2 * time.Millisecond
 	return &File{kvJournal: kvJournal{s: boltKV{db}, now: o.Now, epoch: epoch}, path: path}, nil
 }
 
@@ -133,18 +136,48 @@ func (f *File) Path() string { return f.path }
 // Close releases the store (for File, the lock).
 func (f *kvJournal) Close() error { return f.s.close() }
 
-// leaseRec is a lease as stored: the token survives releases so tokens only grow.
-type leaseRec struct {
-	Lease
-	Epoch    uint64   `json:"epoch,omitempty"`
-	Released bool     `json:"released,omitempty"`
-	Nonces   []string `json:"nonces,omitempty"` // nonce keys this id holds a reservation on
+// Leases live in memory: the file journal is held by one process (the
+// exclusive lock), so a lease never outlives it, and keeping them off the
+// disk leaves two durable writes per transaction (Record, MarkCompleted).
+// Nonce reservations live with the leases for the same reason: a crash
+// voids them, and a reserved nonce is only bound once Record commits it.
+type leaseState struct {
+	mu       sync.Mutex // held by writes under this lease: fencing and the write are one step
+	lease    Lease
+	released bool
+	token    uint64            // last token handed out; grows across releases
+	nonces   map[string]uint64 // nonce key -> nonce reserved by this claim
+}
+
+type leases struct {
+	mu sync.Mutex
+	m  map[string]*leaseState
+	// nonceMu orders reservations against each other; it is never held
+	// during a durable write.
+	nonceMu sync.Mutex
+}
+
+func (ls *leases) state(id string) *leaseState {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if ls.m == nil {
+		ls.m = map[string]*leaseState{}
+	}
+	st := ls.m[id]
+	if st == nil {
+		st = &leaseState{}
+		ls.m[id] = st
+	}
+	return st
+}
+
+func (st *leaseState) live(now time.Time) bool {
+	return st.lease.Owner != "" && !st.released && now.Before(st.lease.Expires)
 }
 
 type nonceRec struct {
-	Next uint64            `json:"next"`
-	Free []uint64          `json:"free,omitempty"`
-	Res  map[string]uint64 `json:"res,omitempty"` // pending id -> reserved, not yet recorded
+	Next uint64   `json:"next"`
+	Free []uint64 `json:"free,omitempty"` // handed out, then released unrecorded: reuse first
 }
 
 func nonceKeyString(k NonceKey) string {
@@ -182,177 +215,165 @@ func (f *kvJournal) Claim(ctx context.Context, id, owner string, ttl time.Durati
 	if id == "" || owner == "" || ttl <= 0 {
 		return Lease{}, nil, errors.New("journal: claim needs an id, an owner and a positive ttl")
 	}
-	var l Lease
+	if err := ctx.Err(); err != nil {
+		return Lease{}, nil, err
+	}
+	st := f.ls.state(id)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	now := f.now()
+	if st.live(now) && st.lease.Owner != owner {
+		return Lease{}, nil, fmt.Errorf("%s: %w (%s, until %s)", id, ErrClaimed, st.lease.Owner, st.lease.Expires.UTC().Format(time.RFC3339))
+	}
+	st.token++
+	f.ls.nonceMu.Lock()
+	st.lease, st.released, st.nonces = Lease{ID: id, Owner: owner, Token: st.token, Expires: now.Add(ttl)}, false, nil
+	f.ls.nonceMu.Unlock()
 	var ent *Entry
-	err := f.update(ctx, func(tx txn) error {
-		now := f.now()
-		var lr leaseRec
-		if _, err := getJSON(tx.Bucket(bLeases), id, &lr); err != nil {
-			return err
-		}
-		if f.live(lr, now) && lr.Owner != owner {
-			return fmt.Errorf("%s: %w (%s, until %s)", id, ErrClaimed, lr.Owner, lr.Expires.UTC().Format(time.RFC3339))
-		}
-		lr.Lease = Lease{ID: id, Owner: owner, Token: lr.Token + 1, Expires: now.Add(ttl)}
-		lr.Released, lr.Epoch = false, f.epoch
-		if err := putJSON(tx.Bucket(bLeases), id, lr); err != nil {
-			return err
-		}
-		l = lr.Lease
+	err := f.s.view(func(tx txn) error {
 		var e Entry
 		ok, err := getJSON(tx.Bucket(bEntries), id, &e)
-		if err != nil {
-			return err
-		}
-		if ok {
+		if ok && err == nil {
 			ent = &e
 		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return Lease{}, nil, err
 	}
-	return l, ent, nil
+	return st.lease, ent, nil
 }
 
-// live says whether a stored lease still holds.
-func (f *kvJournal) live(lr leaseRec, now time.Time) bool {
-	return !lr.Released && lr.Owner != "" && lr.Epoch == f.epoch && now.Before(lr.Expires)
-}
-
-// fence loads the live lease record of l or fails with ErrFenced.
-func (f *kvJournal) fence(tx txn, l Lease) (leaseRec, error) {
-	var lr leaseRec
-	ok, err := getJSON(tx.Bucket(bLeases), l.ID, &lr)
-	if err != nil {
-		return lr, err
+// fenced locks the lease state of l and checks l is its live lease; the
+// caller unlocks st.mu.
+func (f *kvJournal) fenced(l Lease) (*leaseState, error) {
+	st := f.ls.state(l.ID)
+	st.mu.Lock()
+	if st.released || st.lease.Token != l.Token || st.lease.Owner != l.Owner || l.Token == 0 {
+		st.mu.Unlock()
+		return nil, fmt.Errorf("%s (token %d): %w", l.ID, l.Token, ErrFenced)
 	}
-	if !ok || lr.Released || lr.Token != l.Token || lr.Owner != l.Owner || lr.Epoch != f.epoch {
-		return lr, fmt.Errorf("%s (token %d): %w", l.ID, l.Token, ErrFenced)
-	}
-	return lr, nil
+	return st, nil
 }
 
 // Renew implements Journal.
 func (f *kvJournal) Renew(ctx context.Context, l Lease, ttl time.Duration) (Lease, error) {
-	err := f.update(ctx, func(tx txn) error {
-		lr, err := f.fence(tx, l)
-		if err != nil {
-			return err
-		}
-		lr.Expires = f.now().Add(ttl)
-		l = lr.Lease
-		return putJSON(tx.Bucket(bLeases), l.ID, lr)
-	})
-	return l, err
+	st, err := f.fenced(l)
+	if err != nil {
+		return Lease{}, err
+	}
+	defer st.mu.Unlock()
+	st.lease.Expires = f.now().Add(ttl)
+	return st.lease, nil
 }
 
 // Release implements Journal.
 func (f *kvJournal) Release(ctx context.Context, l Lease) error {
-	return f.update(ctx, func(tx txn) error {
-		lr, err := f.fence(tx, l)
-		if err != nil {
-			return err
-		}
-		if tx.Bucket(bEntries).Get([]byte(l.ID)) == nil {
-			// Never recorded: hand its reserved nonces back.
-			for _, ks := range lr.Nonces {
-				if err := f.freeReservation(tx, ks, l.ID); err != nil {
+	st, err := f.fenced(l)
+	if err != nil {
+		return err
+	}
+	defer st.mu.Unlock()
+	f.ls.nonceMu.Lock()
+	held := st.nonces
+	f.ls.nonceMu.Unlock()
+	if len(held) > 0 {
+		// Never recorded (Record clears the reservations): hand the nonces
+		// back durably, so that a crash cannot turn them into a gap.
+		err := f.update(context.WithoutCancel(ctx), func(tx txn) error {
+			if tx.Bucket(bEntries).Get([]byte(l.ID)) != nil {
+				return nil
+			}
+			for ks, n := range held {
+				var nr nonceRec
+				if _, err := getJSON(tx.Bucket(bNonces), ks, &nr); err != nil {
+					return err
+				}
+				if !slices.Contains(nr.Free, n) {
+					nr.Free = append(nr.Free, n)
+					slices.Sort(nr.Free)
+				}
+				if err := putJSON(tx.Bucket(bNonces), ks, nr); err != nil {
 					return err
 				}
 			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		lr.Nonces = nil
-		lr.Released = true
-		return putJSON(tx.Bucket(bLeases), l.ID, lr)
-	})
+	}
+	f.ls.nonceMu.Lock()
+	st.released, st.nonces = true, nil
+	f.ls.nonceMu.Unlock()
+	return nil
 }
 
-func (f *kvJournal) freeReservation(tx txn, ks, id string) error {
-	var nr nonceRec
-	if _, err := getJSON(tx.Bucket(bNonces), ks, &nr); err != nil {
-		return err
-	}
-	n, ok := nr.Res[id]
-	if !ok {
-		return nil
-	}
-	delete(nr.Res, id)
-	if !slices.Contains(nr.Free, n) {
-		nr.Free = append(nr.Free, n)
-		slices.Sort(nr.Free)
-	}
-	return putJSON(tx.Bucket(bNonces), ks, nr)
-}
-
-// ReserveNonce implements Journal.
+// ReserveNonce implements Journal. It writes nothing: the reservation is
+// bound to the claim in memory, and the nonce becomes durable with Record.
 func (f *kvJournal) ReserveNonce(ctx context.Context, l Lease, k NonceKey, pending uint64) (uint64, error) {
 	if k.Chain == "" || k.Sender == "" {
 		return 0, errors.New("journal: nonce key needs a chain and a sender")
 	}
+	st, err := f.fenced(l)
+	if err != nil {
+		return 0, err
+	}
+	defer st.mu.Unlock()
 	ks := nonceKeyString(k)
-	var out uint64
-	err := f.update(ctx, func(tx txn) error {
-		lr, err := f.fence(tx, l)
-		if err != nil {
-			return err
-		}
-		if tx.Bucket(bEntries).Get([]byte(l.ID)) != nil {
-			return fmt.Errorf("%s: %w: its nonce is in the journal", l.ID, ErrExists)
-		}
-		var nr nonceRec
-		if _, err := getJSON(tx.Bucket(bNonces), ks, &nr); err != nil {
-			return err
-		}
-		if nr.Res == nil {
-			nr.Res = map[string]uint64{}
-		}
-		now := f.now()
-		// Reservations of ids that crashed before recording (lease gone,
-		// no entry) are free again.
-		for id, n := range nr.Res {
-			if id == l.ID {
-				continue
-			}
-			var o leaseRec
-			if _, err := getJSON(tx.Bucket(bLeases), id, &o); err != nil {
-				return err
-			}
-			if !f.live(o, now) && tx.Bucket(bEntries).Get([]byte(id)) == nil {
-				delete(nr.Res, id)
-				nr.Free = append(nr.Free, n)
-			}
-		}
-		// Nonces below the node's pending one are used (by us or another
-		// wallet user): never hand them out.
-		nr.Free = slices.DeleteFunc(nr.Free, func(n uint64) bool { return n < pending })
-		slices.Sort(nr.Free)
-		nr.Free = slices.Compact(nr.Free)
-		if n, ok := nr.Res[l.ID]; ok && n >= pending {
-			out = n
-		} else {
-			if ok {
-				delete(nr.Res, l.ID)
-			}
-			if len(nr.Free) > 0 {
-				out, nr.Free = nr.Free[0], nr.Free[1:]
-			} else {
-				out = max(nr.Next, pending)
-			}
-			nr.Res[l.ID] = out
-		}
-		if out >= nr.Next {
-			nr.Next = out + 1
-		}
-		if !slices.Contains(lr.Nonces, ks) {
-			lr.Nonces = append(lr.Nonces, ks)
-			if err := putJSON(tx.Bucket(bLeases), l.ID, lr); err != nil {
-				return err
-			}
-		}
-		return putJSON(tx.Bucket(bNonces), ks, nr)
+	f.ls.nonceMu.Lock()
+	defer f.ls.nonceMu.Unlock()
+	var nr nonceRec
+	var recorded bool
+	err = f.s.view(func(tx txn) error {
+		recorded = tx.Bucket(bEntries).Get([]byte(l.ID)) != nil
+		_, err := getJSON(tx.Bucket(bNonces), ks, &nr)
+		return err
 	})
-	return out, err
+	if err != nil {
+		return 0, err
+	}
+	if recorded {
+		return 0, fmt.Errorf("%s: %w: its nonce is in the journal", l.ID, ErrExists)
+	}
+	if n, ok := st.nonces[ks]; ok && n >= pending {
+		return n, nil
+	}
+	// Nonces reserved by other live claims on this key.
+	now := f.now()
+	taken := map[uint64]bool{}
+	top, found := uint64(0), false
+	f.ls.mu.Lock()
+	for id, o := range f.ls.m {
+		if id == l.ID || !o.live(now) {
+			continue
+		}
+		if n, ok := o.nonces[ks]; ok {
+			taken[n] = true
+			if !found || n > top {
+				top, found = n, true
+			}
+		}
+	}
+	f.ls.mu.Unlock()
+	next := max(nr.Next, pending)
+	if found && top+1 > next {
+		next = top + 1
+	}
+	out := next
+	for _, n := range nr.Free { // sorted
+		// A freed nonce below the node's pending one is used (by us or
+		// another user of the key): never hand it out.
+		if n >= pending && !taken[n] {
+			out = n
+			break
+		}
+	}
+	if st.nonces == nil {
+		st.nonces = map[string]uint64{}
+	}
+	st.nonces[ks] = out
+	return out, nil
 }
 
 // Record implements Journal.
@@ -363,11 +384,12 @@ func (f *kvJournal) Record(ctx context.Context, l Lease, e Entry) error {
 	if e.SignedTx == "" || e.Chain == "" {
 		return errors.New("journal: record needs the chain and the signed transaction")
 	}
-	return f.update(ctx, func(tx txn) error {
-		lr, err := f.fence(tx, l)
-		if err != nil {
-			return err
-		}
+	st, err := f.fenced(l)
+	if err != nil {
+		return err
+	}
+	defer st.mu.Unlock()
+	err = f.update(ctx, func(tx txn) error {
 		if tx.Bucket(bEntries).Get([]byte(e.ID)) != nil {
 			return fmt.Errorf("%s: %w", e.ID, ErrExists)
 		}
@@ -381,7 +403,6 @@ func (f *kvJournal) Record(ctx context.Context, l Lease, e Entry) error {
 			if _, err := getJSON(tx.Bucket(bNonces), ks, &nr); err != nil {
 				return err
 			}
-			delete(nr.Res, e.ID)
 			nr.Free = slices.DeleteFunc(nr.Free, func(n uint64) bool { return n == *e.Nonce })
 			if *e.Nonce >= nr.Next {
 				nr.Next = *e.Nonce + 1
@@ -390,21 +411,24 @@ func (f *kvJournal) Record(ctx context.Context, l Lease, e Entry) error {
 				return err
 			}
 		}
-		// Reservations on other keys (none in practice) are freed.
-		for _, ks := range lr.Nonces {
-			if err := f.freeReservation(tx, ks, e.ID); err != nil {
-				return err
-			}
-		}
 		return putJSON(tx.Bucket(bEntries), e.ID, e)
 	})
+	if err != nil {
+		return err
+	}
+	f.ls.nonceMu.Lock()
+	st.nonces = nil
+	f.ls.nonceMu.Unlock()
+	return nil
 }
 
 func (f *kvJournal) mutate(ctx context.Context, l Lease, fn func(e *Entry) error) error {
+	st, err := f.fenced(l)
+	if err != nil {
+		return err
+	}
+	defer st.mu.Unlock()
 	return f.update(ctx, func(tx txn) error {
-		if _, err := f.fence(tx, l); err != nil {
-			return err
-		}
 		var e Entry
 		ok, err := getJSON(tx.Bucket(bEntries), l.ID, &e)
 		if err != nil {
@@ -501,6 +525,12 @@ func (f *kvJournal) List(ctx context.Context, open bool) ([]Entry, error) {
 // list: if its transaction never reached the chain the gap is filled; if it
 // did, the node's pending nonce has passed it and it is never handed out.
 func (f *kvJournal) Forget(ctx context.Context, id string) error {
+	st := f.ls.state(id)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.live(f.now()) {
+		return fmt.Errorf("%s: %w (%s); stop the daemon first", id, ErrClaimed, st.lease.Owner)
+	}
 	return f.update(ctx, func(tx txn) error {
 		var e Entry
 		ok, err := getJSON(tx.Bucket(bEntries), id, &e)
@@ -509,13 +539,6 @@ func (f *kvJournal) Forget(ctx context.Context, id string) error {
 		}
 		if !ok {
 			return fmt.Errorf("%s: %w", id, ErrNotFound)
-		}
-		var lr leaseRec
-		if _, err := getJSON(tx.Bucket(bLeases), id, &lr); err != nil {
-			return err
-		}
-		if f.live(lr, f.now()) {
-			return fmt.Errorf("%s: %w (%s); stop the daemon first", id, ErrClaimed, lr.Owner)
 		}
 		if e.Nonce != nil && e.Sender != "" && e.State != StateCompleted {
 			ks := nonceKeyString(NonceKey{Chain: e.Chain, Testnet: e.Testnet, Sender: e.Sender})
