@@ -14,9 +14,11 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -494,5 +496,88 @@ func TestPolicyJudgesSignedBytes(t *testing.T) {
 	es := entriesFor(t, nd.path, id)
 	if len(es) == 0 || es[0].Stage != string(daemon.StageSigned) || es[0].Result != "refused" {
 		t.Fatalf("audit %+v", es)
+	}
+}
+
+// TestAuditRecordsEveryDecision: signed, refused by policy, refused by the
+// four-eye service, and failed (a wallet the store does not hold) all land
+// in the log, each once, and the log verifies.
+func TestAuditRecordsEveryDecision(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	from := key("from")
+	_, fromScript := p2wpkh(from)
+	good, goodScript := p2wpkh(key("good"))
+	store := memory.New()
+	wif, _ := btcutil.NewWIF(from, &chaincfg.TestNet3Params, true)
+	if err := store.Put(ctx, backend.Record{ID: "btc-a", Kind: backend.PrivateKey, Chain: "BTC", Testnet: true, Secret: []byte(wif.String())}); err != nil {
+		t.Fatal(err)
+	}
+	srv := tatumtest.New(tatumtest.Options{})
+	t.Cleanup(srv.Close)
+	var veto sync.Map
+	fourEye := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, no := veto.Load(strings.TrimPrefix(r.URL.Path, "/approve/")); no {
+			w.WriteHeader(http.StatusForbidden)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(fourEye.Close)
+	n := 0
+	pay := func(amount int64) string {
+		n++
+		h := sha256.Sum256([]byte(fmt.Sprint("every prev ", n)))
+		s, _ := utxotest.BitcoreJSON([]utxotest.Input{{TxID: hex.EncodeToString(h[:]), Script: fromScript, Satoshis: 100000}},
+			[]utxotest.Output{{Script: goodScript, Satoshis: amount}, {Script: fromScript, Satoshis: 99000 - amount}}, 0)
+		return s
+	}
+	pol := "version: 1\nchains:\n  BTC:\n    destinations: [\"" + good + "\"]\n    maxAmount: 50000\n"
+	f, _ := policy.Parse([]byte(pol))
+	p, _ := policy.New(f, nil)
+	pa, _ := policy.NewApprover(p, nil)
+	path := filepath.Join(dir, "audit.log")
+	sink, err := audit.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := audit.NewTrail(sink, "every", nil)
+	pa.OnDecide = tr.NotePolicy
+	api := tatum.New(tatum.Options{BaseURL: srv.URL, APIKey: srv.APIKey, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, Timeout: 10 * time.Second})
+	d, err := daemon.New(daemon.Config{Backend: store, API: api, Chains: []string{"BTC"}, Testnet: true, Journal: journal.NewMemory(),
+		ExternalURL: fourEye.URL + "/approve", Approvers: []daemon.Approver{tr.Approver(), pa},
+		OnDecision: tr.OnDecision, OnEvent: tr.OnEvent, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed := srv.Enqueue(tatum.PendingTransaction{Chain: "BTC", SerializedTransaction: pay(1000), Hashes: []string{"btc-a"}})
+	byPolicy := srv.Enqueue(tatum.PendingTransaction{Chain: "BTC", SerializedTransaction: pay(60000), Hashes: []string{"btc-a"}})
+	byFourEye := srv.Enqueue(tatum.PendingTransaction{Chain: "BTC", SerializedTransaction: pay(1000), Hashes: []string{"btc-a"}})
+	veto.Store(byFourEye, true)
+	failed := srv.Enqueue(tatum.PendingTransaction{Chain: "BTC", SerializedTransaction: pay(1000), Hashes: []string{"btc-a", "not-in-store"}})
+	d.RunCycle(ctx)
+	if err := sink.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := audit.Verify(path); err != nil || !r.OK() {
+		t.Fatalf("verify %+v %v", r, err)
+	}
+	want := map[string]string{signed: "completed", byPolicy: "decision/refused/policy", byFourEye: "decision/refused/four-eye", failed: "failed"}
+	for id, w := range want {
+		es := entriesFor(t, path, id)
+		got := []string{}
+		for _, e := range es {
+			k := e.Event
+			if e.Event == "decision" {
+				k += "/" + e.Result + "/" + e.Approver
+			}
+			got = append(got, k)
+		}
+		if !slices.Contains(got, w) {
+			t.Errorf("%s: entries %v, want %s", id, got, w)
+		}
+		if srv.Broadcasts(id) != 0 && id != signed {
+			t.Errorf("%s broadcast", id)
+		}
 	}
 }
