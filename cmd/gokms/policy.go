@@ -179,6 +179,10 @@ func policyAndAudit(c *cli.Context, j journal.Journal) (*daemonHooks, error) {
 		if err != nil {
 			return nil, err
 		}
+		// The file journal is held by this daemon alone (locked), so a
+		// rolling total read from it stays valid between reads but for
+		// what this process adds, which the policy counts itself.
+		p.CacheTotals(10 * time.Second)
 		if pa, err = policy.NewApprover(p, h.metrics.Registry()); err != nil {
 			return nil, err
 		}

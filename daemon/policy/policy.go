@@ -71,8 +71,12 @@ type Policy struct {
 	// mu makes check-then-add of the rolling totals atomic within this
 	// process. Several daemons sharing counters can each pass the same
 	// remaining allowance at the same instant (docs/policy.md).
-	mu       sync.Mutex
-	reserved map[string]*big.Int // approved, add not yet durable
+	mu        sync.Mutex
+	reserved  map[string]*big.Int // approved, add not yet durable
+	cache     map[string]*cachedTotal
+	charged   map[string]map[string]bool // key -> ids counted by this process
+	chargedAt []chargedID
+	refresh   time.Duration // CacheTotals; 0: read the counters every time
 }
 
 // New prepares f. counters may be nil only if no rule has maxDaily.
@@ -84,7 +88,8 @@ func New(f *File, counters Counters) (*Policy, error) {
 	if counters == nil && f.needsCounters() {
 		return nil, fmt.Errorf("policy: maxDaily needs the daemon state (counters)")
 	}
-	return &Policy{f: f, rules: rules, counters: counters, reserved: map[string]*big.Int{}}, nil
+	return &Policy{f: f, rules: rules, counters: counters, reserved: map[string]*big.Int{},
+		cache: map[string]*cachedTotal{}, charged: map[string]map[string]bool{}}, nil
 }
 
 // File returns the policy as loaded.
@@ -338,34 +343,27 @@ func (p *Policy) Evaluate(ctx context.Context, in Input, opt Options) Decision {
 
 	// Rolling totals last: check every limit, then add. The check and a
 	// reservation of the amount happen under the lock; the durable adds
-	// (fsync) run outside it, so transactions do not queue behind each
-	// other's disk writes. A reservation counts until its add is done, so
+	// run outside it, so transactions do not queue behind each other's
+	// disk writes. A reservation counts until its add is done, so
 	// concurrent checks never see less than was approved.
 	if len(charges) > 0 {
 		if p.counters == nil {
 			return refuse(charges[0].rule, ClassCounters, "no daemon state for rolling totals")
 		}
-		since := in.Now.Add(-Window24h)
 		p.mu.Lock()
+		var todo []charge
 		for _, c := range charges {
+			if p.charged[c.key][in.ID] {
+				continue // this id counted already (decided again after a failed broadcast)
+			}
+			todo = append(todo, c)
 			if c.limit == nil {
 				continue
 			}
-			sum, err := p.counters.SumSince(ctx, c.key, since)
+			sum, err := p.total(ctx, c.key, in.Now)
 			if err != nil {
 				p.mu.Unlock()
 				return refuse(c.rule, ClassCounters, "read the rolling total: %v", err)
-			}
-			// This id counted already (evaluated again after a restart or a
-			// failed broadcast): do not count it against itself.
-			mine, err := p.counters.SumSince(ctx, markerKey(c.key, in.ID), since)
-			if err != nil {
-				p.mu.Unlock()
-				return refuse(c.rule, ClassCounters, "read the rolling total: %v", err)
-			}
-			sum.Sub(sum, mine)
-			if r := p.reserved[c.key]; r != nil {
-				sum.Add(sum, r)
 			}
 			total := new(big.Int).Add(sum, c.amount)
 			if total.Cmp(c.limit) > 0 {
@@ -373,27 +371,24 @@ func (p *Policy) Evaluate(ctx context.Context, in Input, opt Options) Decision {
 				return refuse(c.rule, ClassMaxDaily, "%s in the last 24 hours plus %s is %s, above the limit %s", sum, c.amount, total, c.limit)
 			}
 		}
-		if opt.DryRun {
+		if opt.DryRun || len(todo) == 0 {
 			p.mu.Unlock()
 		} else {
-			for _, c := range charges {
-				if p.reserved[c.key] == nil {
-					p.reserved[c.key] = new(big.Int)
-				}
-				p.reserved[c.key].Add(p.reserved[c.key], c.amount)
+			for _, c := range todo {
+				p.reserve(c.key, c.amount)
 			}
 			p.mu.Unlock()
-			err := p.add(ctx, in, charges)
+			err := p.add(ctx, in, todo)
 			p.mu.Lock()
-			for _, c := range charges {
-				p.reserved[c.key].Sub(p.reserved[c.key], c.amount)
-				if p.reserved[c.key].Sign() == 0 {
-					delete(p.reserved, c.key)
+			for _, c := range todo {
+				p.reserve(c.key, new(big.Int).Neg(c.amount))
+				if err == nil {
+					p.noteAdded(c.key, in.ID, in.Now, c.amount)
 				}
 			}
 			p.mu.Unlock()
 			if err != nil {
-				return refuse(charges[0].rule, ClassCounters, "record the rolling total: %v", err)
+				return refuse(todo[0].rule, ClassCounters, "record the rolling total: %v", err)
 			}
 		}
 	}
@@ -415,13 +410,9 @@ type charge struct {
 	amount    *big.Int
 }
 
-// add records the charges durably: first what this id added (the marker),
-// then the total.
+// add records the charges durably.
 func (p *Policy) add(ctx context.Context, in Input, charges []charge) error {
 	for _, c := range charges {
-		if err := p.counters.Add(ctx, markerKey(c.key, in.ID), in.ID, in.Now, c.amount); err != nil {
-			return err
-		}
 		if err := p.counters.Add(ctx, c.key, in.ID, in.Now, c.amount); err != nil {
 			return err
 		}
@@ -429,9 +420,89 @@ func (p *Policy) add(ctx context.Context, in Input, charges []charge) error {
 	return nil
 }
 
-// markerKey is the counter of what one id added to key: Add is once per
-// (key, ref), and this lets a re-evaluation leave its own share out.
-func markerKey(key, id string) string { return key + "/by/" + id }
+// CacheTotals lets the policy trust a rolling total read from the
+// counters for refresh before reading it again (adds made by this process
+// count at once). Use it only when no other process adds to the counters
+// (the file journal, which one daemon holds locked): reading a total scans
+// the counters. Amounts that leave the 24-hour window stay counted until
+// the next read, which errs on the safe side. Without it (the default, and
+// what daemons sharing a database need), every check reads the counters.
+func (p *Policy) CacheTotals(refresh time.Duration) {
+	p.mu.Lock()
+	p.refresh = refresh
+	p.mu.Unlock()
+}
+
+type cachedTotal struct {
+	base   *big.Int // the counters' total when read
+	read   time.Time
+	local  []localAdd // added by this process since
+	charge map[string]time.Time
+}
+
+type localAdd struct {
+	at     time.Time
+	amount *big.Int
+}
+
+// total is the rolling total of key at now: the counters' figure (read at
+// most every TotalsRefresh), what this process added since, and what it
+// has reserved. Called with mu held.
+func (p *Policy) total(ctx context.Context, key string, now time.Time) (*big.Int, error) {
+	ct := p.cache[key]
+	if ct == nil || now.Sub(ct.read) > p.refresh || now.Before(ct.read) {
+		base, err := p.counters.SumSince(ctx, key, now.Add(-Window24h))
+		if err != nil {
+			return nil, err
+		}
+		ct = &cachedTotal{base: base, read: now}
+		p.cache[key] = ct
+	}
+	sum := new(big.Int).Set(ct.base)
+	for _, l := range ct.local {
+		sum.Add(sum, l.amount)
+	}
+	if r := p.reserved[key]; r != nil {
+		sum.Add(sum, r)
+	}
+	return sum, nil
+}
+
+func (p *Policy) reserve(key string, amount *big.Int) {
+	if p.reserved[key] == nil {
+		p.reserved[key] = new(big.Int)
+	}
+	p.reserved[key].Add(p.reserved[key], amount)
+	if p.reserved[key].Sign() == 0 {
+		delete(p.reserved, key)
+	}
+}
+
+// noteAdded counts a durable add in the cached total and remembers that
+// the id counted. Called with mu held.
+func (p *Policy) noteAdded(key, id string, at time.Time, amount *big.Int) {
+	if ct := p.cache[key]; ct != nil {
+		ct.local = append(ct.local, localAdd{at: at, amount: amount})
+	}
+	m := p.charged[key]
+	if m == nil {
+		m = map[string]bool{}
+		p.charged[key] = m
+	}
+	m[id] = true
+	p.chargedAt = append(p.chargedAt, chargedID{key: key, id: id, at: at})
+	// Forget ids older than the window (their amounts left it).
+	for len(p.chargedAt) > 0 && at.Sub(p.chargedAt[0].at) > Window24h {
+		c := p.chargedAt[0]
+		delete(p.charged[c.key], c.id)
+		p.chargedAt = p.chargedAt[1:]
+	}
+}
+
+type chargedID struct {
+	key, id string
+	at      time.Time
+}
 
 func findContract(cs []*Contract, token string) *Contract {
 	for _, c := range cs {

@@ -16,6 +16,7 @@ import (
 	"github.com/btcsuite/btcd/txscript"
 
 	"github.com/gokms/gokms/daemon/journal"
+	"github.com/gokms/gokms/signing"
 	"github.com/gokms/gokms/signing/utxo/utxotest"
 )
 
@@ -268,15 +269,24 @@ func TestDailyLimitConcurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	v, err := Decode("BTC", true, btcTx(t, 1, fromScript, goodScript, 100, 100), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cache := range []bool{false, true} {
+		t.Run(fmt.Sprint("cache=", cache), func(t *testing.T) { dailyConcurrent(t, f, v, cache) })
+	}
+}
+
+func dailyConcurrent(t *testing.T, f *File, v *signing.View, cache bool) {
 	j, err := journal.OpenFile(t.TempDir()+"/j.db", journal.FileOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer j.Close()
 	p, _ := New(f, j)
-	v, err := Decode("BTC", true, btcTx(t, 1, fromScript, goodScript, 100, 100), "")
-	if err != nil {
-		t.Fatal(err)
+	if cache {
+		p.CacheTotals(time.Hour)
 	}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
