@@ -309,4 +309,10 @@ func dailyConcurrent(t *testing.T, f *File, v *signing.View, cache bool) {
 	if allowed != 10 {
 		t.Fatalf("%d transactions of 100 passed a daily limit of 1000", allowed)
 	}
+	// Later, one by one (every add done): still nothing passes.
+	for i := 0; i < 5; i++ {
+		if d := p.Evaluate(context.Background(), Input{ID: fmt.Sprint("late", i), Chain: "BTC", View: v}, Options{}); d.Allowed {
+			t.Fatalf("a later transaction passed the exhausted daily limit")
+		}
+	}
 }
