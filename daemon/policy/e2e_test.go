@@ -365,6 +365,7 @@ chains:
   ETH:
     destinations: ["%s"]
     maxAmount: "1000000000000000000"
+    maxDaily: "1500000000000000000"
     maxFee: "10000000000000000"
     contracts:
       - address: "%s"
@@ -415,8 +416,20 @@ chains:
 			t.Errorf("%s: report %q does not name rule %s", c.name, r, c.rule)
 		}
 	}
-	// The chain agrees: exactly 0.5 ETH and 500 tokens reached good.
-	if got := new(big.Int).Sub(chain.Balance(t, good), before); got.String() != eth(500, true) {
+	// Over later cycles: 0.6 ETH more passes (1.1 of 1.5 in 24 hours),
+	// then 0.5 ETH more does not.
+	more := srv.Enqueue(tatum.PendingTransaction{Chain: "ETH", SerializedTransaction: `{"to":"` + good.Hex() + `","value":"` + eth(600, true) + `"}`, Hashes: []string{"evm-pk"}})
+	nd.d.RunCycle(ctx)
+	over := srv.Enqueue(tatum.PendingTransaction{Chain: "ETH", SerializedTransaction: `{"to":"` + good.Hex() + `","value":"` + eth(500, true) + `"}`, Hashes: []string{"evm-pk"}})
+	nd.d.RunCycle(ctx)
+	if _, ok := srv.Completed(more); !ok {
+		t.Errorf("0.6 ETH within the daily total not paid: %s", reportFor(srv, more))
+	}
+	if srv.Broadcasts(over) != 0 || !strings.Contains(reportFor(srv, over), "policy refused: rule chains.ETH.maxDaily:") {
+		t.Errorf("over the daily total: broadcasts %d, report %q", srv.Broadcasts(over), reportFor(srv, over))
+	}
+	// The chain agrees: exactly 0.5 + 0.6 ETH and 500 tokens reached good.
+	if got := new(big.Int).Sub(chain.Balance(t, good), before); got.String() != eth(1100, true) {
 		t.Errorf("recipient received %s wei", got)
 	}
 	if got := chain.BalanceOf(t, tk, token, good); got.Int64() != 500 {
