@@ -210,7 +210,7 @@ func policyAndAudit(c *cli.Context, j journal.Journal) (*daemonHooks, error) {
 	if pa != nil {
 		pa.OnDecide = trail.NotePolicy
 	}
-	h.approvers = append([]daemon.Approver{trail.Approver()}, h.approvers...) // first: it wraps the policy
+	h.approvers = append(h.approvers, trail.Approver()) // after the policy: see audit.Trail
 	h.onDecision, h.onEvent = trail.OnDecision, trail.OnEvent
 	h.close = func() {
 		if err := sink.Close(); err != nil {

@@ -10,13 +10,16 @@ import (
 	"github.com/gokms/gokms/daemon"
 	"github.com/gokms/gokms/daemon/policy"
 	"github.com/gokms/gokms/signing"
+	"github.com/gokms/gokms/tatum"
 )
 
 // Trail feeds the daemon's decisions and events into a Sink. Install its
-// Approver first in daemon.Config.Approvers (it wraps the others and writes
-// the "signed" entry, fsynced, once they all agreed and before the
-// transaction is journaled and broadcast; if that write fails the
-// transaction is refused), and OnDecision / OnEvent as the daemon's hooks.
+// Approver in daemon.Config.Approvers after the policy (it writes the
+// "signed" entry, fsynced, once the approvers before it agreed, while the
+// policy makes its rolling totals durable, and before the transaction is
+// journaled and broadcast; if that write fails the transaction is refused),
+// NotePolicy as the policy approver's OnDecide, and OnDecision / OnEvent as
+// the daemon's hooks.
 type Trail struct {
 	sink     Sink
 	instance string
@@ -82,10 +85,11 @@ func describe(v *signing.View) ([]Dest, string) {
 
 // NotePolicy records what the policy decided on a transaction and the view
 // it decided on (policy.Approver.OnDecide).
-func (t *Trail) NotePolicy(id string, _ daemon.Stage, v *signing.View, d policy.Decision) {
+func (t *Trail) NotePolicy(tx tatum.PendingTransaction, _ daemon.Stage, v *signing.View, d policy.Decision) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	i := t.get(id)
+	i := t.get(tx.ID)
+	i.sigIDs = policy.SignatureIDs(tx)
 	i.rule = d.Rule
 	if v != nil {
 		i.dests, i.fee = describe(v)
@@ -171,12 +175,12 @@ func (t *Trail) OnEvent(ev daemon.Event) {
 	}
 }
 
-// Approver returns the trail's approver. Put it first in
-// daemon.Config.Approvers: it notes the transaction's signatureIds for
-// every entry, passes the proposal on, and once every approver after it
-// agreed on the signed transaction, writes the "signed" entry (fsynced)
-// before the daemon journals and broadcasts it; if that write fails, the
-// transaction is refused.
+// Approver returns the trail's approver. Put it last in
+// daemon.Config.Approvers: it notes the transaction's signatureIds, passes
+// the proposal on, and once every approver agreed on the signed
+// transaction, writes the "signed" entry (fsynced) before the daemon
+// journals and broadcasts it; if that write fails, the transaction is
+// refused.
 func (t *Trail) Approver() daemon.Approver { return trailApprover{t} }
 
 type trailApprover struct{ t *Trail }

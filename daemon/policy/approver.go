@@ -23,7 +23,7 @@ type Approver struct {
 	now func() time.Time
 	// OnDecide, if set, sees every decision with the view it was made on
 	// (the audit trail notes the rule). v is nil when decoding failed.
-	OnDecide func(id string, stage daemon.Stage, v *signing.View, d Decision)
+	OnDecide func(tx tatum.PendingTransaction, stage daemon.Stage, v *signing.View, d Decision)
 	refused  *prometheus.CounterVec
 }
 
@@ -74,15 +74,23 @@ func (a *Approver) Approve(ctx context.Context, prop *daemon.Proposal, next daem
 	default:
 		return next(ctx, prop)
 	}
-	d := a.p.Evaluate(ctx, in, opt)
+	d, wait := a.p.EvaluateAsync(ctx, in, opt)
 	if a.OnDecide != nil {
-		a.OnDecide(tx.ID, prop.Stage, in.View, d)
+		a.OnDecide(tx, prop.Stage, in.View, d)
 	}
 	if !d.Allowed {
+		_ = wait()
 		a.refused.WithLabelValues(chainLabel(tx.Chain), d.Class).Inc()
 		return daemon.Refuse(a.Name(), true, "rule %s: %s", d.Rule, d.Reason)
 	}
-	return next(ctx, prop)
+	// The approvers after this one (the audit trail's fsync) run while the
+	// rolling totals are made durable; both are done before the broadcast.
+	err := next(ctx, prop)
+	if werr := wait(); werr != nil {
+		a.refused.WithLabelValues(chainLabel(tx.Chain), ClassCounters).Inc()
+		return daemon.Refuse(a.Name(), true, "rule %s: record the rolling total: %v", ClassCounters, werr)
+	}
+	return err
 }
 
 func chainLabel(c string) string {

@@ -113,7 +113,7 @@ rules:
 			if pa != nil {
 				pa.OnDecide = tr.NotePolicy
 			}
-			cfg.Approvers = append([]daemon.Approver{tr.Approver()}, cfg.Approvers...)
+			cfg.Approvers = append(cfg.Approvers, tr.Approver())
 			cfg.OnDecision, cfg.OnEvent = tr.OnDecision, tr.OnEvent
 		}
 		d, err := daemon.New(cfg)

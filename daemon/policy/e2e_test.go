@@ -123,7 +123,7 @@ func startNode(t *testing.T, name, pol string, dir string, srv *tatumtest.Server
 	a.OnDecide = n.trail.NotePolicy
 	api := tatum.New(tatum.Options{BaseURL: srv.URL, APIKey: srv.APIKey, Logger: log, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, Timeout: 30 * time.Second})
 	n.d, err = daemon.New(daemon.Config{Backend: store, API: api, Chains: []string{chain}, Testnet: true, Logger: log, Concurrency: 4,
-		Journal: j, Owner: name, Metrics: n.m, Approvers: []daemon.Approver{n.trail.Approver(), a},
+		Journal: j, Owner: name, Metrics: n.m, Approvers: []daemon.Approver{a, n.trail.Approver()},
 		OnDecision: n.trail.OnDecision, OnEvent: n.trail.OnEvent})
 	if err != nil {
 		t.Fatal(err)
@@ -486,7 +486,7 @@ func TestPolicyJudgesSignedBytes(t *testing.T) {
 	pa.OnDecide = nd.trail.NotePolicy
 	api := tatum.New(tatum.Options{BaseURL: srv.URL, APIKey: srv.APIKey, Timeout: 10 * time.Second})
 	d, err := daemon.New(daemon.Config{Backend: store, API: api, Chains: []string{"BTC"}, Testnet: true, Journal: j,
-		Logger: slog.New(slog.NewJSONHandler(nd.logs, nil)), Approvers: []daemon.Approver{nd.trail.Approver(), pa},
+		Logger: slog.New(slog.NewJSONHandler(nd.logs, nil)), Approvers: []daemon.Approver{pa, nd.trail.Approver()},
 		OnDecision: nd.trail.OnDecision, OnEvent: nd.trail.OnEvent,
 		Sign: func(ctx context.Context, req signing.Request, ks signing.KeySource) (signing.Signed, error) {
 			req.SerializedTransaction = evil
@@ -558,7 +558,7 @@ func TestAuditRecordsEveryDecision(t *testing.T) {
 	pa.OnDecide = tr.NotePolicy
 	api := tatum.New(tatum.Options{BaseURL: srv.URL, APIKey: srv.APIKey, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, Timeout: 10 * time.Second})
 	d, err := daemon.New(daemon.Config{Backend: store, API: api, Chains: []string{"BTC"}, Testnet: true, Journal: journal.NewMemory(),
-		ExternalURL: fourEye.URL + "/approve", Approvers: []daemon.Approver{tr.Approver(), pa},
+		ExternalURL: fourEye.URL + "/approve", Approvers: []daemon.Approver{pa, tr.Approver()},
 		OnDecision: tr.OnDecision, OnEvent: tr.OnEvent, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)

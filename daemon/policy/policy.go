@@ -168,6 +168,32 @@ type Options struct {
 // Evaluate decides on in. A refusal names the rule; an error from the
 // counters refuses too (class counters), never allows.
 func (p *Policy) Evaluate(ctx context.Context, in Input, opt Options) Decision {
+	d, commit := p.evaluate(ctx, in, opt)
+	if commit != nil {
+		if err := commit(); err != nil {
+			return refuse(ClassCounters, ClassCounters, "record the rolling total: %v", err)
+		}
+	}
+	return d
+}
+
+// EvaluateAsync is Evaluate with the durable add of the rolling totals
+// started in the background: wait returns once it is done (nil: counted),
+// so the caller can overlap it with other durable work (the audit entry)
+// before the broadcast. Until then the amounts are reserved in memory.
+func (p *Policy) EvaluateAsync(ctx context.Context, in Input, opt Options) (d Decision, wait func() error) {
+	d, commit := p.evaluate(ctx, in, opt)
+	if commit == nil {
+		return d, func() error { return nil }
+	}
+	done := make(chan error, 1)
+	go func() { done <- commit() }()
+	return d, func() error { return <-done }
+}
+
+// evaluate decides; commit, if not nil, makes the rolling-total adds
+// durable (the amounts are reserved until it returns).
+func (p *Policy) evaluate(ctx context.Context, in Input, opt Options) (Decision, func() error) {
 	if in.Now.IsZero() {
 		in.Now = time.Now()
 	}
@@ -180,7 +206,7 @@ func (p *Policy) Evaluate(ctx context.Context, in Input, opt Options) Decision {
 		}
 	}
 	if len(secs) == 0 && p.f.Unlisted != "allow" {
-		return refuse(ClassUnlisted, ClassUnlisted, "no rule covers %s transactions of these wallets (policy: unlisted: refuse)", chain)
+		return refuse(ClassUnlisted, ClassUnlisted, "no rule covers %s transactions of these wallets (policy: unlisted: refuse)", chain), nil
 	}
 	v := in.View
 	act := activation(&in, v, labels, in.Now)
@@ -209,14 +235,14 @@ func (p *Policy) Evaluate(ctx context.Context, in Input, opt Options) Decision {
 			}
 			ok, err := evalBool(c.prg, act)
 			if err != nil {
-				return refuse("rules["+c.rule.Name+"]", ClassCEL, "rule %s could not be evaluated: %v", c.rule.Name, err)
+				return refuse("rules["+c.rule.Name+"]", ClassCEL, "rule %s could not be evaluated: %v", c.rule.Name, err), nil
 			}
 			if ok {
 				allowedBy = "rules[" + c.rule.Name + "]"
 			}
 		}
 		if allowedBy == "" {
-			return refuse(ClassUndecoded, ClassUndecoded, "%s; refused unless a rule allows it (allowUndecoded)", why)
+			return refuse(ClassUndecoded, ClassUndecoded, "%s; refused unless a rule allows it (allowUndecoded)", why), nil
 		}
 	}
 
@@ -240,29 +266,29 @@ func (p *Policy) Evaluate(ctx context.Context, in Input, opt Options) Decision {
 					}
 				}
 				if !inside {
-					return refuse(s.name+".timeWindows", ClassTimeWindows, "%s is outside the signing windows of %s", act["now"].(time.Time).Format(time.RFC3339), s.name)
+					return refuse(s.name+".timeWindows", ClassTimeWindows, "%s is outside the signing windows of %s", act["now"].(time.Time).Format(time.RFC3339), s.name), nil
 				}
 			}
 			if len(r.Destinations) > 0 {
 				for _, d := range dests {
 					if !destAllowed(v.Family, d, r.Destinations) {
-						return refuse(s.name+".destinations", ClassDestinations, "destination %s is not among the allowed destinations of %s", d, s.name)
+						return refuse(s.name+".destinations", ClassDestinations, "destination %s is not among the allowed destinations of %s", d, s.name), nil
 					}
 				}
 				if v.Method == signing.MethodDeploy {
-					return refuse(s.name+".destinations", ClassDestinations, "a contract creation has no destination, and %s allows only listed ones", s.name)
+					return refuse(s.name+".destinations", ClassDestinations, "a contract creation has no destination, and %s allows only listed ones", s.name), nil
 				}
 			}
 			if r.MaxAmount != nil && native.Cmp(r.MaxAmount.big()) > 0 {
-				return refuse(s.name+".maxAmount", ClassMaxAmount, "amount %s is above %s's maxAmount %s", native, s.name, r.MaxAmount.big())
+				return refuse(s.name+".maxAmount", ClassMaxAmount, "amount %s is above %s's maxAmount %s", native, s.name, r.MaxAmount.big()), nil
 			}
 			if r.MaxFee != nil {
 				switch {
 				case v.Fee == nil && opt.FeeLater:
 				case v.Fee == nil:
-					return refuse(s.name+".maxFee", ClassMaxFee, "the fee is not known before signing (the node fills gas or price), and %s has a maxFee", s.name)
+					return refuse(s.name+".maxFee", ClassMaxFee, "the fee is not known before signing (the node fills gas or price), and %s has a maxFee", s.name), nil
 				case v.Fee.Cmp(r.MaxFee.big()) > 0:
-					return refuse(s.name+".maxFee", ClassMaxFee, "fee %s is above %s's maxFee %s", v.Fee, s.name, r.MaxFee.big())
+					return refuse(s.name+".maxFee", ClassMaxFee, "fee %s is above %s's maxFee %s", v.Fee, s.name, r.MaxFee.big()), nil
 				}
 			}
 			if r.MaxDaily != nil && native.Sign() > 0 {
@@ -275,26 +301,26 @@ func (p *Policy) Evaluate(ctx context.Context, in Input, opt Options) Decision {
 			switch v.Method {
 			case signing.MethodDeploy:
 				if r.Deploy != nil && !*r.Deploy {
-					return refuse(s.name+".deploy", ClassDeploy, "%s forbids contract creation (deploy: false)", s.name)
+					return refuse(s.name+".deploy", ClassDeploy, "%s forbids contract creation (deploy: false)", s.name), nil
 				}
 			case signing.MethodERC20Transfer, signing.MethodERC20TransferFrom, signing.MethodERC20Approve:
 				c := findContract(r.Contracts, v.Token)
 				if c == nil {
 					if len(r.Contracts) > 0 {
-						return refuse(s.name+".contracts", ClassContracts, "%s calls to token contract %s are not allowed by %s", v.Method, v.Token, s.name)
+						return refuse(s.name+".contracts", ClassContracts, "%s calls to token contract %s are not allowed by %s", v.Method, v.Token, s.name), nil
 					}
 					continue
 				}
 				m := strings.TrimPrefix(v.Method, "erc20.")
 				if len(c.Methods) > 0 && !slices.Contains(c.Methods, m) {
-					return refuse(s.name+".contracts", ClassContracts, "%s allows %s on %s, not %s", s.name, strings.Join(c.Methods, ", "), v.Token, m)
+					return refuse(s.name+".contracts", ClassContracts, "%s allows %s on %s, not %s", s.name, strings.Join(c.Methods, ", "), v.Token, m), nil
 				}
 				amt := sent[strings.ToLower(v.Token)]
 				if amt == nil {
 					amt = new(big.Int)
 				}
 				if c.MaxAmount != nil && amt.Cmp(c.MaxAmount.big()) > 0 {
-					return refuse(s.name+".contracts["+c.Address+"].maxAmount", ClassMaxAmount, "token amount %s is above %s's maxAmount %s for %s", amt, s.name, c.MaxAmount.big(), c.Address)
+					return refuse(s.name+".contracts["+c.Address+"].maxAmount", ClassMaxAmount, "token amount %s is above %s's maxAmount %s for %s", amt, s.name, c.MaxAmount.big(), c.Address), nil
 				}
 				if c.MaxDaily != nil && amt.Sign() > 0 {
 					charges = append(charges, charge{key: s.key + "/token/" + strings.ToLower(c.Address), rule: s.name + ".contracts[" + c.Address + "].maxDaily", limit: c.MaxDaily.big(), amount: amt})
@@ -312,7 +338,7 @@ func (p *Policy) Evaluate(ctx context.Context, in Input, opt Options) Decision {
 				}
 			}
 			if !on {
-				return refuse(ClassDeploy, ClassDeploy, "contract creation is off (set deploy: true in the chain's or wallet's rules)")
+				return refuse(ClassDeploy, ClassDeploy, "contract creation is off (set deploy: true in the chain's or wallet's rules)"), nil
 			}
 		case signing.MethodERC20Transfer, signing.MethodERC20TransferFrom, signing.MethodERC20Approve:
 			listed := false
@@ -322,7 +348,7 @@ func (p *Policy) Evaluate(ctx context.Context, in Input, opt Options) Decision {
 				}
 			}
 			if !listed {
-				return refuse(ClassContracts, ClassContracts, "%s on token contract %s: no rule lists this contract (contracts:)", v.Method, v.Token)
+				return refuse(ClassContracts, ClassContracts, "%s on token contract %s: no rule lists this contract (contracts:)", v.Method, v.Token), nil
 			}
 		}
 	}
@@ -334,10 +360,10 @@ func (p *Policy) Evaluate(ctx context.Context, in Input, opt Options) Decision {
 		}
 		ok, err := evalBool(c.prg, act)
 		if err != nil {
-			return refuse("rules["+c.rule.Name+"]", ClassCEL, "rule %s could not be evaluated: %v", c.rule.Name, err)
+			return refuse("rules["+c.rule.Name+"]", ClassCEL, "rule %s could not be evaluated: %v", c.rule.Name, err), nil
 		}
 		if (c.rule.Effect == EffectRequire && !ok) || (c.rule.Effect == EffectDeny && ok) {
-			return refuse("rules["+c.rule.Name+"]", ClassCEL, "rule %s (%s): %s", c.rule.Name, c.rule.Effect, c.rule.Expr)
+			return refuse("rules["+c.rule.Name+"]", ClassCEL, "rule %s (%s): %s", c.rule.Name, c.rule.Effect, c.rule.Expr), nil
 		}
 	}
 
@@ -346,9 +372,10 @@ func (p *Policy) Evaluate(ctx context.Context, in Input, opt Options) Decision {
 	// run outside it, so transactions do not queue behind each other's
 	// disk writes. A reservation counts until its add is done, so
 	// concurrent checks never see less than was approved.
+	var commit func() error
 	if len(charges) > 0 {
 		if p.counters == nil {
-			return refuse(charges[0].rule, ClassCounters, "no daemon state for rolling totals")
+			return refuse(charges[0].rule, ClassCounters, "no daemon state for rolling totals"), nil
 		}
 		p.mu.Lock()
 		var todo []charge
@@ -363,12 +390,12 @@ func (p *Policy) Evaluate(ctx context.Context, in Input, opt Options) Decision {
 			sum, err := p.total(ctx, c.key, in.Now)
 			if err != nil {
 				p.mu.Unlock()
-				return refuse(c.rule, ClassCounters, "read the rolling total: %v", err)
+				return refuse(c.rule, ClassCounters, "read the rolling total: %v", err), nil
 			}
 			total := new(big.Int).Add(sum, c.amount)
 			if total.Cmp(c.limit) > 0 {
 				p.mu.Unlock()
-				return refuse(c.rule, ClassMaxDaily, "%s in the last 24 hours plus %s is %s, above the limit %s", sum, c.amount, total, c.limit)
+				return refuse(c.rule, ClassMaxDaily, "%s in the last 24 hours plus %s is %s, above the limit %s", sum, c.amount, total, c.limit), nil
 			}
 		}
 		if opt.DryRun || len(todo) == 0 {
@@ -378,17 +405,17 @@ func (p *Policy) Evaluate(ctx context.Context, in Input, opt Options) Decision {
 				p.reserve(c.key, c.amount)
 			}
 			p.mu.Unlock()
-			err := p.add(ctx, in, todo)
-			p.mu.Lock()
-			for _, c := range todo {
-				p.reserve(c.key, new(big.Int).Neg(c.amount))
-				if err == nil {
-					p.noteAdded(c.key, in.ID, in.Now, c.amount)
+			commit = func() error {
+				err := p.add(ctx, in, todo)
+				p.mu.Lock()
+				defer p.mu.Unlock()
+				for _, c := range todo {
+					p.reserve(c.key, new(big.Int).Neg(c.amount))
+					if err == nil {
+						p.noteAdded(c.key, in.ID, in.Now, c.amount)
+					}
 				}
-			}
-			p.mu.Unlock()
-			if err != nil {
-				return refuse(todo[0].rule, ClassCounters, "record the rolling total: %v", err)
+				return err
 			}
 		}
 	}
@@ -399,7 +426,7 @@ func (p *Policy) Evaluate(ctx context.Context, in Input, opt Options) Decision {
 	if len(names) == 0 {
 		names = append(names, "unlisted: allow")
 	}
-	return Decision{Allowed: true, Rule: strings.Join(names, ", "), Reason: "allowed"}
+	return Decision{Allowed: true, Rule: strings.Join(names, ", "), Reason: "allowed"}, commit
 }
 
 // charge is an amount to add to a rolling total, with its limit (nil: count
