@@ -190,12 +190,18 @@ func (f *File) writeHead() {
 	if f.head == nil {
 		return
 	}
+	// Padded to a fixed width, so each write overwrites the last in place
+	// (no truncate, one syscall).
 	b, _ := json.Marshal(head{Seq: f.seq, Hash: f.prev})
-	b = append(b, '\n')
-	if _, err := f.head.WriteAt(b, 0); err == nil {
-		_ = f.head.Truncate(int64(len(b)))
+	if len(b) < headWidth {
+		b = append(b, bytes.Repeat([]byte{' '}, headWidth-len(b))...)
 	}
+	b = append(b, '\n')
+	_, _ = f.head.WriteAt(b, 0)
 }
+
+// headWidth fits {"seq":<20 digits>,"hash":"<64 hex>"}.
+const headWidth = 104
 
 type head struct {
 	Seq  uint64 `json:"seq"`
