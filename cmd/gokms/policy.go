@@ -54,6 +54,15 @@ var policyCmd = &cli.Command{
 }
 
 func init() {
+	// The policy file is checked before the daemon opens (and creates)
+	// anything: a bad file changes nothing.
+	registerDaemonSetup(func(c *cli.Context) error {
+		if path := strings.TrimSpace(c.String(flagPolicy)); path != "" {
+			_, err := policy.Load(expandHome(path))
+			return err
+		}
+		return nil
+	})
 	registerCommands(policyCmd)
 	registerDaemonFlags(
 		&cli.StringFlag{Name: flagPolicy, Usage: "signing policy file (YAML or JSON, see docs/policy.md): every transaction is checked before it is signed and before it is broadcast; refusals are reported to Tatum"},
