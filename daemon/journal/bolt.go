@@ -66,7 +66,28 @@ type kvJournal struct {
 	// epoch counts the opens of a File (kept for diagnostics: leases are
 	// in memory, so those of a dead process vanished with it).
 	epoch uint64
+
+	// Completions are written behind (File only): MarkCompleted returns at
+	// once and a flusher commits the queued ones every completionDelay,
+	// sharing one fsync. Readers see them at once. A completion lost in a
+	// crash only leaves the entry open: the daemon then finds it complete
+	// with GET /v3/kms/{id} (or on chain) and never signs it again, because
+	// the signed entry itself was durable before the broadcast.
+	deferCompletion bool
+	lazyMu          sync.Mutex
+	lazy            map[string]completion
+	flushOnce       sync.Once
+	stopFlush       chan struct{}
+	flushDone       chan struct{}
 }
+
+type completion struct {
+	txID string
+	at   time.Time
+}
+
+// completionDelay bounds how long a completion waits for its commit.
+const completionDelay = 25 * time.Millisecond
 
 var (
 	_ Journal = (*File)(nil)
@@ -127,14 +148,102 @@ func OpenFile(path string, o FileOptions) (*File, error) {
 	// A short batch window: one worker's write waits at most this long for
 	// others to share its fsync.
 	db.MaxBatchDelay = 2 * time.Millisecond
-	return &File{kvJournal: kvJournal{s: boltKV{db}, now: o.Now, epoch: epoch}, path: path}, nil
+	return &File{kvJournal: kvJournal{s: boltKV{db}, now: o.Now, epoch: epoch, deferCompletion: !o.ReadOnly}, path: path}, nil
 }
 
 // Path returns the file's path.
 func (f *File) Path() string { return f.path }
 
 // Close releases the store (for File, the lock).
-func (f *kvJournal) Close() error { return f.s.close() }
+func (f *kvJournal) Close() error {
+	f.flushOnce.Do(func() {}) // no flusher may start from here on
+	f.lazyMu.Lock()
+	stop := f.stopFlush
+	f.stopFlush = nil
+	f.lazyMu.Unlock()
+	if stop != nil {
+		close(stop)
+		<-f.flushDone
+	}
+	ferr := f.flush()
+	if err := f.s.close(); err != nil {
+		return err
+	}
+	return ferr
+}
+
+// overlay applies a queued completion to e.
+func (f *kvJournal) overlay(e *Entry) {
+	f.lazyMu.Lock()
+	c, ok := f.lazy[e.ID]
+	f.lazyMu.Unlock()
+	if ok {
+		e.TxID, e.State, e.LastError, e.CompletedAt = c.txID, StateCompleted, "", c.at
+	}
+}
+
+// flush commits the queued completions.
+func (f *kvJournal) flush() error {
+	f.lazyMu.Lock()
+	batch := f.lazy
+	f.lazy = nil
+	f.lazyMu.Unlock()
+	if len(batch) == 0 {
+		return nil
+	}
+	err := f.s.update(func(tx txn) error {
+		for id, c := range batch {
+			var e Entry
+			ok, err := getJSON(tx.Bucket(bEntries), id, &e)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue // forgotten meanwhile
+			}
+			e.TxID, e.State, e.LastError, e.CompletedAt, e.UpdatedAt = c.txID, StateCompleted, "", c.at, c.at
+			if err := putJSON(tx.Bucket(bEntries), id, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		f.lazyMu.Lock()
+		for id, c := range batch {
+			if _, newer := f.lazy[id]; !newer {
+				if f.lazy == nil {
+					f.lazy = map[string]completion{}
+				}
+				f.lazy[id] = c
+			}
+		}
+		f.lazyMu.Unlock()
+	}
+	return err
+}
+
+func (f *kvJournal) startFlusher() {
+	f.flushOnce.Do(func() {
+		stop, done := make(chan struct{}), make(chan struct{})
+		f.lazyMu.Lock()
+		f.stopFlush, f.flushDone = stop, done
+		f.lazyMu.Unlock()
+		go func() {
+			defer close(done)
+			t := time.NewTicker(completionDelay)
+			defer t.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-t.C:
+					_ = f.flush() // kept queued on error; retried next tick and at Close
+				}
+			}
+		}()
+	})
+}
 
 // Leases live in memory: the file journal is held by one process (the
 // exclusive lock), so a lease never outlives it, and keeping them off the
@@ -145,16 +254,19 @@ type leaseState struct {
 	mu       sync.Mutex // held by writes under this lease: fencing and the write are one step
 	lease    Lease
 	released bool
-	token    uint64            // last token handed out; grows across releases
 	nonces   map[string]uint64 // nonce key -> nonce reserved by this claim
 }
 
 type leases struct {
-	mu sync.Mutex
-	m  map[string]*leaseState
+	mu    sync.Mutex
+	m     map[string]*leaseState // live or recently held claims; released ones are dropped
+	token uint64                 // last fencing token handed out, for any id: tokens never repeat
 	// nonceMu orders reservations against each other; it is never held
 	// during a durable write.
 	nonceMu sync.Mutex
+	// floor is the node's pending nonce last seen per key: used nonces
+	// below it are pruned when the next entry is recorded.
+	floor map[string]uint64
 }
 
 func (ls *leases) state(id string) *leaseState {
@@ -175,9 +287,10 @@ func (st *leaseState) live(now time.Time) bool {
 	return st.lease.Owner != "" && !st.released && now.Before(st.lease.Expires)
 }
 
+// nonceRec is one account sequence: the nonces bound to journaled entries
+// that the node's pending nonce has not passed yet (pruned as it does).
 type nonceRec struct {
-	Next uint64   `json:"next"`
-	Free []uint64 `json:"free,omitempty"` // handed out, then released unrecorded: reuse first
+	Used []uint64 `json:"used,omitempty"` // sorted
 }
 
 func nonceKeyString(k NonceKey) string {
@@ -218,22 +331,36 @@ func (f *kvJournal) Claim(ctx context.Context, id, owner string, ttl time.Durati
 	if err := ctx.Err(); err != nil {
 		return Lease{}, nil, err
 	}
-	st := f.ls.state(id)
-	st.mu.Lock()
+	var st *leaseState
+	for {
+		st = f.ls.state(id)
+		st.mu.Lock()
+		f.ls.mu.Lock()
+		current := f.ls.m[id] == st
+		f.ls.mu.Unlock()
+		if current {
+			break
+		}
+		st.mu.Unlock() // released and dropped meanwhile: take the new one
+	}
 	defer st.mu.Unlock()
 	now := f.now()
 	if st.live(now) && st.lease.Owner != owner {
 		return Lease{}, nil, fmt.Errorf("%s: %w (%s, until %s)", id, ErrClaimed, st.lease.Owner, st.lease.Expires.UTC().Format(time.RFC3339))
 	}
-	st.token++
+	f.ls.mu.Lock()
+	f.ls.token++
+	token := f.ls.token
+	f.ls.mu.Unlock()
 	f.ls.nonceMu.Lock()
-	st.lease, st.released, st.nonces = Lease{ID: id, Owner: owner, Token: st.token, Expires: now.Add(ttl)}, false, nil
+	st.lease, st.released, st.nonces = Lease{ID: id, Owner: owner, Token: token, Expires: now.Add(ttl)}, false, nil
 	f.ls.nonceMu.Unlock()
 	var ent *Entry
 	err := f.s.view(func(tx txn) error {
 		var e Entry
 		ok, err := getJSON(tx.Bucket(bEntries), id, &e)
 		if ok && err == nil {
+			f.overlay(&e)
 			ent = &e
 		}
 		return err
@@ -247,7 +374,12 @@ func (f *kvJournal) Claim(ctx context.Context, id, owner string, ttl time.Durati
 // fenced locks the lease state of l and checks l is its live lease; the
 // caller unlocks st.mu.
 func (f *kvJournal) fenced(l Lease) (*leaseState, error) {
-	st := f.ls.state(l.ID)
+	f.ls.mu.Lock()
+	st := f.ls.m[l.ID]
+	f.ls.mu.Unlock()
+	if st == nil {
+		return nil, fmt.Errorf("%s (token %d): %w", l.ID, l.Token, ErrFenced)
+	}
 	st.mu.Lock()
 	if st.released || st.lease.Token != l.Token || st.lease.Owner != l.Owner || l.Token == 0 {
 		st.mu.Unlock()
@@ -275,37 +407,13 @@ func (f *kvJournal) Release(ctx context.Context, l Lease) error {
 	}
 	defer st.mu.Unlock()
 	f.ls.nonceMu.Lock()
-	held := st.nonces
-	f.ls.nonceMu.Unlock()
-	if len(held) > 0 {
-		// Never recorded (Record clears the reservations): hand the nonces
-		// back durably, so that a crash cannot turn them into a gap.
-		err := f.update(context.WithoutCancel(ctx), func(tx txn) error {
-			if tx.Bucket(bEntries).Get([]byte(l.ID)) != nil {
-				return nil
-			}
-			for ks, n := range held {
-				var nr nonceRec
-				if _, err := getJSON(tx.Bucket(bNonces), ks, &nr); err != nil {
-					return err
-				}
-				if !slices.Contains(nr.Free, n) {
-					nr.Free = append(nr.Free, n)
-					slices.Sort(nr.Free)
-				}
-				if err := putJSON(tx.Bucket(bNonces), ks, nr); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-	}
-	f.ls.nonceMu.Lock()
 	st.released, st.nonces = true, nil
 	f.ls.nonceMu.Unlock()
+	f.ls.mu.Lock()
+	if f.ls.m[l.ID] == st {
+		delete(f.ls.m, l.ID)
+	}
+	f.ls.mu.Unlock()
 	return nil
 }
 
@@ -342,7 +450,6 @@ func (f *kvJournal) ReserveNonce(ctx context.Context, l Lease, k NonceKey, pendi
 	// Nonces reserved by other live claims on this key.
 	now := f.now()
 	taken := map[uint64]bool{}
-	top, found := uint64(0), false
 	f.ls.mu.Lock()
 	for id, o := range f.ls.m {
 		if id == l.ID || !o.live(now) {
@@ -350,25 +457,24 @@ func (f *kvJournal) ReserveNonce(ctx context.Context, l Lease, k NonceKey, pendi
 		}
 		if n, ok := o.nonces[ks]; ok {
 			taken[n] = true
-			if !found || n > top {
-				top, found = n, true
-			}
 		}
 	}
 	f.ls.mu.Unlock()
-	next := max(nr.Next, pending)
-	if found && top+1 > next {
-		next = top + 1
+	// The lowest nonce at or above the node's pending one that no journaled
+	// entry holds and no live claim reserved: a refused, failed or crashed
+	// reservation leaves no gap, and a recorded one is never reused.
+	used := map[uint64]bool{}
+	for _, n := range nr.Used {
+		used[n] = true
 	}
-	out := next
-	for _, n := range nr.Free { // sorted
-		// A freed nonce below the node's pending one is used (by us or
-		// another user of the key): never hand it out.
-		if n >= pending && !taken[n] {
-			out = n
-			break
-		}
+	out := pending
+	for used[out] || taken[out] {
+		out++
 	}
+	if f.ls.floor == nil {
+		f.ls.floor = map[string]uint64{}
+	}
+	f.ls.floor[ks] = max(f.ls.floor[ks], pending)
 	if st.nonces == nil {
 		st.nonces = map[string]uint64{}
 	}
@@ -389,6 +495,12 @@ func (f *kvJournal) Record(ctx context.Context, l Lease, e Entry) error {
 		return err
 	}
 	defer st.mu.Unlock()
+	var floor uint64
+	if e.Nonce != nil && e.Sender != "" {
+		f.ls.nonceMu.Lock()
+		floor = f.ls.floor[nonceKeyString(NonceKey{Chain: e.Chain, Testnet: e.Testnet, Sender: e.Sender})]
+		f.ls.nonceMu.Unlock()
+	}
 	err = f.update(ctx, func(tx txn) error {
 		if tx.Bucket(bEntries).Get([]byte(e.ID)) != nil {
 			return fmt.Errorf("%s: %w", e.ID, ErrExists)
@@ -403,9 +515,10 @@ func (f *kvJournal) Record(ctx context.Context, l Lease, e Entry) error {
 			if _, err := getJSON(tx.Bucket(bNonces), ks, &nr); err != nil {
 				return err
 			}
-			nr.Free = slices.DeleteFunc(nr.Free, func(n uint64) bool { return n == *e.Nonce })
-			if *e.Nonce >= nr.Next {
-				nr.Next = *e.Nonce + 1
+			nr.Used = slices.DeleteFunc(nr.Used, func(n uint64) bool { return n < floor })
+			if !slices.Contains(nr.Used, *e.Nonce) {
+				nr.Used = append(nr.Used, *e.Nonce)
+				slices.Sort(nr.Used)
 			}
 			if err := putJSON(tx.Bucket(bNonces), ks, nr); err != nil {
 				return err
@@ -437,6 +550,7 @@ func (f *kvJournal) mutate(ctx context.Context, l Lease, fn func(e *Entry) error
 		if !ok {
 			return fmt.Errorf("%s: %w", l.ID, ErrNotFound)
 		}
+		f.overlay(&e)
 		if err := fn(&e); err != nil {
 			return err
 		}
@@ -474,11 +588,29 @@ func (f *kvJournal) MarkCompleted(ctx context.Context, l Lease, txID string) err
 	if txID == "" {
 		return fmt.Errorf("%s: %w: completed without a txId", l.ID, ErrBadTransition)
 	}
-	return f.mutate(ctx, l, func(e *Entry) error {
-		e.TxID, e.State, e.LastError = txID, StateCompleted, ""
-		e.CompletedAt = f.now()
-		return nil
-	})
+	if !f.deferCompletion {
+		return f.mutate(ctx, l, func(e *Entry) error {
+			e.TxID, e.State, e.LastError = txID, StateCompleted, ""
+			e.CompletedAt = f.now()
+			return nil
+		})
+	}
+	st, err := f.fenced(l)
+	if err != nil {
+		return err
+	}
+	defer st.mu.Unlock()
+	if _, err := f.Get(ctx, l.ID); err != nil {
+		return err
+	}
+	f.startFlusher()
+	f.lazyMu.Lock()
+	if f.lazy == nil {
+		f.lazy = map[string]completion{}
+	}
+	f.lazy[l.ID] = completion{txID: txID, at: f.now()}
+	f.lazyMu.Unlock()
+	return nil
 }
 
 // Get implements Journal.
@@ -495,6 +627,9 @@ func (f *kvJournal) Get(ctx context.Context, id string) (Entry, error) {
 		}
 		return err
 	})
+	if err == nil {
+		f.overlay(&e)
+	}
 	return e, err
 }
 
@@ -511,6 +646,7 @@ func (f *kvJournal) List(ctx context.Context, open bool) ([]Entry, error) {
 			if err := json.Unmarshal(v, &e); err != nil {
 				return fmt.Errorf("journal record %q is damaged: %w", k, err)
 			}
+			f.overlay(&e)
 			if !open || e.State != StateCompleted {
 				out = append(out, e)
 			}
@@ -531,6 +667,9 @@ func (f *kvJournal) Forget(ctx context.Context, id string) error {
 	if st.live(f.now()) {
 		return fmt.Errorf("%s: %w (%s); stop the daemon first", id, ErrClaimed, st.lease.Owner)
 	}
+	if err := f.flush(); err != nil {
+		return err
+	}
 	return f.update(ctx, func(tx txn) error {
 		var e Entry
 		ok, err := getJSON(tx.Bucket(bEntries), id, &e)
@@ -546,10 +685,7 @@ func (f *kvJournal) Forget(ctx context.Context, id string) error {
 			if _, err := getJSON(tx.Bucket(bNonces), ks, &nr); err != nil {
 				return err
 			}
-			if !slices.Contains(nr.Free, *e.Nonce) {
-				nr.Free = append(nr.Free, *e.Nonce)
-				slices.Sort(nr.Free)
-			}
+			nr.Used = slices.DeleteFunc(nr.Used, func(n uint64) bool { return n == *e.Nonce })
 			if err := putJSON(tx.Bucket(bNonces), ks, nr); err != nil {
 				return err
 			}
