@@ -133,6 +133,11 @@ func cmdDaemon(c *cli.Context) error {
 		return err
 	}
 	defer j.Close()
+	hooks, err := policyAndAudit(c, j) // --policy, --audit (policy.go)
+	if err != nil {
+		return err
+	}
+	defer hooks.close()
 	b, err := openBackend(c, "", false)
 	if err != nil {
 		return err
@@ -160,6 +165,10 @@ func cmdDaemon(c *cli.Context) error {
 		ExternalURLMethod: c.String(flagExternalMethod),
 		Concurrency:       c.Int(flagConcurrency),
 		Logger:            log,
+		Metrics:           hooks.metrics,
+		Approvers:         hooks.approvers,
+		OnDecision:        hooks.onDecision,
+		OnEvent:           hooks.onEvent,
 	})
 	if err != nil {
 		return err
