@@ -55,6 +55,9 @@ type Options struct {
 	// NoMigrate skips applying migrations at open; the schema must then be
 	// current already (`gokms state migrate` run by a privileged role).
 	NoMigrate bool
+	// SkipVersionCheck, with NoMigrate, only connects (`gokms state
+	// migrate` and `status` look at the schema themselves).
+	SkipVersionCheck bool
 	// Logger for retries and migrations (default slog.Default()).
 	Logger *slog.Logger
 }
@@ -115,6 +118,9 @@ func Open(ctx context.Context, dsn string, o Options) (*Journal, error) {
 	if err := j.retry(ctx, "connect", func() error { return pool.Ping(ctx) }); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("state %s: connect: %w", masked, j.clean(err))
+	}
+	if o.NoMigrate && o.SkipVersionCheck {
+		return j, nil
 	}
 	if o.NoMigrate {
 		v, err := SchemaVersion(ctx, pool)
@@ -766,6 +772,37 @@ func (j *Journal) SumSince(ctx context.Context, key string, since time.Time) (*b
 		return nil, fmt.Errorf("journal: counter %s sums to %q, not an integer", key, s)
 	}
 	return v, nil
+}
+
+// Status is what `gokms state status` shows.
+type Status struct {
+	State         string `json:"state"`         // the URL, password masked
+	SchemaVersion int    `json:"schemaVersion"` // 0: never migrated
+	Latest        int    `json:"latestVersion"` // what this gokms writes
+	Entries       int64  `json:"entries"`       // journaled transactions
+	Open          int64  `json:"open"`          // signed, not yet completed
+	LiveClaims    int64  `json:"liveClaims"`    // pending ids being processed now
+	Owners        int64  `json:"owners"`        // daemons holding live claims
+}
+
+// Status reads the schema version and the journal's counts.
+func (j *Journal) Status(ctx context.Context) (Status, error) {
+	st := Status{State: j.dsn, Latest: LatestVersion()}
+	v, err := SchemaVersion(ctx, j.pool)
+	if err != nil {
+		return st, j.clean(err)
+	}
+	st.SchemaVersion = v
+	if v == 0 {
+		return st, nil
+	}
+	err = j.pool.QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM gokms_entries),
+		(SELECT count(*) FROM gokms_entries WHERE state <> 'completed'),
+		(SELECT count(*) FROM gokms_claims WHERE NOT released AND expires_at > now()),
+		(SELECT count(DISTINCT owner) FROM gokms_claims WHERE NOT released AND expires_at > now())`).
+		Scan(&st.Entries, &st.Open, &st.LiveClaims, &st.Owners)
+	return st, j.clean(err)
 }
 
 // Collector returns the journal's Prometheus metrics (claims won and lost,
