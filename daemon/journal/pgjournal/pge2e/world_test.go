@@ -237,7 +237,9 @@ func p2wpkh(k *btcec.PrivateKey) []byte {
 	return s
 }
 
-func evmAddr(k *btcec.PrivateKey) common.Address { return crypto.PubkeyToAddress(*k.PubKey().ToECDSA()) }
+func evmAddr(k *btcec.PrivateKey) common.Address {
+	return crypto.PubkeyToAddress(*k.PubKey().ToECDSA())
+}
 
 func (wd *world) newID() string {
 	wd.mu.Lock()
