@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -50,14 +51,27 @@ type FileOptions struct {
 // lock held while it is open, so a second daemon on the same journal refuses
 // to start. Every write is one fsync'd bbolt transaction. Leases and
 // fencing tokens are real (the suite checks them), though one process
-// holding the lock makes contention impossible across processes.
+// holding the lock makes contention across processes impossible.
 type File struct {
-	db   *bolt.DB
+	kvJournal
 	path string
-	now  func() time.Time
 }
 
-var _ Journal = (*File)(nil)
+// kvJournal is the journal logic over a transactional key-value store
+// (bbolt for File, maps for Memory).
+type kvJournal struct {
+	s   kv
+	now func() time.Time
+	// epoch counts the opens of a File. A lease taken under an older epoch
+	// belongs to a process that no longer holds the lock: it is dead, so a
+	// restarted daemon need not wait for its leases to expire.
+	epoch uint64
+}
+
+var (
+	_ Journal = (*File)(nil)
+	_ Journal = (*Memory)(nil)
+)
 
 // OpenFile opens (creating, mode 0600) the journal at path.
 func OpenFile(path string, o FileOptions) (*File, error) {
@@ -74,10 +88,11 @@ func OpenFile(path string, o FileOptions) (*File, error) {
 	} else if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("journal %s: %w (has a daemon ever run with this store?)", path, err)
 	}
+	var epoch uint64
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.LockTimeout, ReadOnly: o.ReadOnly})
 	if err != nil {
 		if errors.Is(err, bolterr.ErrTimeout) {
-			return nil, fmt.Errorf("journal %s: %w: only one daemon may use a journal file; stop the other one (or give this one its own store and journal) and try again", path, ErrLocked)
+			return nil, fmt.Errorf("journal %s: %w: only one daemon may use a journal file; stop the other one (or give this one its own --journal) and try again", path, ErrLocked)
 		}
 		return nil, fmt.Errorf("journal %s: open: %w (if the file is damaged, move it aside; every pending transaction it recorded must then be checked by hand)", path, err)
 	}
@@ -93,25 +108,35 @@ func OpenFile(path string, o FileOptions) (*File, error) {
 					return err
 				}
 			}
-			return nil
+			m := tx.Bucket(bMeta)
+			if v := m.Get([]byte("epoch")); v != nil {
+				n, err := strconv.ParseUint(string(v), 10, 64)
+				if err != nil {
+					return fmt.Errorf("damaged epoch %q", v)
+				}
+				epoch = n
+			}
+			epoch++
+			return m.Put([]byte("epoch"), []byte(strconv.FormatUint(epoch, 10)))
 		})
 		if err != nil {
 			_ = db.Close()
 			return nil, fmt.Errorf("journal %s: %w", path, err)
 		}
 	}
-	return &File{db: db, path: path, now: o.Now}, nil
+	return &File{kvJournal: kvJournal{s: boltKV{db}, now: o.Now, epoch: epoch}, path: path}, nil
 }
 
 // Path returns the file's path.
 func (f *File) Path() string { return f.path }
 
-// Close releases the lock.
-func (f *File) Close() error { return f.db.Close() }
+// Close releases the store (for File, the lock).
+func (f *kvJournal) Close() error { return f.s.close() }
 
 // leaseRec is a lease as stored: the token survives releases so tokens only grow.
 type leaseRec struct {
 	Lease
+	Epoch    uint64   `json:"epoch,omitempty"`
 	Released bool     `json:"released,omitempty"`
 	Nonces   []string `json:"nonces,omitempty"` // nonce keys this id holds a reservation on
 }
@@ -126,7 +151,7 @@ func nonceKeyString(k NonceKey) string {
 	return k.Chain + "|" + strconv.FormatBool(k.Testnet) + "|" + k.Sender
 }
 
-func getJSON(b *bolt.Bucket, key string, v any) (bool, error) {
+func getJSON(b bucket, key string, v any) (bool, error) {
 	raw := b.Get([]byte(key))
 	if raw == nil {
 		return false, nil
@@ -137,7 +162,7 @@ func getJSON(b *bolt.Bucket, key string, v any) (bool, error) {
 	return true, nil
 }
 
-func putJSON(b *bolt.Bucket, key string, v any) error {
+func putJSON(b bucket, key string, v any) error {
 	raw, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -145,31 +170,31 @@ func putJSON(b *bolt.Bucket, key string, v any) error {
 	return b.Put([]byte(key), raw)
 }
 
-func (f *File) update(ctx context.Context, fn func(tx *bolt.Tx) error) error {
+func (f *kvJournal) update(ctx context.Context, fn func(tx txn) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return f.db.Update(fn)
+	return f.s.update(fn)
 }
 
 // Claim implements Journal.
-func (f *File) Claim(ctx context.Context, id, owner string, ttl time.Duration) (Lease, *Entry, error) {
+func (f *kvJournal) Claim(ctx context.Context, id, owner string, ttl time.Duration) (Lease, *Entry, error) {
 	if id == "" || owner == "" || ttl <= 0 {
 		return Lease{}, nil, errors.New("journal: claim needs an id, an owner and a positive ttl")
 	}
 	var l Lease
 	var ent *Entry
-	err := f.update(ctx, func(tx *bolt.Tx) error {
+	err := f.update(ctx, func(tx txn) error {
 		now := f.now()
 		var lr leaseRec
 		if _, err := getJSON(tx.Bucket(bLeases), id, &lr); err != nil {
 			return err
 		}
-		if !lr.Released && lr.Owner != "" && lr.Owner != owner && now.Before(lr.Expires) {
+		if f.live(lr, now) && lr.Owner != owner {
 			return fmt.Errorf("%s: %w (%s, until %s)", id, ErrClaimed, lr.Owner, lr.Expires.UTC().Format(time.RFC3339))
 		}
 		lr.Lease = Lease{ID: id, Owner: owner, Token: lr.Token + 1, Expires: now.Add(ttl)}
-		lr.Released = false
+		lr.Released, lr.Epoch = false, f.epoch
 		if err := putJSON(tx.Bucket(bLeases), id, lr); err != nil {
 			return err
 		}
@@ -190,22 +215,27 @@ func (f *File) Claim(ctx context.Context, id, owner string, ttl time.Duration) (
 	return l, ent, nil
 }
 
+// live says whether a stored lease still holds.
+func (f *kvJournal) live(lr leaseRec, now time.Time) bool {
+	return !lr.Released && lr.Owner != "" && lr.Epoch == f.epoch && now.Before(lr.Expires)
+}
+
 // fence loads the live lease record of l or fails with ErrFenced.
-func (f *File) fence(tx *bolt.Tx, l Lease) (leaseRec, error) {
+func (f *kvJournal) fence(tx txn, l Lease) (leaseRec, error) {
 	var lr leaseRec
 	ok, err := getJSON(tx.Bucket(bLeases), l.ID, &lr)
 	if err != nil {
 		return lr, err
 	}
-	if !ok || lr.Released || lr.Token != l.Token || lr.Owner != l.Owner {
+	if !ok || lr.Released || lr.Token != l.Token || lr.Owner != l.Owner || lr.Epoch != f.epoch {
 		return lr, fmt.Errorf("%s (token %d): %w", l.ID, l.Token, ErrFenced)
 	}
 	return lr, nil
 }
 
 // Renew implements Journal.
-func (f *File) Renew(ctx context.Context, l Lease, ttl time.Duration) (Lease, error) {
-	err := f.update(ctx, func(tx *bolt.Tx) error {
+func (f *kvJournal) Renew(ctx context.Context, l Lease, ttl time.Duration) (Lease, error) {
+	err := f.update(ctx, func(tx txn) error {
 		lr, err := f.fence(tx, l)
 		if err != nil {
 			return err
@@ -218,8 +248,8 @@ func (f *File) Renew(ctx context.Context, l Lease, ttl time.Duration) (Lease, er
 }
 
 // Release implements Journal.
-func (f *File) Release(ctx context.Context, l Lease) error {
-	return f.update(ctx, func(tx *bolt.Tx) error {
+func (f *kvJournal) Release(ctx context.Context, l Lease) error {
+	return f.update(ctx, func(tx txn) error {
 		lr, err := f.fence(tx, l)
 		if err != nil {
 			return err
@@ -238,7 +268,7 @@ func (f *File) Release(ctx context.Context, l Lease) error {
 	})
 }
 
-func (f *File) freeReservation(tx *bolt.Tx, ks, id string) error {
+func (f *kvJournal) freeReservation(tx txn, ks, id string) error {
 	var nr nonceRec
 	if _, err := getJSON(tx.Bucket(bNonces), ks, &nr); err != nil {
 		return err
@@ -256,13 +286,13 @@ func (f *File) freeReservation(tx *bolt.Tx, ks, id string) error {
 }
 
 // ReserveNonce implements Journal.
-func (f *File) ReserveNonce(ctx context.Context, l Lease, k NonceKey, pending uint64) (uint64, error) {
+func (f *kvJournal) ReserveNonce(ctx context.Context, l Lease, k NonceKey, pending uint64) (uint64, error) {
 	if k.Chain == "" || k.Sender == "" {
 		return 0, errors.New("journal: nonce key needs a chain and a sender")
 	}
 	ks := nonceKeyString(k)
 	var out uint64
-	err := f.update(ctx, func(tx *bolt.Tx) error {
+	err := f.update(ctx, func(tx txn) error {
 		lr, err := f.fence(tx, l)
 		if err != nil {
 			return err
@@ -288,8 +318,7 @@ func (f *File) ReserveNonce(ctx context.Context, l Lease, k NonceKey, pending ui
 			if _, err := getJSON(tx.Bucket(bLeases), id, &o); err != nil {
 				return err
 			}
-			live := !o.Released && now.Before(o.Expires)
-			if !live && tx.Bucket(bEntries).Get([]byte(id)) == nil {
+			if !f.live(o, now) && tx.Bucket(bEntries).Get([]byte(id)) == nil {
 				delete(nr.Res, id)
 				nr.Free = append(nr.Free, n)
 			}
@@ -327,14 +356,14 @@ func (f *File) ReserveNonce(ctx context.Context, l Lease, k NonceKey, pending ui
 }
 
 // Record implements Journal.
-func (f *File) Record(ctx context.Context, l Lease, e Entry) error {
+func (f *kvJournal) Record(ctx context.Context, l Lease, e Entry) error {
 	if e.ID != l.ID {
 		return fmt.Errorf("journal: record %q under the lease of %q", e.ID, l.ID)
 	}
 	if e.SignedTx == "" || e.Chain == "" {
 		return errors.New("journal: record needs the chain and the signed transaction")
 	}
-	return f.update(ctx, func(tx *bolt.Tx) error {
+	return f.update(ctx, func(tx txn) error {
 		lr, err := f.fence(tx, l)
 		if err != nil {
 			return err
@@ -371,8 +400,8 @@ func (f *File) Record(ctx context.Context, l Lease, e Entry) error {
 	})
 }
 
-func (f *File) mutate(ctx context.Context, l Lease, fn func(e *Entry) error) error {
-	return f.update(ctx, func(tx *bolt.Tx) error {
+func (f *kvJournal) mutate(ctx context.Context, l Lease, fn func(e *Entry) error) error {
+	return f.update(ctx, func(tx txn) error {
 		if _, err := f.fence(tx, l); err != nil {
 			return err
 		}
@@ -393,7 +422,7 @@ func (f *File) mutate(ctx context.Context, l Lease, fn func(e *Entry) error) err
 }
 
 // MarkAttempt implements Journal.
-func (f *File) MarkAttempt(ctx context.Context, l Lease, errText string) error {
+func (f *kvJournal) MarkAttempt(ctx context.Context, l Lease, errText string) error {
 	return f.mutate(ctx, l, func(e *Entry) error {
 		e.Broadcasts++
 		e.LastError = errText
@@ -402,7 +431,7 @@ func (f *File) MarkAttempt(ctx context.Context, l Lease, errText string) error {
 }
 
 // MarkBroadcast implements Journal.
-func (f *File) MarkBroadcast(ctx context.Context, l Lease, txID string) error {
+func (f *kvJournal) MarkBroadcast(ctx context.Context, l Lease, txID string) error {
 	if txID == "" {
 		return fmt.Errorf("%s: %w: broadcast without a txId", l.ID, ErrBadTransition)
 	}
@@ -417,7 +446,7 @@ func (f *File) MarkBroadcast(ctx context.Context, l Lease, txID string) error {
 }
 
 // MarkCompleted implements Journal.
-func (f *File) MarkCompleted(ctx context.Context, l Lease, txID string) error {
+func (f *kvJournal) MarkCompleted(ctx context.Context, l Lease, txID string) error {
 	if txID == "" {
 		return fmt.Errorf("%s: %w: completed without a txId", l.ID, ErrBadTransition)
 	}
@@ -429,9 +458,9 @@ func (f *File) MarkCompleted(ctx context.Context, l Lease, txID string) error {
 }
 
 // Get implements Journal.
-func (f *File) Get(ctx context.Context, id string) (Entry, error) {
+func (f *kvJournal) Get(ctx context.Context, id string) (Entry, error) {
 	var e Entry
-	err := f.db.View(func(tx *bolt.Tx) error {
+	err := f.s.view(func(tx txn) error {
 		b := tx.Bucket(bEntries)
 		if b == nil {
 			return fmt.Errorf("%s: %w", id, ErrNotFound)
@@ -446,9 +475,9 @@ func (f *File) Get(ctx context.Context, id string) (Entry, error) {
 }
 
 // List implements Journal.
-func (f *File) List(ctx context.Context, open bool) ([]Entry, error) {
+func (f *kvJournal) List(ctx context.Context, open bool) ([]Entry, error) {
 	var out []Entry
-	err := f.db.View(func(tx *bolt.Tx) error {
+	err := f.s.view(func(tx txn) error {
 		b := tx.Bucket(bEntries)
 		if b == nil {
 			return nil
@@ -471,8 +500,8 @@ func (f *File) List(ctx context.Context, open bool) ([]Entry, error) {
 // Forget implements Journal. An entry's EVM nonce goes back to the free
 // list: if its transaction never reached the chain the gap is filled; if it
 // did, the node's pending nonce has passed it and it is never handed out.
-func (f *File) Forget(ctx context.Context, id string) error {
-	return f.update(ctx, func(tx *bolt.Tx) error {
+func (f *kvJournal) Forget(ctx context.Context, id string) error {
+	return f.update(ctx, func(tx txn) error {
 		var e Entry
 		ok, err := getJSON(tx.Bucket(bEntries), id, &e)
 		if err != nil {
@@ -485,7 +514,7 @@ func (f *File) Forget(ctx context.Context, id string) error {
 		if _, err := getJSON(tx.Bucket(bLeases), id, &lr); err != nil {
 			return err
 		}
-		if !lr.Released && lr.Owner != "" && f.now().Before(lr.Expires) {
+		if f.live(lr, f.now()) {
 			return fmt.Errorf("%s: %w (%s); stop the daemon first", id, ErrClaimed, lr.Owner)
 		}
 		if e.Nonce != nil && e.Sender != "" && e.State != StateCompleted {
@@ -514,11 +543,11 @@ type counterRec struct {
 func counterKey(key, ref string) []byte { return []byte(key + "\x00" + ref) }
 
 // Add implements Journal.
-func (f *File) Add(ctx context.Context, key, ref string, at time.Time, amount *big.Int) error {
+func (f *kvJournal) Add(ctx context.Context, key, ref string, at time.Time, amount *big.Int) error {
 	if key == "" || ref == "" || amount == nil {
 		return errors.New("journal: counter add needs a key, a ref and an amount")
 	}
-	return f.update(ctx, func(tx *bolt.Tx) error {
+	return f.update(ctx, func(tx txn) error {
 		b := tx.Bucket(bCounters)
 		k := counterKey(key, ref)
 		if b.Get(k) != nil {
@@ -533,30 +562,32 @@ func (f *File) Add(ctx context.Context, key, ref string, at time.Time, amount *b
 }
 
 // SumSince implements Journal.
-func (f *File) SumSince(ctx context.Context, key string, since time.Time) (*big.Int, error) {
+func (f *kvJournal) SumSince(ctx context.Context, key string, since time.Time) (*big.Int, error) {
 	sum := new(big.Int)
-	err := f.db.View(func(tx *bolt.Tx) error {
+	err := f.s.view(func(tx txn) error {
 		b := tx.Bucket(bCounters)
 		if b == nil {
 			return nil
 		}
-		prefix := []byte(key + "\x00")
-		c := b.Cursor()
-		for k, v := c.Seek(prefix); k != nil && len(k) >= len(prefix) && string(k[:len(prefix)]) == string(prefix); k, v = c.Next() {
+		prefix := key + "\x00"
+		return b.ForEach(func(k, v []byte) error {
+			if !strings.HasPrefix(string(k), prefix) {
+				return nil
+			}
 			var r counterRec
 			if err := json.Unmarshal(v, &r); err != nil {
 				return fmt.Errorf("journal counter %q is damaged: %w", k, err)
 			}
 			if r.At.Before(since) {
-				continue
+				return nil
 			}
 			n, ok := new(big.Int).SetString(r.Amount, 10)
 			if !ok {
 				return fmt.Errorf("journal counter %q is damaged", k)
 			}
 			sum.Add(sum, n)
-		}
-		return nil
+			return nil
+		})
 	})
 	return sum, err
 }

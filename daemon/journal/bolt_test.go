@@ -61,3 +61,52 @@ func TestFileModeAndLock(t *testing.T) {
 		t.Fatalf("reopened journal mode %v, want 0600", fi.Mode().Perm())
 	}
 }
+
+func TestMemoryConformance(t *testing.T) {
+	stores := map[string]*journal.Memory{}
+	journaltest.Run(t, func(t *testing.T, name string) journal.Journal {
+		if stores[name] == nil {
+			stores[name] = journal.NewMemory()
+		}
+		return stores[name]
+	})
+}
+
+// TestFileLeasesOfADeadProcess: after a crash (the lock is gone, so its
+// holder is), a restarted daemon under another owner claims at once, and
+// the dead process's lease can no longer write.
+func TestFileLeasesOfADeadProcess(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.db")
+	j, err := journal.OpenFile(path, journal.FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	old, _, err := j.Claim(ctx, "0123456789abcdef01234567", "host:1", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := j.ReserveNonce(ctx, old, journal.NonceKey{Chain: "ETH", Sender: "0xaa"}, 4)
+	if err != nil || n != 4 {
+		t.Fatalf("reserve: %d %v", n, err)
+	}
+	j.Close()
+	j, err = journal.OpenFile(path, journal.FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	if _, _, err := j.Claim(ctx, "0123456789abcdef01234567", "host:2", time.Hour); err != nil {
+		t.Fatalf("claim after restart: %v", err)
+	}
+	l, _, err := j.Claim(ctx, "0123456789abcdef01234568", "host:2", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := j.ReserveNonce(ctx, l, journal.NonceKey{Chain: "ETH", Sender: "0xaa"}, 4); err != nil || n != 4 {
+		t.Fatalf("dead process's nonce reservation not reused: %d %v", n, err)
+	}
+	if err := j.Release(ctx, old); !errors.Is(err, journal.ErrFenced) {
+		t.Fatalf("dead lease released: %v", err)
+	}
+}
