@@ -78,6 +78,10 @@ type Config struct {
 	Journal journal.Journal
 	// Owner names this daemon in journal leases; default host:pid.
 	Owner string
+	// LeaseTTL is how long a claim on a pending id lasts; default TxTimeout
+	// + 30 s. With several daemons on one shared journal, the ids of a
+	// daemon that died wait this long before another takes them over.
+	LeaseTTL time.Duration
 	// Approvers run after the four-eye check (ExternalURL), in order; each
 	// wraps the next. Policy plugs in here.
 	Approvers []Approver
@@ -123,6 +127,7 @@ type Daemon struct {
 	j        journal.Journal
 	owner    string
 	leaseTTL time.Duration
+	shared   bool // the journal is shared with other daemons: fence before broadcasting
 	approve  Next // nil: no approver
 
 	cycleMu sync.Mutex // cycles never overlap
@@ -162,6 +167,12 @@ func New(cfg Config) (*Daemon, error) {
 	d := &Daemon{
 		cfg: cfg, log: cfg.Logger, m: cfg.Metrics, sign: cfg.Sign, keys: cfg.Keys, j: cfg.Journal, owner: cfg.Owner,
 		inFlight: map[string]bool{}, leaseTTL: cfg.TxTimeout + 30*time.Second,
+	}
+	if cfg.LeaseTTL > 0 {
+		d.leaseTTL = cfg.LeaseTTL
+	}
+	if sh, ok := cfg.Journal.(interface{ Shared() bool }); ok && sh.Shared() {
+		d.shared = true
 	}
 	if d.m == nil {
 		d.m = NewMetrics()
@@ -615,6 +626,15 @@ func (d *Daemon) resume(ctx context.Context, log *slog.Logger, l journal.Lease, 
 	}
 	switch e.State {
 	case journal.StateCompleted:
+		if d.shared {
+			// Another daemon may have completed it after this cycle's poll:
+			// a stale listing, not a replay, if Tatum now shows it complete.
+			if pt, gerr := d.cfg.API.Get(ctx, tx.ID); gerr == nil && pt.TxID != "" {
+				log.Debug("completed by another daemon since the poll", "txId", pt.TxID)
+				d.m.skipped.WithLabelValues(chain, "completed_elsewhere").Inc()
+				return outSkipped, nil
+			}
+		}
 		err := fmt.Errorf("pending transaction was already signed, broadcast and completed (txId %s at %s), but the API lists it again: refusing to sign it twice (gokms journal show %s)",
 			e.TxID, e.CompletedAt.UTC().Format(time.RFC3339), tx.ID)
 		d.m.failed.WithLabelValues(chain, "replayed").Inc()
@@ -736,6 +756,21 @@ func (d *Daemon) signNew(ctx context.Context, log *slog.Logger, l journal.Lease,
 
 func (d *Daemon) broadcast(ctx context.Context, log *slog.Logger, l journal.Lease, tx tatum.PendingTransaction, txData string) (outcome, error) {
 	chain := chainLabel(tx.Chain)
+	if d.shared {
+		// Other daemons share the journal: check (and extend) the lease right
+		// before the bytes leave, so a daemon that stalled past its lease and
+		// lost the id does not broadcast; the holder resends these bytes.
+		if _, err := d.j.Renew(ctx, l, d.leaseTTL); err != nil {
+			if errors.Is(err, journal.ErrFenced) {
+				d.m.skipped.WithLabelValues(chain, "lease_lost").Inc()
+				log.Warn("lease lost to another daemon before the broadcast: not broadcasting; the other daemon resends the journaled bytes", "error", err.Error())
+			} else {
+				d.m.failed.WithLabelValues(chain, "journal").Inc()
+				log.Error("journal unavailable before the broadcast: not broadcasting; the journaled bytes are resent later", "error", err.Error())
+			}
+			return outSkipped, nil
+		}
+	}
 	t0 := time.Now()
 	var (
 		res tatum.BroadcastResult

@@ -14,6 +14,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/gokms/gokms/daemon"
+	"github.com/gokms/gokms/daemon/journal"
 	"github.com/gokms/gokms/daemon/journal/pgjournal"
 )
 
@@ -53,8 +55,61 @@ func stateFlag() cli.Flag {
 		"(env " + envState + "); the password goes in " + envState + ", PGPASSWORD or ~/.pgpass, never on the command line"}
 }
 
+const flagLease = "lease"
+
 func init() {
 	registerCommands(stateCmd)
+	registerDaemonFlags(
+		&cli.StringFlag{Name: flagState, Usage: "daemon state shared by several daemons: postgres://user@host:5432/db?sslmode=verify-full&sslrootcert=/path/ca.crt " +
+			"(env " + envState + ", which may hold the password; on the command line it may not). Default: the local --journal file. See docs/daemon-state.md"},
+		&cli.DurationFlag{Name: flagLease, Usage: "how long a claim on a pending transaction lasts; with a shared --state, the transactions of a daemon that died " +
+			"are taken over by another after this long (default the transaction timeout + 30s, 2m30s)"},
+	)
+}
+
+// openDaemonJournal opens the daemon's state: PostgreSQL when --state or
+// GOKMS_STATE names it, else the local journal file. where names it for the
+// log (a path, or the URL with its password masked).
+func openDaemonJournal(c *cli.Context) (j journal.Journal, where string, err error) {
+	dsn, ok, err := stateDSN(c)
+	if err != nil {
+		return nil, "", err
+	}
+	if !ok {
+		if dsn != "" {
+			return nil, "", fmt.Errorf("--%s / %s %q: want a postgres:// or postgresql:// URL (for a local journal file use --%s)", flagState, envState, pgjournal.MaskDSN(dsn), flagJournal)
+		}
+		f, err := journal.OpenFile(journalPath(c), journal.FileOptions{})
+		if err != nil {
+			return nil, "", err
+		}
+		return f, f.Path(), nil
+	}
+	if strings.TrimSpace(c.String(flagJournal)) != "" {
+		return nil, "", fmt.Errorf("--%s and a PostgreSQL state (--%s / %s) exclude each other: choose one", flagJournal, flagState, envState)
+	}
+	pj, err := openSharedState(c, dsn)
+	if err != nil {
+		return nil, "", err
+	}
+	return pj, pj.DSN(), nil
+}
+
+// daemonLease is --lease, checked.
+func daemonLease(c *cli.Context) (time.Duration, error) {
+	d := c.Duration(flagLease)
+	if c.IsSet(flagLease) && (d < time.Second || d > time.Hour) {
+		return 0, fmt.Errorf("--%s %v: want a duration between 1s and 1h, e.g. 30s", flagLease, d)
+	}
+	return d, nil
+}
+
+// registerStateMetrics adds the shared state's metrics (claims won and
+// lost, lease expiries, recoveries, ...) to the daemon's /metrics.
+func registerStateMetrics(d *daemon.Daemon, j journal.Journal) {
+	if pj, ok := j.(*pgjournal.Journal); ok {
+		d.Metrics().Registry().MustRegister(pj.Collector())
+	}
 }
 
 // stateDSN returns the shared state URL from --state (which must not carry

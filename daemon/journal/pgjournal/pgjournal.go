@@ -165,6 +165,10 @@ func secretsOf(dsn string) []string {
 	return out
 }
 
+// Shared reports that other daemons may use this journal at the same time
+// (the daemon then checks its lease right before every broadcast).
+func (j *Journal) Shared() bool { return true }
+
 // DSN returns the connection string with the password masked.
 func (j *Journal) DSN() string { return j.dsn }
 

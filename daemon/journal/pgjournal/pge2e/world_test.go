@@ -365,6 +365,7 @@ type proc struct {
 	out    *syncBuf
 	exited chan struct{}
 	port   int
+	fenced float64 // last scraped gokms_state_fenced_writes_total
 }
 
 type syncBuf struct {
@@ -485,9 +486,18 @@ func (p *proc) stop(t testing.TB) {
 // (and labelled ones by their full text).
 func (p *proc) metrics(t testing.TB) map[string]float64 {
 	t.Helper()
-	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", p.port))
+	var resp *http.Response
+	var err error
+	// A daemon serves /metrics once its state and store are open.
+	for deadline := time.Now().Add(time.Minute); ; {
+		resp, err = http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", p.port))
+		if err == nil || !p.alive() || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	if err != nil {
-		t.Fatalf("%s /metrics: %v", p.name, err)
+		t.Fatalf("%s /metrics: %v (alive %v)\n%s", p.name, err, p.alive(), tail(p.out.String(), 3000))
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
@@ -676,6 +686,9 @@ func (wd *world) verify(t testing.TB, q *queue, procs ...*proc) (resends int) {
 				t.Errorf("%s: a secret appears in the daemon's output", p.name)
 			}
 		}
+	}
+	if errs := q.srv.Errors(); len(errs) > 0 {
+		t.Logf("%d failures reported to Tatum (a resend the node already had, say): %s", len(errs), clipErrs(errs))
 	}
 	return resends
 }
