@@ -687,6 +687,13 @@ func (wd *world) verify(t testing.TB, q *queue, procs ...*proc) (resends int) {
 			}
 		}
 	}
+	for _, e := range q.srv.Errors() {
+		// Every id is enqueued once: a replay alarm is a daemon mistaking
+		// another daemon's completion (a stale poll) for an attack.
+		if strings.Contains(e.Error, "refusing to sign it twice") {
+			t.Errorf("false replay alarm for %s: %s", e.SignatureID, e.Error)
+		}
+	}
 	if errs := q.srv.Errors(); len(errs) > 0 {
 		t.Logf("%d failures reported to Tatum (a resend the node already had, say): %s", len(errs), clipErrs(errs))
 	}
