@@ -346,8 +346,12 @@ func (d *Daemon) RunOnce(ctx context.Context) error {
 
 // job is one pending transaction to process.
 type job struct {
-	tx tatum.PendingTransaction
+	tx     tatum.PendingTransaction
+	polled time.Time // when the poll that listed it started
 }
+
+// polledAtKey carries a job's poll time to resume (shared journals).
+type polledAtKey struct{}
 
 type crossChainTx struct {
 	tx     tatum.PendingTransaction
@@ -424,7 +428,7 @@ func (d *Daemon) RunCycle(ctx context.Context) CycleStats {
 				d.log.Info("transaction skipped: not in --transactionIds", "id", tx.ID, "chain", tx.Chain)
 				continue
 			}
-			jobs = append(jobs, job{tx: tx})
+			jobs = append(jobs, job{tx: tx, polled: t0})
 		}
 	}
 
@@ -469,7 +473,7 @@ dispatch:
 			defer wg.Done()
 			defer func() { <-sem }()
 			defer d.release(j.tx.ID)
-			tctx, cancel := context.WithTimeout(work, d.cfg.TxTimeout)
+			tctx, cancel := context.WithTimeout(context.WithValue(work, polledAtKey{}, j.polled), d.cfg.TxTimeout)
 			defer cancel()
 			out, rerr := d.safeProcess(tctx, j.tx)
 			stMu.Lock()
@@ -628,7 +632,13 @@ func (d *Daemon) resume(ctx context.Context, log *slog.Logger, l journal.Lease, 
 	case journal.StateCompleted:
 		if d.shared {
 			// Another daemon may have completed it after this cycle's poll:
-			// a stale listing, not a replay, if Tatum now shows it complete.
+			// a stale listing, not a replay. Completed after the poll began
+			// (2 s allow for the database's clock): stale, no API call;
+			// else only if Tatum now shows it complete.
+			if p, ok := ctx.Value(polledAtKey{}).(time.Time); ok && e.CompletedAt.After(p.Add(-2*time.Second)) {
+				d.m.skipped.WithLabelValues(chain, "completed_elsewhere").Inc()
+				return outSkipped, nil
+			}
 			if pt, gerr := d.cfg.API.Get(ctx, tx.ID); gerr == nil && pt.TxID != "" {
 				log.Debug("completed by another daemon since the poll", "txId", pt.TxID)
 				d.m.skipped.WithLabelValues(chain, "completed_elsewhere").Inc()

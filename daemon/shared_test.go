@@ -21,6 +21,17 @@ import (
 type sharedJournal struct {
 	*journal.Memory
 	losing atomic.Bool
+	// aged makes completed entries look completed an hour ago (the memory
+	// journal has no clock to set).
+	aged bool
+}
+
+func (s *sharedJournal) Claim(ctx context.Context, id, owner string, ttl time.Duration) (journal.Lease, *journal.Entry, error) {
+	l, e, err := s.Memory.Claim(ctx, id, owner, ttl)
+	if e != nil && s.aged && !e.CompletedAt.IsZero() {
+		e.CompletedAt = e.CompletedAt.Add(-time.Hour)
+	}
+	return l, e, err
 }
 
 func (s *sharedJournal) Shared() bool { return true }
@@ -107,19 +118,21 @@ func TestSharedJournalStaleListingIsNotAReplay(t *testing.T) {
 	for _, c := range []struct {
 		name      string
 		shared    bool
+		aged      bool // completed before the poll began
 		tatumDone bool
 		reported  bool
 	}{
-		{"shared, completed by another daemon", true, true, false},
-		{"shared, Tatum lists it pending again", true, false, true},
-		{"local journal", false, true, true},
+		{"shared, completed by another daemon since the poll", true, false, false, false},
+		{"shared, completed before the poll, Tatum shows it complete", true, true, true, false},
+		{"shared, completed before the poll, Tatum lists it pending again", true, true, false, true},
+		{"local journal", false, false, true, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFixture(t)
 			id := f.enqueuePK()
 			var j journal.Journal = journal.NewMemory()
 			if c.shared {
-				j = &sharedJournal{Memory: journal.NewMemory()}
+				j = &sharedJournal{Memory: journal.NewMemory(), aged: c.aged}
 			}
 			completeElsewhere(j, id)
 			api := staleAPI{API: f.api, done: map[string]string{}}
@@ -143,4 +156,3 @@ func TestSharedJournalStaleListingIsNotAReplay(t *testing.T) {
 		})
 	}
 }
-

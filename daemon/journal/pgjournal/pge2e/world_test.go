@@ -162,11 +162,11 @@ func setup(pgBin, btcdBin string) (*world, error) {
 		return wd, err
 	}
 	// Segwit activates at height 432 on regtest; 500 blocks also mature
-	// the first coinbases, which fund 3,000 outputs of 100,000 sat.
+	// the first coinbases, which fund 8,000 outputs of 100,000 sat.
 	if _, err := wd.node.RPC.Generate(500); err != nil {
 		return wd, fmt.Errorf("generate: %w", err)
 	}
-	for h := int64(1); h <= 3; h++ {
+	for h := int64(1); h <= 8; h++ {
 		if err := wd.fund(h, 1000); err != nil {
 			return wd, err
 		}
@@ -254,6 +254,24 @@ type queue struct {
 	btc      map[string]btcPay // pending id -> its input and recipient
 	evm      map[string]evmPay
 	evmCount map[int]int // sender index -> transactions
+	hold     bool
+	held     []tatum.PendingTransaction
+}
+
+func (q *queue) add(tx tatum.PendingTransaction) string {
+	if q.hold {
+		q.held = append(q.held, tx)
+		return tx.ID
+	}
+	return q.srv.Enqueue(tx)
+}
+
+// release enqueues the held pending transactions.
+func (q *queue) release() {
+	for _, tx := range q.held {
+		q.srv.Enqueue(tx)
+	}
+	q.held = nil
 }
 
 type btcPay struct {
@@ -269,8 +287,14 @@ type evmPay struct {
 // newQueue makes a stand-in broadcasting to the node and the chain, with
 // nBTC and nEVM pending transactions, each paying its own recipient.
 func (wd *world) newQueue(t testing.TB, nBTC, nEVM int, latency time.Duration) *queue {
+	return wd.newQueueHeld(t, nBTC, nEVM, latency, false)
+}
+
+// newQueueHeld is newQueue; with hold, the pending transactions reach the
+// stand-in only at release (so a benchmark times the drain alone).
+func (wd *world) newQueueHeld(t testing.TB, nBTC, nEVM int, latency time.Duration, hold bool) *queue {
 	t.Helper()
-	q := &queue{srv: tatumtest.New(tatumtest.Options{}), btc: map[string]btcPay{}, evm: map[string]evmPay{}, evmCount: map[int]int{}}
+	q := &queue{srv: tatumtest.New(tatumtest.Options{}), btc: map[string]btcPay{}, evm: map[string]evmPay{}, evmCount: map[int]int{}, hold: hold}
 	t.Cleanup(q.srv.Close)
 	q.srv.SetBroadcaster("BTC", wd.btcBroadcast)
 	q.srv.SetBroadcaster("ETH", func(ctx context.Context, txData string) (string, error) {
@@ -300,14 +324,14 @@ func (wd *world) newQueue(t testing.TB, nBTC, nEVM int, latency time.Duration) *
 		if err != nil {
 			t.Fatal(err)
 		}
-		id := q.srv.Enqueue(tatum.PendingTransaction{ID: wd.newID(), Chain: "BTC", SerializedTransaction: s, Hashes: []string{"btc-pk"}})
+		id := q.add(tatum.PendingTransaction{ID: wd.newID(), Chain: "BTC", SerializedTransaction: s, Hashes: []string{"btc-pk"}})
 		q.btc[id] = btcPay{in: in, recipient: rcpt}
 	}
 	for i := 0; i < nEVM; i++ {
 		k, _ := btcec.NewPrivateKey()
 		rcpt := evmAddr(k)
 		sender := i % evmSenders
-		id := q.srv.Enqueue(tatum.PendingTransaction{ID: wd.newID(), Chain: "ETH",
+		id := q.add(tatum.PendingTransaction{ID: wd.newID(), Chain: "ETH",
 			SerializedTransaction: fmt.Sprintf(`{"to":"%s","value":"%d"}`, rcpt.Hex(), evmValueWei), Hashes: []string{fmt.Sprintf("evm-pk-%d", sender)}})
 		q.evm[id] = evmPay{sender: sender, recipient: rcpt}
 		q.evmCount[sender]++
