@@ -108,8 +108,10 @@ type Config struct {
 	Logger    *slog.Logger
 	// Metrics receives the daemon's counters; default a fresh NewMetrics().
 	Metrics *Metrics
-	// Sign replaces signing.Sign (tests).
+	// Sign replaces signing.SignDetailed (tests).
 	Sign SignFunc
+	// FindTx replaces signing.FindTx (tests).
+	FindTx func(ctx context.Context, chain string, testnet bool, txID string) (signing.TxState, error)
 	// Keys replaces the signing.Resolver over Backend (tests). It must
 	// remain valid across cycles.
 	Keys signing.KeySource
@@ -121,6 +123,7 @@ type Daemon struct {
 	log      *slog.Logger
 	m        *Metrics
 	sign     SignFunc
+	findTx   func(ctx context.Context, chain string, testnet bool, txID string) (signing.TxState, error)
 	resolver *signing.Resolver // nil when cfg.Keys is set
 	keys     signing.KeySource
 	txFilter map[string]bool
@@ -179,6 +182,10 @@ func New(cfg Config) (*Daemon, error) {
 	}
 	if d.sign == nil {
 		d.sign = signing.SignDetailed
+	}
+	d.findTx = cfg.FindTx
+	if d.findTx == nil {
+		d.findTx = signing.FindTx
 	}
 	if err := signing.CheckFamilies(cfg.Families); err != nil {
 		return nil, err
@@ -666,6 +673,22 @@ func (d *Daemon) resume(ctx context.Context, log *slog.Logger, l journal.Lease, 
 		log.Info("journaled transaction went through", "txId", pt.TxID)
 		return d.completed(ctx, log, l, tx, pt.TxID)
 	}
+	// Tatum does not know it; the chain may (a crash after the node took
+	// it, an answer lost in between). Resend only what no node has seen.
+	if e.TxID != "" {
+		state, err := d.findTx(ctx, tx.Chain, d.cfg.Testnet, e.TxID)
+		switch {
+		case err != nil:
+			log.Warn("could not ask the node about the journaled transaction; resending the same bytes", "txId", e.TxID, "error", err.Error())
+		case state == signing.TxMined:
+			log.Info("journaled transaction is on chain; marking it complete", "txId", e.TxID)
+			return d.complete(ctx, log, l, tx, e.TxID)
+		case state == signing.TxPending:
+			log.Info("journaled transaction is waiting in the node's pool; not resending it", "txId", e.TxID)
+			d.m.skipped.WithLabelValues(chain, "in_pool").Inc()
+			return outSkipped, nil
+		}
+	}
 	log.Info("journaled transaction not broadcast according to Tatum; resending the same signed bytes", "attempts", e.Broadcasts)
 	d.event(EventResent, tx, e.TxID, "")
 	return d.broadcast(ctx, log, l, tx, e.SignedTx)
@@ -810,8 +833,10 @@ func (d *Daemon) broadcast(ctx context.Context, log *slog.Logger, l journal.Leas
 		d.event(EventFailed, tx, "", err.Error())
 		return outFailed, fmt.Errorf("%w (gokms resends the same signed transaction next cycle; it never signs this id again)", err)
 	}
-	if jerr := d.j.MarkBroadcast(wctx, l, res.TxID); jerr != nil {
-		log.Error("journal the broadcast", "txId", res.TxID, "error", jerr.Error())
+	if !res.Completed { // when Tatum completed it, MarkCompleted below says it all in one write
+		if jerr := d.j.MarkBroadcast(wctx, l, res.TxID); jerr != nil {
+			log.Error("journal the broadcast", "txId", res.TxID, "error", jerr.Error())
+		}
 	}
 	d.event(EventBroadcast, tx, res.TxID, "")
 	if !res.Completed {

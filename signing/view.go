@@ -79,3 +79,32 @@ func SignDetailed(ctx context.Context, req Request, keys KeySource) (Signed, err
 	}
 	return Signed{Raw: raw}, nil
 }
+
+// TxState is what a chain node knows of a transaction.
+type TxState int
+
+const (
+	TxUnknown TxState = iota // the signer cannot look transactions up
+	TxNotFound
+	TxPending // in the node's pool
+	TxMined
+)
+
+// TxFinder is a Signer that can ask its chain's node about a transaction
+// (EVM); the daemon asks before resending journaled bytes.
+type TxFinder interface {
+	FindTx(ctx context.Context, chain string, testnet bool, txID string) (TxState, error)
+}
+
+// FindTx asks the chain's Signer about txID; TxUnknown when it cannot tell.
+func FindTx(ctx context.Context, chain string, testnet bool, txID string) (TxState, error) {
+	s, err := For(chain)
+	if err != nil {
+		return TxUnknown, err
+	}
+	f, ok := s.(TxFinder)
+	if !ok || txID == "" {
+		return TxUnknown, nil
+	}
+	return f.FindTx(ctx, chain, testnet, txID)
+}
