@@ -29,6 +29,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"slices"
@@ -456,6 +457,11 @@ func (d *Daemon) RunCycle(ctx context.Context) CycleStats {
 	if ctx.Err() == nil {
 		d.reconcile(ctx, seen)
 	}
+	if d.shared {
+		// Daemons sharing a journal poll the same list: each walks it in
+		// its own order, so they rarely contend for the same id.
+		rand.Shuffle(len(jobs), func(a, b int) { jobs[a], jobs[b] = jobs[b], jobs[a] })
+	}
 dispatch:
 	for _, j := range jobs {
 		select {
@@ -778,6 +784,13 @@ func (d *Daemon) signNew(ctx context.Context, log *slog.Logger, l journal.Lease,
 		e.Sender, e.Nonce = v.From, &n
 	}
 	if err := d.j.Record(ctx, l, e); err != nil {
+		if d.shared && errors.Is(err, journal.ErrFenced) {
+			// This daemon stalled past its lease and another took the id
+			// over: not a failure to report; the other daemon finishes it.
+			d.m.skipped.WithLabelValues(chain, "lease_lost").Inc()
+			log.Warn("lease lost to another daemon before the signed transaction was journaled: dropping it, not broadcasting", "error", err.Error())
+			return outSkipped, nil
+		}
 		d.m.failed.WithLabelValues(chain, "journal").Inc()
 		log.Error("could not journal the signed transaction: not broadcasting it", "error", err.Error())
 		return outFailed, fmt.Errorf("gokms could not journal the signed transaction, so it was not broadcast: %w", err)

@@ -107,6 +107,16 @@ func Open(ctx context.Context, dsn string, o Options) (*Journal, error) {
 	// The claim protocol relies on READ COMMITTED: a statement that waited
 	// for a row lock sees, in its next statement, what the holder committed.
 	cfg.ConnConfig.RuntimeParams["default_transaction_isolation"] = "read committed"
+	// A daemon paused in the middle of a transaction (SIGSTOP, a partition)
+	// must not hold its row locks and stall every other daemon: the server
+	// ends such a session after 5 s (its transaction rolls back; the paused
+	// daemon's next call fails and retries against the new state), and no
+	// lock is waited for longer than 30 s. The DSN may set either itself.
+	for k, v := range map[string]string{"idle_in_transaction_session_timeout": "5s", "lock_timeout": "30s"} {
+		if _, set := cfg.ConnConfig.RuntimeParams[k]; !set {
+			cfg.ConnConfig.RuntimeParams[k] = v
+		}
+	}
 	if cfg.ConnConfig.RuntimeParams["application_name"] == "" {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "gokms"
 	}
@@ -223,6 +233,7 @@ func retryable(err error) bool {
 	if errors.As(err, &pe) {
 		switch pe.Code {
 		case "40001", "40P01", // serialization failure, deadlock
+			"55P03", "25P03", // lock wait timed out; our session was idle in a transaction too long
 			"57P01", "57P02", "57P03", // admin/crash shutdown, cannot connect now
 			"08000", "08003", "08006", "08001", "08004": // connection exceptions
 			return true
@@ -374,32 +385,49 @@ func (j *Journal) fenced(l journal.Lease) error {
 
 // Renew implements journal.Journal.
 func (j *Journal) Renew(ctx context.Context, l journal.Lease, ttl time.Duration) (journal.Lease, error) {
-	err := j.tx(ctx, "renew", func(tx pgx.Tx, _ bool) error {
-		if _, err := j.fence(ctx, tx, l); err != nil {
-			return err
+	// One statement: the fence is its WHERE, under the row lock it takes.
+	err := j.retry(ctx, "renew", func() error {
+		err := j.pool.QueryRow(ctx, `UPDATE gokms_claims SET expires_at = now() + $4::bigint * interval '1 microsecond'
+			WHERE id = $1 AND owner = $2 AND token = $3 AND NOT released RETURNING expires_at`,
+			l.ID, l.Owner, int64(l.Token), micros(ttl)).Scan(&l.Expires)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return j.fenced(l)
 		}
-		return tx.QueryRow(ctx, `UPDATE gokms_claims SET expires_at = now() + $2::bigint * interval '1 microsecond' WHERE id = $1 RETURNING expires_at`,
-			l.ID, micros(ttl)).Scan(&l.Expires)
+		return err
 	})
 	return l, err
 }
 
 // Release implements journal.Journal. A never-recorded id's nonce
-// reservations are freed.
+// reservations are freed. One statement: the fenced release and the
+// freeing of the nonces commit together.
 func (j *Journal) Release(ctx context.Context, l journal.Lease) error {
-	return j.tx(ctx, "release", func(tx pgx.Tx, again bool) error {
-		if _, err := j.fence(ctx, tx, l); err != nil {
-			if again && errors.Is(err, journal.ErrFenced) && j.releasedBy(ctx, tx, l) {
-				return nil // our earlier attempt committed
+	again := false
+	return j.retry(ctx, "release", func() error {
+		var n int
+		err := j.pool.QueryRow(ctx, `WITH f AS (
+				UPDATE gokms_claims SET released = true, expires_at = now()
+				WHERE id = $1 AND owner = $2 AND token = $3 AND NOT released RETURNING id),
+			n AS (
+				DELETE FROM gokms_nonces WHERE pending_id = $1 AND EXISTS (SELECT 1 FROM f) RETURNING 1)
+			SELECT (SELECT count(*) FROM f) + 0 * (SELECT count(*) FROM n)`, l.ID, l.Owner, int64(l.Token)).Scan(&n)
+		if err != nil {
+			if retryable(err) {
+				again = true
 			}
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE gokms_nonces SET pending_id = NULL WHERE pending_id = $1
-			AND NOT EXISTS (SELECT 1 FROM gokms_entries WHERE id = $1)`, l.ID); err != nil {
-			return err
+		if n == 1 {
+			return nil
 		}
-		_, err := tx.Exec(ctx, `UPDATE gokms_claims SET released = true, expires_at = now() WHERE id = $1`, l.ID)
-		return err
+		if again {
+			var ok bool
+			if err := j.pool.QueryRow(ctx, `SELECT released AND owner = $2 AND token = $3 FROM gokms_claims WHERE id = $1`,
+				l.ID, l.Owner, int64(l.Token)).Scan(&ok); err == nil && ok {
+				return nil // our earlier attempt committed
+			}
+		}
+		return j.fenced(l)
 	})
 }
 
@@ -411,8 +439,13 @@ func (j *Journal) releasedBy(ctx context.Context, tx pgx.Tx, l journal.Lease) bo
 
 func nonceArgs(k journal.NonceKey) (string, bool, string) { return k.Chain, k.Testnet, k.Sender }
 
-// ReserveNonce implements journal.Journal. The per-sender sequence row is
-// locked first, so reservations of one sender are serialised across daemons.
+// ReserveNonce implements journal.Journal: the lowest nonce >= pending
+// that no journaled entry of the sender holds and no other live claim
+// reserved. The per-sender row is locked first, so reservations of one
+// sender are serialised across daemons; a reservation is tied to its claim
+// (id and token) and dies with it. Should a claim that stalled past its
+// lease come back and record a nonce another claim took meanwhile, the
+// unique index on (sender, nonce) refuses the second record.
 func (j *Journal) ReserveNonce(ctx context.Context, l journal.Lease, k journal.NonceKey, pending uint64) (uint64, error) {
 	if k.Chain == "" || k.Sender == "" {
 		return 0, errors.New("journal: nonce key needs a chain and a sender")
@@ -437,75 +470,38 @@ func (j *Journal) ReserveNonce(ctx context.Context, l journal.Lease, k journal.N
 		if _, err := tx.Exec(ctx, `INSERT INTO gokms_nonce_seqs (chain, testnet, sender, next) VALUES ($1, $2, $3, 0) ON CONFLICT DO NOTHING`, c, tn, s); err != nil {
 			return err
 		}
-		var next int64
-		if err := tx.QueryRow(ctx, `SELECT next FROM gokms_nonce_seqs WHERE chain = $1 AND testnet = $2 AND sender = $3 FOR UPDATE`, c, tn, s).Scan(&next); err != nil {
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM gokms_nonce_seqs WHERE chain = $1 AND testnet = $2 AND sender = $3 FOR UPDATE`, c, tn, s); err != nil {
 			return err
 		}
-		// Nonces below the node's pending one are used: never hand them out.
-		if _, err := tx.Exec(ctx, `DELETE FROM gokms_nonces WHERE chain = $1 AND testnet = $2 AND sender = $3 AND nonce < $4
-			AND (pending_id IS NULL OR pending_id = $5)`, c, tn, s, p, l.ID); err != nil {
-			return err
-		}
-		// The same id asking again gets its reservation.
-		err := tx.QueryRow(ctx, `SELECT nonce FROM gokms_nonces WHERE chain = $1 AND testnet = $2 AND sender = $3 AND pending_id = $4`, c, tn, s, l.ID).Scan(&out)
+		// The same claim asking again (pending not past it) keeps its nonce.
+		err := tx.QueryRow(ctx, `SELECT nonce FROM gokms_nonces WHERE chain = $1 AND testnet = $2 AND sender = $3
+			AND pending_id = $4 AND token = $5 AND nonce >= $6
+			AND NOT EXISTS (SELECT 1 FROM gokms_entries e WHERE e.chain = $1 AND e.testnet = $2 AND e.sender = $3 AND e.nonce = gokms_nonces.nonce)`,
+			c, tn, s, l.ID, int64(l.Token), p).Scan(&out)
 		if err == nil {
 			return nil
 		} else if !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
-		// Else the lowest free nonce >= pending: freed, or reserved by an id
-		// whose claim is gone (expired or released) and that never recorded.
-		for {
-			var n int64
-			var holder pgtype.Text
-			err := tx.QueryRow(ctx, `SELECT n.nonce, n.pending_id FROM gokms_nonces n
-				LEFT JOIN gokms_claims c ON c.id = n.pending_id
-				WHERE n.chain = $1 AND n.testnet = $2 AND n.sender = $3 AND n.nonce >= $4
-				  AND (n.pending_id IS NULL OR (
-				       (c.id IS NULL OR c.released OR c.expires_at <= now())
-				       AND NOT EXISTS (SELECT 1 FROM gokms_entries e WHERE e.id = n.pending_id)))
-				ORDER BY n.nonce LIMIT 1`, c, tn, s, p).Scan(&n, &holder)
-			if errors.Is(err, pgx.ErrNoRows) {
-				break
-			}
-			if err != nil {
-				return err
-			}
-			if holder.Valid {
-				// Supersede the dead holder's claim before taking its nonce,
-				// under its row lock: if it wakes up it is fenced, and can
-				// never record a transaction with this nonce.
-				tag, err := tx.Exec(ctx, `UPDATE gokms_claims SET token = token + 1, released = true
-					WHERE id = $1 AND (released OR expires_at <= now())
-					  AND NOT EXISTS (SELECT 1 FROM gokms_entries WHERE id = $1)`, holder.String)
-				if err != nil {
-					return err
-				}
-				var orphan bool // a reservation without a claim row (never happens by protocol)
-				if tag.RowsAffected() == 0 {
-					if err := tx.QueryRow(ctx, `SELECT NOT EXISTS (SELECT 1 FROM gokms_claims WHERE id = $1)
-						AND NOT EXISTS (SELECT 1 FROM gokms_entries WHERE id = $1)`, holder.String).Scan(&orphan); err != nil {
-						return err
-					}
-					if !orphan {
-						continue // re-claimed or recorded meanwhile: look again
-					}
-				}
-				j.m.noncesReclaimed.Inc()
-			}
-			if _, err := tx.Exec(ctx, `UPDATE gokms_nonces SET pending_id = $5 WHERE chain = $1 AND testnet = $2 AND sender = $3 AND nonce = $4`,
-				c, tn, s, n, l.ID); err != nil {
-				return err
-			}
-			out = n
-			return nil
-		}
-		out = max(next, p)
-		if _, err := tx.Exec(ctx, `INSERT INTO gokms_nonces (chain, testnet, sender, nonce, pending_id) VALUES ($1, $2, $3, $4, $5)`,
-			c, tn, s, out, l.ID); err != nil {
+		err = tx.QueryRow(ctx, `WITH taken AS (
+				SELECT nonce FROM gokms_entries WHERE chain = $1 AND testnet = $2 AND sender = $3 AND nonce >= $4
+				UNION
+				SELECT r.nonce FROM gokms_nonces r JOIN gokms_claims c ON c.id = r.pending_id
+				WHERE r.chain = $1 AND r.testnet = $2 AND r.sender = $3 AND r.nonce >= $4 AND r.pending_id <> $5
+				  AND c.token = r.token AND NOT c.released AND c.expires_at > now())
+			SELECT min(n) FROM (SELECT $4::bigint AS n UNION SELECT nonce + 1 FROM taken) cand
+			WHERE n NOT IN (SELECT nonce FROM taken)`, c, tn, s, p, l.ID).Scan(&out)
+		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `UPDATE gokms_nonce_seqs SET next = $4 WHERE chain = $1 AND testnet = $2 AND sender = $3`, c, tn, s, out+1)
+		// One reservation per claim and sender; a dead one on this nonce
+		// (its claim expired or ended) is replaced.
+		if _, err := tx.Exec(ctx, `DELETE FROM gokms_nonces WHERE pending_id = $1 AND chain = $2 AND testnet = $3 AND sender = $4`, l.ID, c, tn, s); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO gokms_nonces (chain, testnet, sender, nonce, pending_id, token) VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (chain, testnet, sender, nonce) DO UPDATE SET pending_id = EXCLUDED.pending_id, token = EXCLUDED.token`,
+			c, tn, s, out, l.ID, int64(l.Token))
 		return err
 	})
 	if err != nil {
@@ -563,6 +559,9 @@ func (j *Journal) Record(ctx context.Context, l journal.Lease, e journal.Entry) 
 	if sigs == nil {
 		sigs = []string{}
 	}
+	if !nonce.Valid {
+		return j.recordPlain(ctx, l, e, sigs)
+	}
 	return j.tx(ctx, "record", func(tx pgx.Tx, again bool) error {
 		if _, err := j.fence(ctx, tx, l); err != nil {
 			return err
@@ -572,6 +571,13 @@ func (j *Journal) Record(ctx context.Context, l journal.Lease, e journal.Entry) 
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'signed', $10, clock_timestamp(), clock_timestamp())
 			ON CONFLICT (id) DO NOTHING`,
 			e.ID, e.Chain, e.Testnet, sigs, e.WithdrawalID, e.SignedTx, e.TxID, e.Sender, nonce, l.Owner)
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "gokms_entries_nonce" {
+			// Another claim journaled this nonce while this one stalled past
+			// its lease: these bytes must never be broadcast.
+			return fmt.Errorf("%s: nonce %d of %s is already journaled for another pending transaction; not recording (the transaction is signed again with a free nonce)",
+				e.ID, *e.Nonce, e.Sender)
+		}
 		if err != nil {
 			return err
 		}
@@ -586,38 +592,59 @@ func (j *Journal) Record(ctx context.Context, l journal.Lease, e journal.Entry) 
 			}
 			return fmt.Errorf("%s: %w", e.ID, journal.ErrExists)
 		}
-		if nonce.Valid && e.Sender != "" {
-			// Bind the nonce to this entry (taking it from a dead
-			// reservation if need be, never from a live or recorded one).
-			var holder pgtype.Text
-			err := tx.QueryRow(ctx, `SELECT pending_id FROM gokms_nonces WHERE chain = $1 AND testnet = $2 AND sender = $3 AND nonce = $4 FOR UPDATE`,
-				e.Chain, e.Testnet, e.Sender, nonce).Scan(&holder)
-			switch {
-			case errors.Is(err, pgx.ErrNoRows):
-				if _, err := tx.Exec(ctx, `INSERT INTO gokms_nonces (chain, testnet, sender, nonce, pending_id) VALUES ($1, $2, $3, $4, $5)`,
-					e.Chain, e.Testnet, e.Sender, nonce, e.ID); err != nil {
-					return err
-				}
-			case err != nil:
-				return err
-			case holder.Valid && holder.String != e.ID:
-				return fmt.Errorf("journal: nonce %d of %s is reserved for pending transaction %s, not %s", *e.Nonce, e.Sender, holder.String, e.ID)
-			default:
-				if _, err := tx.Exec(ctx, `UPDATE gokms_nonces SET pending_id = $5 WHERE chain = $1 AND testnet = $2 AND sender = $3 AND nonce = $4`,
-					e.Chain, e.Testnet, e.Sender, nonce, e.ID); err != nil {
-					return err
-				}
-			}
-			if _, err := tx.Exec(ctx, `INSERT INTO gokms_nonce_seqs (chain, testnet, sender, next) VALUES ($1, $2, $3, $4::bigint + 1)
-				ON CONFLICT (chain, testnet, sender) DO UPDATE SET next = greatest(gokms_nonce_seqs.next, EXCLUDED.next)`,
-				e.Chain, e.Testnet, e.Sender, nonce); err != nil {
-				return err
-			}
-		}
-		// Reservations on other nonces or senders (none in practice) are freed.
-		_, err = tx.Exec(ctx, `UPDATE gokms_nonces SET pending_id = NULL WHERE pending_id = $1
-			AND NOT (chain = $2 AND testnet = $3 AND sender = $4 AND nonce IS NOT DISTINCT FROM $5)`, e.ID, e.Chain, e.Testnet, e.Sender, nonce)
+		// The entry holds its nonce now; the claim's reservations end.
+		_, err = tx.Exec(ctx, `DELETE FROM gokms_nonces WHERE pending_id = $1`, e.ID)
 		return err
+	})
+}
+
+// recordPlain is Record for an entry without a nonce (UTXO chains), in one
+// statement: the fence (a locking read of the claim row), the insert, and
+// the freeing of any nonce reservation the id held.
+func (j *Journal) recordPlain(ctx context.Context, l journal.Lease, e journal.Entry, sigs []string) error {
+	again := false
+	return j.retry(ctx, "record", func() error {
+		var n int
+		err := j.pool.QueryRow(ctx, `WITH f AS (
+				SELECT 1 FROM gokms_claims WHERE id = $1 AND owner = $10 AND token = $11 AND NOT released FOR UPDATE),
+			ins AS (
+				INSERT INTO gokms_entries (id, chain, testnet, signature_ids, withdrawal_id, signed_tx, tx_id, sender, nonce,
+					state, owner, recorded_at, updated_at)
+				SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9::bigint, 'signed', $10, clock_timestamp(), clock_timestamp()
+				WHERE EXISTS (SELECT 1 FROM f)
+				ON CONFLICT (id) DO NOTHING RETURNING id),
+			r AS (
+				DELETE FROM gokms_nonces WHERE pending_id = $1 AND EXISTS (SELECT 1 FROM ins) RETURNING 1)
+			SELECT (SELECT count(*) FROM ins) + 0 * (SELECT count(*) FROM r)`,
+			e.ID, e.Chain, e.Testnet, sigs, e.WithdrawalID, e.SignedTx, e.TxID, e.Sender, nil, l.Owner, int64(l.Token)).Scan(&n)
+		if err != nil {
+			if retryable(err) {
+				again = true
+			}
+			return err
+		}
+		if n == 1 {
+			return nil
+		}
+		// Nothing inserted: fenced, or journaled already (by our own
+		// earlier attempt, if its outcome was unknown).
+		var fenceOK, exists, ours bool
+		if err := j.pool.QueryRow(ctx, `SELECT
+				EXISTS (SELECT 1 FROM gokms_claims WHERE id = $1 AND owner = $2 AND token = $3 AND NOT released),
+				EXISTS (SELECT 1 FROM gokms_entries WHERE id = $1),
+				EXISTS (SELECT 1 FROM gokms_entries WHERE id = $1 AND owner = $2 AND signed_tx = $4)`,
+			l.ID, l.Owner, int64(l.Token), e.SignedTx).Scan(&fenceOK, &exists, &ours); err != nil {
+			return err
+		}
+		switch {
+		case !fenceOK:
+			return j.fenced(l)
+		case again && ours:
+			return nil
+		case exists:
+			return fmt.Errorf("%s: %w", e.ID, journal.ErrExists)
+		}
+		return fmt.Errorf("%s: journal entry not recorded for an unknown reason; try again", e.ID)
 	})
 }
 
@@ -737,12 +764,9 @@ func (j *Journal) Forget(ctx context.Context, id string) error {
 		if live {
 			return fmt.Errorf("%s: %w (%s); stop the daemon first", id, journal.ErrClaimed, owner)
 		}
-		if state == string(journal.StateCompleted) {
-			_, err = tx.Exec(ctx, `DELETE FROM gokms_nonces WHERE pending_id = $1`, id)
-		} else {
-			_, err = tx.Exec(ctx, `UPDATE gokms_nonces SET pending_id = NULL WHERE pending_id = $1`, id)
-		}
-		if err != nil {
+		// Deleting the entry unbinds its nonce (if its transaction reached
+		// the chain, the node's pending nonce has passed it).
+		if _, err = tx.Exec(ctx, `DELETE FROM gokms_nonces WHERE pending_id = $1`, id); err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx, `DELETE FROM gokms_entries WHERE id = $1`, id)
@@ -810,5 +834,5 @@ func (j *Journal) Status(ctx context.Context) (Status, error) {
 }
 
 // Collector returns the journal's Prometheus metrics (claims won and lost,
-// lease expiries, recoveries, fenced writes, nonces reclaimed, retries).
+// lease expiries, recoveries, fenced writes, retries).
 func (j *Journal) Collector() prometheus.Collector { return j.m }

@@ -2,10 +2,14 @@ package pge2e
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
+	"os"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/gokms/gokms/daemon/journal"
 	"github.com/gokms/gokms/daemon/journal/pgjournal"
@@ -50,9 +54,29 @@ func TestThreeDaemonsDrainWithKillAndStop(t *testing.T) {
 	if err := ds[1].cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
-	pause := 3 * lease
-	t.Logf("SIGSTOPped d1 at %d/%d completed, with transactions in flight, for %v (lease %v)", q.completed(), total, pause, lease)
-	time.Sleep(pause)
+	t.Logf("SIGSTOPped d1 at %d/%d completed, with transactions in flight (lease %v)", q.completed(), total, lease)
+	// Keep it stopped until the others took over every claim it held (its
+	// leases expired and another daemon's cycle came to those ids).
+	stopped := time.Now()
+	time.Sleep(lease)
+	owner := fmt.Sprintf("%s:%d", hostname(t), ds[1].cmd.Process.Pid)
+	takenOver := -1 // claims on still-pending ids d1 held when its lease ran out
+	for held := -1; held != 0; {
+		held = 0
+		for _, id := range heldClaims(t, db.DSN(), owner) {
+			if _, done := q.srv.Completed(id); !done {
+				held++ // still pending: another daemon must take it over
+			}
+		}
+		if takenOver < 0 {
+			takenOver = held
+		}
+		if time.Since(stopped) > 5*time.Minute {
+			t.Fatalf("after 5 minutes the other daemons still had not taken over %d claims of the stopped daemon", held)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Logf("d1 continued after %v, once the %d claims it held on pending ids were taken over", time.Since(stopped).Round(time.Millisecond), takenOver)
 	if err := ds[1].cmd.Process.Signal(syscall.SIGCONT); err != nil {
 		t.Fatal(err)
 	}
@@ -62,6 +86,12 @@ func TestThreeDaemonsDrainWithKillAndStop(t *testing.T) {
 	t.Logf("drained %d pending transactions in %v", total, time.Since(start))
 
 	// Per-instance metrics, from the daemons still running.
+	if takenOver > 0 { // wait for its wake-up writes before stopping it
+		for deadline := time.Now().Add(30 * time.Second); ds[1].fenced == 0 && time.Now().Before(deadline); {
+			time.Sleep(200 * time.Millisecond)
+			ds[1].fenced = ds[1].metrics(t)["gokms_state_fenced_writes_total"]
+		}
+	}
 	var won, lost, exp, rec, fenced float64
 	for _, p := range ds[1:] {
 		m := p.metrics(t)
@@ -86,10 +116,11 @@ func TestThreeDaemonsDrainWithKillAndStop(t *testing.T) {
 	if exp == 0 {
 		t.Errorf("no lease expired, though a daemon was killed and another stopped past its lease")
 	}
-	// d1 woke up holding ids the others had taken over: every write it then
-	// tried (record, the check before broadcasting, mark) was fenced.
-	if f := ds[1].fenced; f == 0 {
-		t.Errorf("the daemon stopped past its lease with transactions in flight was never fenced")
+	// d1 woke up holding ids the others had taken over: the writes it then
+	// tried (record, the check before broadcasting, mark, release) were
+	// fenced. (Claims it held on ids already complete are nobody's to take.)
+	if takenOver > 0 && ds[1].fenced == 0 {
+		t.Errorf("d1 lost %d claims while stopped, and was never fenced after it continued", takenOver)
 	}
 	checkJournal(t, db.DSN(), total)
 }
@@ -132,6 +163,36 @@ func TestPostgresRestartMidDrain(t *testing.T) {
 	}
 	w.verify(t, q, ds...)
 	checkJournal(t, db.DSN(), total)
+}
+
+func hostname(t *testing.T) string {
+	h, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// heldClaims lists the ids of the unreleased claims owner holds (live or
+// expired, not yet taken over).
+func heldClaims(t *testing.T, dsn, owner string) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	rows, err := c.Query(ctx, "SELECT id FROM gokms_claims WHERE owner = $1 AND NOT released", owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
 }
 
 // checkJournal: every pending id is journaled once, completed.
