@@ -121,7 +121,7 @@ func writeBadWallets(dir string) error {
 	}
 	mixed := []tatumkms.Entry{
 		{ID: "ok-entry", PrivateKey: []byte("0x01"), Chain: "ETH"},
-		{ID: "both-kinds", Mnemonic: []byte("zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo wrong"), PrivateKey: []byte("0x02"), Chain: "ETH"},
+		{ID: "two-keys", Mnemonic: []byte("zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo wrong"), PrivateKey: []byte("0x02"), Secret: []byte("0x03"), Chain: "SOL"},
 	}
 	if files["mixed-kind.dat"], err = tatumkms.Encode(mixed, []byte("mixed password"), nil); err != nil {
 		return err
