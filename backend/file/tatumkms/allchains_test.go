@@ -131,6 +131,15 @@ func TestAllChainsRoundTrip(t *testing.T) {
 		if out := string(MarshalEntry(got, "  ")) + "\n"; out != f.all[e.ID] {
 			t.Errorf("getmanagedwallet %s (%s):\n%s\nwant (tatum-kms):\n%s", e.ID, e.Chain, out, f.all[e.ID])
 		}
+		// A record without a layout (what gokms's own commands store) takes
+		// the shape tatum-kms writes for its chain and kind: the same here.
+		plain, err := FromRecord(withoutLayout(r))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out := string(MarshalEntry(plain, "  ")) + "\n"; out != f.all[e.ID] {
+			t.Errorf("getmanagedwallet %s (%s) of a record without layout:\n%s\nwant (tatum-kms):\n%s", e.ID, e.Chain, out, f.all[e.ID])
+		}
 		back = append(back, got)
 	}
 	if got := append(MarshalEntries(back, "  "), '\n'); !bytes.Equal(got, f.export) {

@@ -339,7 +339,7 @@ var (
 	// addressKeyChains' generated wallets are {address, privateKey}.
 	addressKeyChains = map[string]bool{"BNB": true, "SOL": true}
 	// xpubFirstChains' SDKs return {xpub, mnemonic}; the others {mnemonic, xpub}.
-	xpubFirstChains = map[string]bool{"ETH": true, "BSC": true, "MATIC": true, "CELO": true, "ONE": true, "KLAY": true, "XDC": true, "VET": true}
+	xpubFirstChains = map[string]bool{"ETH": true, "BSC": true, "MATIC": true, "CELO": true, "ONE": true, "KLAY": true, "XDC": true, "KCS": true, "VET": true}
 )
 
 // FromRecord maps a gokms record back to a tatum-kms entry (the inverse of
