@@ -119,7 +119,8 @@ func ValidLayout(layout string, kind Kind, hasExtraKey bool) error {
 	seen := map[string]bool{}
 	for _, f := range strings.Split(layout, ",") {
 		if !slices.Contains(LayoutFields, f) {
-			return fmt.Errorf("layout names unknown field %q", f)
+			// Not quoted: whatever a caller put there is not echoed.
+			return fmt.Errorf("layout names a field other than %s", strings.Join(LayoutFields, ", "))
 		}
 		if seen[f] {
 			return fmt.Errorf("layout names field %q twice", f)
