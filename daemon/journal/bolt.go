@@ -1,0 +1,752 @@
+package journal
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterr "go.etcd.io/bbolt/errors"
+)
+
+// DefaultName is the journal file's name beside the wallet store.
+const DefaultName = "gokms-journal.db"
+
+// PathBeside returns the default journal path for a store file: the same
+// directory, DefaultName.
+func PathBeside(storePath string) string {
+	return filepath.Join(filepath.Dir(storePath), DefaultName)
+}
+
+var (
+	bEntries  = []byte("entries")
+	bNonces   = []byte("nonces")
+	bCounters = []byte("counters")
+	bMeta     = []byte("meta")
+)
+
+// FileOptions configures OpenFile.
+type FileOptions struct {
+	// LockTimeout is how long to wait for another process's lock before
+	// failing with ErrLocked (default 200 ms).
+	LockTimeout time.Duration
+	// ReadOnly opens for reading (the CLI's list/show); it still needs the
+	// daemon to be stopped, since the daemon holds an exclusive lock.
+	ReadOnly bool
+	// Now replaces time.Now (tests).
+	Now func() time.Time
+}
+
+// File is the embedded journal: a bbolt file (mode 0600) under an exclusive
+// lock held while it is open, so a second daemon on the same journal refuses
+// to start. Every write is one fsync'd bbolt transaction. Leases and
+// fencing tokens are real (the suite checks them), though one process
+// holding the lock makes contention across processes impossible.
+type File struct {
+	kvJournal
+	path string
+}
+
+// kvJournal is the journal logic over a transactional key-value store
+// (bbolt for File, maps for Memory).
+type kvJournal struct {
+	s   kv
+	now func() time.Time
+	ls  leases
+	// epoch counts the opens of a File (kept for diagnostics: leases are
+	// in memory, so those of a dead process vanished with it).
+	epoch uint64
+
+	// Completions are written behind (File only): MarkCompleted returns at
+	// once and a flusher commits the queued ones every completionDelay,
+	// sharing one fsync. Readers see them at once. A completion lost in a
+	// crash only leaves the entry open: the daemon then finds it complete
+	// with GET /v3/kms/{id} (or on chain) and never signs it again, because
+	// the signed entry itself was durable before the broadcast.
+	deferCompletion bool
+	lazyMu          sync.Mutex
+	lazy            map[string]completion
+	flushOnce       sync.Once
+	stopFlush       chan struct{}
+	flushDone       chan struct{}
+}
+
+type completion struct {
+	txID string
+	at   time.Time
+}
+
+// completionDelay bounds how long a completion waits for its commit.
+const completionDelay = 25 * time.Millisecond
+
+var (
+	_ Journal = (*File)(nil)
+	_ Journal = (*Memory)(nil)
+)
+
+// OpenFile opens (creating, mode 0600) the journal at path.
+func OpenFile(path string, o FileOptions) (*File, error) {
+	if o.LockTimeout <= 0 {
+		o.LockTimeout = 200 * time.Millisecond
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if !o.ReadOnly {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("journal %s: %w", path, err)
+		}
+	} else if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("journal %s: %w (has a daemon ever run with this store?)", path, err)
+	}
+	var epoch uint64
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.LockTimeout, ReadOnly: o.ReadOnly})
+	if err != nil {
+		if errors.Is(err, bolterr.ErrTimeout) {
+			return nil, fmt.Errorf("journal %s: %w: only one daemon may use a journal file; stop the other one (or give this one its own --journal) and try again", path, ErrLocked)
+		}
+		return nil, fmt.Errorf("journal %s: open: %w (if the file is damaged, move it aside; every pending transaction it recorded must then be checked by hand)", path, err)
+	}
+	if !o.ReadOnly {
+		// An existing file keeps its mode under bolt.Open: tighten it.
+		if err := os.Chmod(path, 0o600); err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("journal %s: %w", path, err)
+		}
+		err = db.Update(func(tx *bolt.Tx) error {
+			for _, b := range [][]byte{bEntries, bNonces, bCounters, bMeta} {
+				if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+					return err
+				}
+			}
+			m := tx.Bucket(bMeta)
+			if v := m.Get([]byte("epoch")); v != nil {
+				n, err := strconv.ParseUint(string(v), 10, 64)
+				if err != nil {
+					return fmt.Errorf("damaged epoch %q", v)
+				}
+				epoch = n
+			}
+			epoch++
+			return m.Put([]byte("epoch"), []byte(strconv.FormatUint(epoch, 10)))
+		})
+		if err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("journal %s: %w", path, err)
+		}
+	}
+	// A short batch window: one worker's write waits at most this long for
+	// others to share its fsync.
+	db.MaxBatchDelay = 2 * time.Millisecond
+	return &File{kvJournal: kvJournal{s: boltKV{db}, now: o.Now, epoch: epoch, deferCompletion: !o.ReadOnly}, path: path}, nil
+}
+
+// Path returns the file's path.
+func (f *File) Path() string { return f.path }
+
+// Close releases the store (for File, the lock).
+func (f *kvJournal) Close() error {
+	f.flushOnce.Do(func() {}) // no flusher may start from here on
+	f.lazyMu.Lock()
+	stop := f.stopFlush
+	f.stopFlush = nil
+	f.lazyMu.Unlock()
+	if stop != nil {
+		close(stop)
+		<-f.flushDone
+	}
+	ferr := f.flush()
+	if err := f.s.close(); err != nil {
+		return err
+	}
+	return ferr
+}
+
+// overlay applies a queued completion to e.
+func (f *kvJournal) overlay(e *Entry) {
+	f.lazyMu.Lock()
+	c, ok := f.lazy[e.ID]
+	f.lazyMu.Unlock()
+	if ok {
+		e.TxID, e.State, e.LastError, e.CompletedAt = c.txID, StateCompleted, "", c.at
+	}
+}
+
+// flush commits the queued completions.
+func (f *kvJournal) flush() error {
+	f.lazyMu.Lock()
+	batch := f.lazy
+	f.lazy = nil
+	f.lazyMu.Unlock()
+	if len(batch) == 0 {
+		return nil
+	}
+	err := f.s.update(func(tx txn) error {
+		for id, c := range batch {
+			var e Entry
+			ok, err := getJSON(tx.Bucket(bEntries), id, &e)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue // forgotten meanwhile
+			}
+			e.TxID, e.State, e.LastError, e.CompletedAt, e.UpdatedAt = c.txID, StateCompleted, "", c.at, c.at
+			if err := putJSON(tx.Bucket(bEntries), id, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		f.lazyMu.Lock()
+		for id, c := range batch {
+			if _, newer := f.lazy[id]; !newer {
+				if f.lazy == nil {
+					f.lazy = map[string]completion{}
+				}
+				f.lazy[id] = c
+			}
+		}
+		f.lazyMu.Unlock()
+	}
+	return err
+}
+
+func (f *kvJournal) startFlusher() {
+	f.flushOnce.Do(func() {
+		stop, done := make(chan struct{}), make(chan struct{})
+		f.lazyMu.Lock()
+		f.stopFlush, f.flushDone = stop, done
+		f.lazyMu.Unlock()
+		go func() {
+			defer close(done)
+			t := time.NewTicker(completionDelay)
+			defer t.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-t.C:
+					_ = f.flush() // kept queued on error; retried next tick and at Close
+				}
+			}
+		}()
+	})
+}
+
+// Leases live in memory: the file journal is held by one process (the
+// exclusive lock), so a lease never outlives it, and keeping them off the
+// disk leaves two durable writes per transaction (Record, MarkCompleted).
+// Nonce reservations live with the leases for the same reason: a crash
+// voids them, and a reserved nonce is only bound once Record commits it.
+type leaseState struct {
+	mu       sync.Mutex // held by writes under this lease: fencing and the write are one step
+	lease    Lease
+	released bool
+	nonces   map[string]uint64 // nonce key -> nonce reserved by this claim
+}
+
+type leases struct {
+	mu    sync.Mutex
+	m     map[string]*leaseState // live or recently held claims; released ones are dropped
+	token uint64                 // last fencing token handed out, for any id: tokens never repeat
+	// nonceMu orders reservations against each other; it is never held
+	// during a durable write.
+	nonceMu sync.Mutex
+	// floor is the node's pending nonce last seen per key: used nonces
+	// below it are pruned when the next entry is recorded.
+	floor map[string]uint64
+}
+
+func (ls *leases) state(id string) *leaseState {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if ls.m == nil {
+		ls.m = map[string]*leaseState{}
+	}
+	st := ls.m[id]
+	if st == nil {
+		st = &leaseState{}
+		ls.m[id] = st
+	}
+	return st
+}
+
+func (st *leaseState) live(now time.Time) bool {
+	return st.lease.Owner != "" && !st.released && now.Before(st.lease.Expires)
+}
+
+// nonceRec is one account sequence: the nonces bound to journaled entries
+// that the node's pending nonce has not passed yet (pruned as it does).
+type nonceRec struct {
+	Used []uint64 `json:"used,omitempty"` // sorted
+}
+
+func nonceKeyString(k NonceKey) string {
+	return k.Chain + "|" + strconv.FormatBool(k.Testnet) + "|" + k.Sender
+}
+
+func getJSON(b bucket, key string, v any) (bool, error) {
+	raw := b.Get([]byte(key))
+	if raw == nil {
+		return false, nil
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return true, fmt.Errorf("journal record %q is damaged: %w", key, err)
+	}
+	return true, nil
+}
+
+func putJSON(b bucket, key string, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put([]byte(key), raw)
+}
+
+func (f *kvJournal) update(ctx context.Context, fn func(tx txn) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return f.s.update(fn)
+}
+
+// Claim implements Journal.
+func (f *kvJournal) Claim(ctx context.Context, id, owner string, ttl time.Duration) (Lease, *Entry, error) {
+	if id == "" || owner == "" || ttl <= 0 {
+		return Lease{}, nil, errors.New("journal: claim needs an id, an owner and a positive ttl")
+	}
+	if err := ctx.Err(); err != nil {
+		return Lease{}, nil, err
+	}
+	var st *leaseState
+	for {
+		st = f.ls.state(id)
+		st.mu.Lock()
+		f.ls.mu.Lock()
+		current := f.ls.m[id] == st
+		f.ls.mu.Unlock()
+		if current {
+			break
+		}
+		st.mu.Unlock() // released and dropped meanwhile: take the new one
+	}
+	defer st.mu.Unlock()
+	now := f.now()
+	if st.live(now) && st.lease.Owner != owner {
+		return Lease{}, nil, fmt.Errorf("%s: %w (%s, until %s)", id, ErrClaimed, st.lease.Owner, st.lease.Expires.UTC().Format(time.RFC3339))
+	}
+	f.ls.mu.Lock()
+	f.ls.token++
+	token := f.ls.token
+	f.ls.mu.Unlock()
+	f.ls.nonceMu.Lock()
+	st.lease, st.released, st.nonces = Lease{ID: id, Owner: owner, Token: token, Expires: now.Add(ttl)}, false, nil
+	f.ls.nonceMu.Unlock()
+	var ent *Entry
+	err := f.s.view(func(tx txn) error {
+		var e Entry
+		ok, err := getJSON(tx.Bucket(bEntries), id, &e)
+		if ok && err == nil {
+			f.overlay(&e)
+			ent = &e
+		}
+		return err
+	})
+	if err != nil {
+		return Lease{}, nil, err
+	}
+	return st.lease, ent, nil
+}
+
+// fenced locks the lease state of l and checks l is its live lease; the
+// caller unlocks st.mu.
+func (f *kvJournal) fenced(l Lease) (*leaseState, error) {
+	f.ls.mu.Lock()
+	st := f.ls.m[l.ID]
+	f.ls.mu.Unlock()
+	if st == nil {
+		return nil, fmt.Errorf("%s (token %d): %w", l.ID, l.Token, ErrFenced)
+	}
+	st.mu.Lock()
+	if st.released || st.lease.Token != l.Token || st.lease.Owner != l.Owner || l.Token == 0 {
+		st.mu.Unlock()
+		return nil, fmt.Errorf("%s (token %d): %w", l.ID, l.Token, ErrFenced)
+	}
+	return st, nil
+}
+
+// Renew implements Journal.
+func (f *kvJournal) Renew(ctx context.Context, l Lease, ttl time.Duration) (Lease, error) {
+	st, err := f.fenced(l)
+	if err != nil {
+		return Lease{}, err
+	}
+	defer st.mu.Unlock()
+	st.lease.Expires = f.now().Add(ttl)
+	return st.lease, nil
+}
+
+// Release implements Journal.
+func (f *kvJournal) Release(ctx context.Context, l Lease) error {
+	st, err := f.fenced(l)
+	if err != nil {
+		return err
+	}
+	defer st.mu.Unlock()
+	f.ls.nonceMu.Lock()
+	st.released, st.nonces = true, nil
+	f.ls.nonceMu.Unlock()
+	f.ls.mu.Lock()
+	if f.ls.m[l.ID] == st {
+		delete(f.ls.m, l.ID)
+	}
+	f.ls.mu.Unlock()
+	return nil
+}
+
+// ReserveNonce implements Journal. It writes nothing: the reservation is
+// bound to the claim in memory, and the nonce becomes durable with Record.
+func (f *kvJournal) ReserveNonce(ctx context.Context, l Lease, k NonceKey, pending uint64) (uint64, error) {
+	if k.Chain == "" || k.Sender == "" {
+		return 0, errors.New("journal: nonce key needs a chain and a sender")
+	}
+	st, err := f.fenced(l)
+	if err != nil {
+		return 0, err
+	}
+	defer st.mu.Unlock()
+	ks := nonceKeyString(k)
+	f.ls.nonceMu.Lock()
+	defer f.ls.nonceMu.Unlock()
+	var nr nonceRec
+	var recorded bool
+	err = f.s.view(func(tx txn) error {
+		recorded = tx.Bucket(bEntries).Get([]byte(l.ID)) != nil
+		_, err := getJSON(tx.Bucket(bNonces), ks, &nr)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	if recorded {
+		return 0, fmt.Errorf("%s: %w: its nonce is in the journal", l.ID, ErrExists)
+	}
+	if n, ok := st.nonces[ks]; ok && n >= pending {
+		return n, nil
+	}
+	// Nonces reserved by other live claims on this key.
+	now := f.now()
+	taken := map[uint64]bool{}
+	f.ls.mu.Lock()
+	for id, o := range f.ls.m {
+		if id == l.ID || !o.live(now) {
+			continue
+		}
+		if n, ok := o.nonces[ks]; ok {
+			taken[n] = true
+		}
+	}
+	f.ls.mu.Unlock()
+	// The lowest nonce at or above the node's pending one that no journaled
+	// entry holds and no live claim reserved: a refused, failed or crashed
+	// reservation leaves no gap, and a recorded one is never reused.
+	used := map[uint64]bool{}
+	for _, n := range nr.Used {
+		used[n] = true
+	}
+	out := pending
+	for used[out] || taken[out] {
+		out++
+	}
+	if f.ls.floor == nil {
+		f.ls.floor = map[string]uint64{}
+	}
+	f.ls.floor[ks] = max(f.ls.floor[ks], pending)
+	if st.nonces == nil {
+		st.nonces = map[string]uint64{}
+	}
+	st.nonces[ks] = out
+	return out, nil
+}
+
+// Record implements Journal.
+func (f *kvJournal) Record(ctx context.Context, l Lease, e Entry) error {
+	if e.ID != l.ID {
+		return fmt.Errorf("journal: record %q under the lease of %q", e.ID, l.ID)
+	}
+	if e.SignedTx == "" || e.Chain == "" {
+		return errors.New("journal: record needs the chain and the signed transaction")
+	}
+	st, err := f.fenced(l)
+	if err != nil {
+		return err
+	}
+	defer st.mu.Unlock()
+	var floor uint64
+	if e.Nonce != nil && e.Sender != "" {
+		f.ls.nonceMu.Lock()
+		floor = f.ls.floor[nonceKeyString(NonceKey{Chain: e.Chain, Testnet: e.Testnet, Sender: e.Sender})]
+		f.ls.nonceMu.Unlock()
+	}
+	err = f.update(ctx, func(tx txn) error {
+		if tx.Bucket(bEntries).Get([]byte(e.ID)) != nil {
+			return fmt.Errorf("%s: %w", e.ID, ErrExists)
+		}
+		now := f.now()
+		e.State, e.Owner, e.RecordedAt, e.UpdatedAt = StateSigned, l.Owner, now, now
+		e.CompletedAt = time.Time{}
+		if e.Nonce != nil && e.Sender != "" {
+			// The nonce is bound to this entry from now on.
+			ks := nonceKeyString(NonceKey{Chain: e.Chain, Testnet: e.Testnet, Sender: e.Sender})
+			var nr nonceRec
+			if _, err := getJSON(tx.Bucket(bNonces), ks, &nr); err != nil {
+				return err
+			}
+			nr.Used = slices.DeleteFunc(nr.Used, func(n uint64) bool { return n < floor })
+			if !slices.Contains(nr.Used, *e.Nonce) {
+				nr.Used = append(nr.Used, *e.Nonce)
+				slices.Sort(nr.Used)
+			}
+			if err := putJSON(tx.Bucket(bNonces), ks, nr); err != nil {
+				return err
+			}
+		}
+		return putJSON(tx.Bucket(bEntries), e.ID, e)
+	})
+	if err != nil {
+		return err
+	}
+	f.ls.nonceMu.Lock()
+	st.nonces = nil
+	f.ls.nonceMu.Unlock()
+	return nil
+}
+
+func (f *kvJournal) mutate(ctx context.Context, l Lease, fn func(e *Entry) error) error {
+	st, err := f.fenced(l)
+	if err != nil {
+		return err
+	}
+	defer st.mu.Unlock()
+	return f.update(ctx, func(tx txn) error {
+		var e Entry
+		ok, err := getJSON(tx.Bucket(bEntries), l.ID, &e)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("%s: %w", l.ID, ErrNotFound)
+		}
+		f.overlay(&e)
+		if err := fn(&e); err != nil {
+			return err
+		}
+		e.UpdatedAt = f.now()
+		return putJSON(tx.Bucket(bEntries), l.ID, e)
+	})
+}
+
+// MarkAttempt implements Journal.
+func (f *kvJournal) MarkAttempt(ctx context.Context, l Lease, errText string) error {
+	return f.mutate(ctx, l, func(e *Entry) error {
+		e.Broadcasts++
+		e.LastError = errText
+		return nil
+	})
+}
+
+// MarkBroadcast implements Journal.
+func (f *kvJournal) MarkBroadcast(ctx context.Context, l Lease, txID string) error {
+	if txID == "" {
+		return fmt.Errorf("%s: %w: broadcast without a txId", l.ID, ErrBadTransition)
+	}
+	return f.mutate(ctx, l, func(e *Entry) error {
+		e.TxID = txID
+		if e.State != StateCompleted {
+			e.State = StateBroadcast
+		}
+		e.LastError = ""
+		return nil
+	})
+}
+
+// MarkCompleted implements Journal.
+func (f *kvJournal) MarkCompleted(ctx context.Context, l Lease, txID string) error {
+	if txID == "" {
+		return fmt.Errorf("%s: %w: completed without a txId", l.ID, ErrBadTransition)
+	}
+	if !f.deferCompletion {
+		return f.mutate(ctx, l, func(e *Entry) error {
+			e.TxID, e.State, e.LastError = txID, StateCompleted, ""
+			e.CompletedAt = f.now()
+			return nil
+		})
+	}
+	st, err := f.fenced(l)
+	if err != nil {
+		return err
+	}
+	defer st.mu.Unlock()
+	if _, err := f.Get(ctx, l.ID); err != nil {
+		return err
+	}
+	f.startFlusher()
+	f.lazyMu.Lock()
+	if f.lazy == nil {
+		f.lazy = map[string]completion{}
+	}
+	f.lazy[l.ID] = completion{txID: txID, at: f.now()}
+	f.lazyMu.Unlock()
+	return nil
+}
+
+// Get implements Journal.
+func (f *kvJournal) Get(ctx context.Context, id string) (Entry, error) {
+	var e Entry
+	err := f.s.view(func(tx txn) error {
+		b := tx.Bucket(bEntries)
+		if b == nil {
+			return fmt.Errorf("%s: %w", id, ErrNotFound)
+		}
+		ok, err := getJSON(b, id, &e)
+		if err == nil && !ok {
+			err = fmt.Errorf("%s: %w", id, ErrNotFound)
+		}
+		return err
+	})
+	if err == nil {
+		f.overlay(&e)
+	}
+	return e, err
+}
+
+// List implements Journal.
+func (f *kvJournal) List(ctx context.Context, open bool) ([]Entry, error) {
+	var out []Entry
+	err := f.s.view(func(tx txn) error {
+		b := tx.Bucket(bEntries)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			var e Entry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("journal record %q is damaged: %w", k, err)
+			}
+			f.overlay(&e)
+			if !open || e.State != StateCompleted {
+				out = append(out, e)
+			}
+			return nil
+		})
+	})
+	sort.SliceStable(out, func(i, j int) bool { return out[i].RecordedAt.Before(out[j].RecordedAt) })
+	return out, err
+}
+
+// Forget implements Journal. An entry's EVM nonce goes back to the free
+// list: if its transaction never reached the chain the gap is filled; if it
+// did, the node's pending nonce has passed it and it is never handed out.
+func (f *kvJournal) Forget(ctx context.Context, id string) error {
+	st := f.ls.state(id)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.live(f.now()) {
+		return fmt.Errorf("%s: %w (%s); stop the daemon first", id, ErrClaimed, st.lease.Owner)
+	}
+	if err := f.flush(); err != nil {
+		return err
+	}
+	return f.update(ctx, func(tx txn) error {
+		var e Entry
+		ok, err := getJSON(tx.Bucket(bEntries), id, &e)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("%s: %w", id, ErrNotFound)
+		}
+		if e.Nonce != nil && e.Sender != "" && e.State != StateCompleted {
+			ks := nonceKeyString(NonceKey{Chain: e.Chain, Testnet: e.Testnet, Sender: e.Sender})
+			var nr nonceRec
+			if _, err := getJSON(tx.Bucket(bNonces), ks, &nr); err != nil {
+				return err
+			}
+			nr.Used = slices.DeleteFunc(nr.Used, func(n uint64) bool { return n == *e.Nonce })
+			if err := putJSON(tx.Bucket(bNonces), ks, nr); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bEntries).Delete([]byte(id))
+	})
+}
+
+type counterRec struct {
+	At     time.Time `json:"at"`
+	Amount string    `json:"amount"`
+}
+
+func counterKey(key, ref string) []byte { return []byte(key + "\x00" + ref) }
+
+// Add implements Journal.
+func (f *kvJournal) Add(ctx context.Context, key, ref string, at time.Time, amount *big.Int) error {
+	if key == "" || ref == "" || amount == nil {
+		return errors.New("journal: counter add needs a key, a ref and an amount")
+	}
+	return f.update(ctx, func(tx txn) error {
+		b := tx.Bucket(bCounters)
+		k := counterKey(key, ref)
+		if b.Get(k) != nil {
+			return nil
+		}
+		raw, err := json.Marshal(counterRec{At: at, Amount: amount.String()})
+		if err != nil {
+			return err
+		}
+		return b.Put(k, raw)
+	})
+}
+
+// SumSince implements Journal.
+func (f *kvJournal) SumSince(ctx context.Context, key string, since time.Time) (*big.Int, error) {
+	sum := new(big.Int)
+	err := f.s.view(func(tx txn) error {
+		b := tx.Bucket(bCounters)
+		if b == nil {
+			return nil
+		}
+		prefix := key + "\x00"
+		return b.ForEach(func(k, v []byte) error {
+			if !strings.HasPrefix(string(k), prefix) {
+				return nil
+			}
+			var r counterRec
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("journal counter %q is damaged: %w", k, err)
+			}
+			if r.At.Before(since) {
+				return nil
+			}
+			n, ok := new(big.Int).SetString(r.Amount, 10)
+			if !ok {
+				return fmt.Errorf("journal counter %q is damaged", k)
+			}
+			sum.Add(sum, n)
+			return nil
+		})
+	})
+	return sum, err
+}
