@@ -128,7 +128,11 @@ func cmdDaemon(c *cli.Context) error {
 	}
 	// The journal is locked for as long as the daemon runs: a second daemon
 	// on it refuses to start (before any password prompt).
-	j, err := journal.OpenFile(journalPath(c), journal.FileOptions{})
+	lease, err := daemonLease(c)
+	if err != nil {
+		return err
+	}
+	j, where, err := openDaemonJournal(c) // the file, or PostgreSQL (state.go)
 	if err != nil {
 		return err
 	}
@@ -150,9 +154,10 @@ func cmdDaemon(c *cli.Context) error {
 	}
 	defer b.Close()
 	log := logger(c)
-	log.Info("journal opened", "path", j.Path())
+	log.Info("journal opened", "path", where)
 	d, err := daemon.New(daemon.Config{
 		Journal:           j,
+		LeaseTTL:          lease,
 		Families:          splitList(c.String(flagChainFamily)),
 		Backend:           b,
 		API:               api,
@@ -173,6 +178,7 @@ func cmdDaemon(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	registerStateMetrics(d, j)
 	// A wrong password or revoked credentials stop the daemon here, not at
 	// the first signature.
 	if err := d.Check(c.Context); err != nil {
