@@ -138,6 +138,7 @@ type Daemon struct {
 
 	mu       sync.Mutex
 	inFlight map[string]bool
+	unsigned unsignedState
 }
 
 // Errors for configuration problems.
@@ -212,6 +213,9 @@ func New(cfg Config) (*Daemon, error) {
 		c = strings.ToUpper(strings.TrimSpace(c))
 		if c == "" || slices.Contains(chains, c) {
 			continue
+		}
+		if err := signing.ShutDown(c); err != nil {
+			return nil, fmt.Errorf("--chain %s: %w", c, err)
 		}
 		if _, err := signing.For(c); err != nil {
 			return nil, fmt.Errorf("--chain %s: gokms cannot sign it (it signs %s)", c, strings.Join(signing.Chains(), ", "))
@@ -311,6 +315,7 @@ type CycleStats struct {
 	Broadcast  int // broadcast (or found broadcast) and done
 	Failed     int // failed and reported
 	Skipped    int // filtered, refused by the four-eye check, already in flight, or left for later
+	Unsignable int // pending transactions of chains gokms cannot sign, newly reported to Tatum
 }
 
 // Err summarises the failures of a cycle, or nil.
@@ -454,6 +459,11 @@ func (d *Daemon) RunCycle(ctx context.Context) CycleStats {
 		d.event(EventRefused, c.tx, "", err.Error())
 		reports = append(reports, tatum.ErrorReport{SignatureID: c.tx.ID, Error: err.Error()})
 	}
+	unsigned := d.checkUnsigned(ctx, ids) // never signed: only reported, once each
+	st.Unsignable = len(unsigned)
+	for _, u := range unsigned {
+		reports = append(reports, u.ErrorReport)
+	}
 	if ctx.Err() == nil {
 		d.reconcile(ctx, seen)
 	}
@@ -512,13 +522,14 @@ dispatch:
 			d.log.Error("report failed transactions to Tatum", "count", len(reports), "error", err.Error())
 		} else {
 			d.log.Info("reported failed transactions to Tatum", "count", len(reports))
+			d.markReported(unsigned)
 		}
 		cancel()
 	}
 	d.m.cycleDone(start, st.Polled > 0 || st.PollErrors == 0)
-	if st.Pending > 0 || st.PollErrors > 0 {
+	if st.Pending > 0 || st.PollErrors > 0 || st.Unsignable > 0 {
 		d.log.Info("cycle done", "pending", st.Pending, "broadcast", st.Broadcast, "failed", st.Failed,
-			"skipped", st.Skipped, "pollErrors", st.PollErrors, "duration", time.Since(start).String())
+			"skipped", st.Skipped, "pollErrors", st.PollErrors, "unsignable", st.Unsignable, "duration", time.Since(start).String())
 	}
 	return st
 }

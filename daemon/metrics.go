@@ -27,6 +27,8 @@ type Metrics struct {
 	pollSeconds      *prometheus.HistogramVec
 	cycleSeconds     prometheus.Histogram
 	inFlight         prometheus.Gauge
+	unsignedWallets  *prometheus.GaugeVec
+	unsignedReported *prometheus.CounterVec
 	lastCycle        prometheus.Gauge
 
 	mu      sync.Mutex
@@ -54,6 +56,10 @@ func NewMetrics() *Metrics {
 	m.broadcast = f("broadcast_total", "Transactions broadcast (or found broadcast) and complete.", "chain")
 	m.failed = f("failed_total", "Failures by stage: poll, sign, broadcast, complete.", "chain", "stage")
 	m.skipped = f("skipped_total", "Transactions not processed this cycle, by reason: filtered, four_eye, in_flight, ambiguous, already_broadcast.", "chain", "reason")
+	m.unsignedReported = f("unsigned_reported_total", "Pending transactions of chains gokms cannot sign, reported to Tatum (once per id).", "chain")
+	m.unsignedWallets = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "gokms", Subsystem: "daemon", Name: "unsigned_wallets",
+		Help: "Stored wallets (of the daemon's network) of chains gokms cannot sign, at the last cycle."}, []string{"chain"})
+	m.reg.MustRegister(m.unsignedWallets)
 	m.signSeconds = h("sign_seconds", "Time to resolve keys and sign one transaction.", prometheus.ExponentialBuckets(0.0001, 2.5, 12), "chain")
 	m.broadcastSeconds = h("broadcast_seconds", "Time of one broadcast call to the Tatum API.", prometheus.ExponentialBuckets(0.005, 2.5, 10), "chain")
 	m.pollSeconds = h("poll_seconds", "Time of one pending-transactions call to the Tatum API.", prometheus.ExponentialBuckets(0.005, 2.5, 10), "chain")

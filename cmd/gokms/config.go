@@ -143,16 +143,19 @@ func cmdCheckConfig(c *cli.Context) error {
 	line("Backend", displayAddr(addr))
 	line("Password source", passwordSourceName(c))
 	line("Testnet", fmt.Sprint(isTestnet(c)))
+	line("Wallets gokms cannot sign", unsignableLine(c, addr))
 	return nil
 }
 
 // The report's JSON shape is tatum-kms's, except nodeVersion -> goVersion.
 type (
 	reportJSON struct {
-		System   reportSystem   `json:"system"`
-		Wallets  orderedWallets `json:"wallets"`
-		APIKey   string         `json:"apiKey"`
-		Warnings []string       `json:"warnings,omitempty"`
+		System  reportSystem   `json:"system"`
+		Wallets orderedWallets `json:"wallets"`
+		APIKey  string         `json:"apiKey"`
+		// Unsignable counts stored wallets of chains gokms cannot sign (gokms only).
+		Unsignable []unsignableJSON `json:"unsignableWallets,omitempty"`
+		Warnings   []string         `json:"warnings,omitempty"`
 	}
 	reportSystem struct {
 		KMSVersion string      `json:"kmsVersion"`
@@ -259,7 +262,13 @@ func cmdReport(c *cli.Context) error {
 			rep.Wallets.add(id, checkRecord(rec))
 			rec.Zero()
 		}
+		if err := addUnsignable(c, b, &rep); err != nil {
+			return fmt.Errorf("report: %w", err)
+		}
 	} else {
+		if err := quietUnsignable(c, addr, &rep); err != nil {
+			rep.Warnings = append(rep.Warnings, "Wallets of chains gokms cannot sign were not counted: "+err.Error())
+		}
 		for _, id := range ids {
 			rep.Warnings = append(rep.Warnings, "No wallet found for signatureId: "+id)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gokms/gokms/backend"
 	"github.com/gokms/gokms/backend/file/tatumkms"
+	"github.com/gokms/gokms/signing"
 	"github.com/gokms/gokms/wallet"
 )
 
@@ -91,6 +92,9 @@ func plural(n int) string {
 }
 
 func parseChain(s string) (wallet.Chain, error) {
+	if err := signing.ShutDown(s); err != nil {
+		return "", err
+	}
 	ch, err := wallet.ParseChain(s)
 	if err != nil {
 		return ch, fmt.Errorf("%w (chain %q)", err, s)
@@ -368,6 +372,9 @@ func getRecord(c *cli.Context, id string) (backend.Record, error) {
 
 // recordChain parses the chain a record was stored for.
 func recordChain(rec backend.Record) (wallet.Chain, error) {
+	if err := signing.ShutDown(rec.Chain); err != nil {
+		return "", fmt.Errorf("wallet %s: %w", rec.ID, err)
+	}
 	ch, err := wallet.ParseChain(rec.Chain)
 	if err != nil {
 		return ch, fmt.Errorf("wallet %s: stored chain %q: %w", rec.ID, rec.Chain, err)
@@ -425,6 +432,9 @@ func cmdGetPrivateKey(c *cli.Context) error {
 	defer rec.Zero()
 	switch rec.Kind {
 	case backend.PrivateKey:
+		if err := signing.ShutDown(rec.Chain); err != nil {
+			return fmt.Errorf("wallet %s: %w", rec.ID, err)
+		}
 		// tatum-kms derives from an undefined mnemonic here; the stored key is the answer.
 		return printJSON(c, privateKeyJSON{PrivateKey: string(rec.Secret)})
 	case backend.Mnemonic:

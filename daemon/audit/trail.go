@@ -170,7 +170,7 @@ func (t *Trail) OnEvent(ev daemon.Event) {
 	}
 	_ = t.append(e, sync)
 	switch ev.Kind {
-	case daemon.EventCompleted, daemon.EventFailed, daemon.EventReplayed:
+	case daemon.EventCompleted, daemon.EventFailed, daemon.EventReplayed, daemon.EventUnsignable:
 		t.forget(ev.ID)
 	}
 }
