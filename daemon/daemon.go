@@ -1,17 +1,23 @@
 // Package daemon is gokms's daemon mode: every period it asks the Tatum API
-// for the pending transactions of the wallets in the backend, checks each
-// with the operator's four-eye endpoint, signs it locally through package
-// signing, broadcasts it through the Tatum API and reports failures, as
-// tatum-kms does, but concurrently and with the safety rules below.
+// for the pending transactions of the wallets in the backend, passes each
+// through the approver chain (four-eye, then policy), signs it locally
+// through package signing, journals it, broadcasts it through the Tatum API
+// and reports failures, as tatum-kms does, but concurrently and with the
+// safety rules below. The Tatum API is not trusted to be honest.
 //
 // Safety rules:
-//   - a pending transaction is in flight at most once at a time;
-//   - it counts as done only once a broadcast returned a txId (and it is
-//     marked complete if Tatum did not do so itself);
-//   - after a broadcast whose outcome is unknown (tatum.ErrAmbiguous) it is
-//     never signed again: the next cycle asks GET /v3/kms/{id} first and, if
-//     Tatum still shows no txId, resends the very same bytes, so a node can
-//     never accept two different transactions for one pending id;
+//   - a pending id must look like a Tatum id (24 lower-case hex digits) and
+//     name the chain it was polled for, else it is refused and reported;
+//   - a key signs only for the chain (or, with an explicit family opt-in,
+//     the chain family) and network it was stored for, and with --wallets
+//     only if it is in the list;
+//   - every pending id is signed at most once, ever: before the broadcast
+//     the signed bytes are journaled durably; a journaled id is never signed
+//     again, only resent (the same bytes, after GET /v3/kms/{id} shows no
+//     txId) or completed; a completed id the API lists again is refused and
+//     reported; entries are completed only when Tatum shows a txId;
+//   - EVM nonces come from the journal and the node's pending nonce, so a
+//     restart neither reuses nor skips one, and a refusal frees its nonce;
 //   - one bad transaction never stops the others;
 //   - on shutdown (the Run context ends) no new transaction is started, and
 //     those in flight finish with their own deadline;
@@ -20,17 +26,18 @@ package daemon
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/gokms/gokms/backend"
+	"github.com/gokms/gokms/daemon/journal"
 	"github.com/gokms/gokms/signing"
 	"github.com/gokms/gokms/tatum"
 )
@@ -47,8 +54,8 @@ type API interface {
 
 var _ API = (*tatum.Client)(nil)
 
-// SignFunc signs one request; signing.Sign by default.
-type SignFunc func(ctx context.Context, req signing.Request, keys signing.KeySource) (string, error)
+// SignFunc signs one request; signing.SignDetailed by default.
+type SignFunc func(ctx context.Context, req signing.Request, keys signing.KeySource) (signing.Signed, error)
 
 // Config configures a Daemon. Backend and API are required.
 type Config struct {
@@ -60,8 +67,25 @@ type Config struct {
 	// Period between the starts of two cycles; default 5 s.
 	Period time.Duration
 	// Wallets, if set, are the signatureIds polled for every chain instead
-	// of the backend's list (tatum-kms --wallets).
+	// of the backend's list (tatum-kms --wallets), and the only ones that sign.
 	Wallets []string
+	// Families lets a wallet stored for one chain of a named family sign
+	// for the family's other chains (signing.FamilyEVM); default none.
+	Families []string
+	// Journal remembers what was signed; default an in-memory journal,
+	// which protects nothing across a restart (gokms daemon always opens the
+	// file journal).
+	Journal journal.Journal
+	// Owner names this daemon in journal leases; default host:pid.
+	Owner string
+	// Approvers run after the four-eye check (ExternalURL), in order; each
+	// wraps the next. Policy plugs in here.
+	Approvers []Approver
+	// OnDecision receives every approver's verdict; OnEvent every step of
+	// every pending transaction (the audit trail). Both must be fast and
+	// safe for concurrent use.
+	OnDecision func(Decision)
+	OnEvent    func(Event)
 	// TransactionIDs, if set, restricts signing to these pending ids
 	// (tatum-kms --transactionIds); others are skipped and logged.
 	TransactionIDs []string
@@ -80,8 +104,10 @@ type Config struct {
 	Logger    *slog.Logger
 	// Metrics receives the daemon's counters; default a fresh NewMetrics().
 	Metrics *Metrics
-	// Sign replaces signing.Sign (tests).
+	// Sign replaces signing.SignDetailed (tests).
 	Sign SignFunc
+	// FindTx replaces signing.FindTx (tests).
+	FindTx func(ctx context.Context, chain string, testnet bool, txID string) (signing.TxState, error)
 	// Keys replaces the signing.Resolver over Backend (tests). It must
 	// remain valid across cycles.
 	Keys signing.KeySource
@@ -93,22 +119,19 @@ type Daemon struct {
 	log      *slog.Logger
 	m        *Metrics
 	sign     SignFunc
+	findTx   func(ctx context.Context, chain string, testnet bool, txID string) (signing.TxState, error)
 	resolver *signing.Resolver // nil when cfg.Keys is set
 	keys     signing.KeySource
 	txFilter map[string]bool
-	method   string
-	hc       *http.Client
+	j        journal.Journal
+	owner    string
+	leaseTTL time.Duration
+	approve  Next // nil: no approver
 
 	cycleMu sync.Mutex // cycles never overlap
 
-	mu        sync.Mutex
-	inFlight  map[string]bool
-	ambiguous map[string]sentTx // broadcast outcome unknown: resend these bytes, never re-sign
-	toCmplete map[string]string // broadcast done, Complete failed: pending id -> txId
-}
-
-type sentTx struct {
-	chain, withdrawalID, txData string
+	mu       sync.Mutex
+	inFlight map[string]bool
 }
 
 // Errors for configuration problems.
@@ -140,18 +163,33 @@ func New(cfg Config) (*Daemon, error) {
 		cfg.Logger = slog.Default()
 	}
 	d := &Daemon{
-		cfg: cfg, log: cfg.Logger, m: cfg.Metrics, sign: cfg.Sign, keys: cfg.Keys,
-		inFlight: map[string]bool{}, ambiguous: map[string]sentTx{}, toCmplete: map[string]string{},
+		cfg: cfg, log: cfg.Logger, m: cfg.Metrics, sign: cfg.Sign, keys: cfg.Keys, j: cfg.Journal, owner: cfg.Owner,
+		inFlight: map[string]bool{}, leaseTTL: cfg.TxTimeout + 30*time.Second,
 	}
 	if d.m == nil {
 		d.m = NewMetrics()
 	}
 	if d.sign == nil {
-		d.sign = signing.Sign
+		d.sign = signing.SignDetailed
+	}
+	d.findTx = cfg.FindTx
+	if d.findTx == nil {
+		d.findTx = signing.FindTx
+	}
+	if err := signing.CheckFamilies(cfg.Families); err != nil {
+		return nil, err
 	}
 	if d.keys == nil {
-		d.resolver = signing.NewResolver(cfg.Backend, cfg.Testnet)
+		d.resolver = signing.NewResolverWith(cfg.Backend, signing.ResolverOptions{Testnet: cfg.Testnet, Wallets: cfg.Wallets, Families: cfg.Families})
 		d.keys = d.resolver
+	}
+	if d.j == nil {
+		d.j = journal.NewMemory()
+		d.log.Warn("no journal configured: what was signed is remembered in memory only, not across a restart")
+	}
+	if d.owner == "" {
+		host, _ := os.Hostname()
+		d.owner = fmt.Sprintf("%s:%d", host, os.Getpid())
 	}
 	// Chains: upper-case, deduplicated, each with a signer and a broadcast endpoint.
 	if len(cfg.Chains) == 0 {
@@ -183,20 +221,43 @@ func New(cfg Config) (*Daemon, error) {
 			}
 		}
 	}
-	d.method = strings.ToUpper(strings.TrimSpace(cfg.ExternalURLMethod))
-	if d.method == "" {
-		d.method = http.MethodGet
-	}
-	if d.method != http.MethodGet && d.method != http.MethodPost {
+	if m := strings.ToUpper(strings.TrimSpace(cfg.ExternalURLMethod)); m != "" && m != http.MethodGet && m != http.MethodPost {
 		return nil, fmt.Errorf("--externalUrlMethod %q: want GET or POST", cfg.ExternalURLMethod)
 	}
-	d.cfg.ExternalURL = strings.TrimRight(strings.TrimSpace(cfg.ExternalURL), "/")
-	d.hc = cfg.HTTPClient
-	if d.hc == nil {
-		d.hc = &http.Client{Timeout: 10 * time.Second}
+	var approvers []Approver
+	if strings.TrimSpace(cfg.ExternalURL) != "" {
+		fe, err := NewFourEye(cfg.ExternalURL, cfg.ExternalURLMethod, cfg.HTTPClient)
+		if err != nil {
+			return nil, err
+		}
+		approvers = append(approvers, fe)
+	}
+	approvers = append(approvers, cfg.Approvers...)
+	if len(approvers) > 0 {
+		d.approve = chainApprovers(approvers, d.decided)
 	}
 	return d, nil
 }
+
+func (d *Daemon) decided(dc Decision) {
+	if dc.Approved {
+		d.log.Debug("approved", "id", dc.ID, "chain", dc.Chain, "stage", string(dc.Stage), "approver", dc.Approver)
+	} else {
+		d.log.Warn("refused", "id", dc.ID, "chain", dc.Chain, "stage", string(dc.Stage), "approver", dc.Approver, "reason", dc.Reason)
+	}
+	if d.cfg.OnDecision != nil {
+		d.cfg.OnDecision(dc)
+	}
+}
+
+func (d *Daemon) event(kind string, tx tatum.PendingTransaction, txID, detail string) {
+	if d.cfg.OnEvent != nil {
+		d.cfg.OnEvent(Event{Time: time.Now(), ID: tx.ID, Chain: tx.Chain, Kind: kind, TxID: txID, Detail: detail})
+	}
+}
+
+// Journal returns the daemon's journal.
+func (d *Daemon) Journal() journal.Journal { return d.j }
 
 // Chains returns the chains the daemon polls.
 func (d *Daemon) Chains() []string { return slices.Clone(d.cfg.Chains) }
@@ -284,6 +345,11 @@ type job struct {
 	tx tatum.PendingTransaction
 }
 
+type crossChainTx struct {
+	tx     tatum.PendingTransaction
+	polled string
+}
+
 // RunCycle polls every chain and processes what is pending. When ctx ends
 // it starts nothing new; transactions already started run to completion
 // under their own timeout.
@@ -306,6 +372,7 @@ func (d *Daemon) RunCycle(ctx context.Context) CycleStats {
 	}
 	var jobs []job
 	seen := map[string]bool{}
+	crossChain := map[string]crossChainTx{}
 	for _, chain := range d.cfg.Chains {
 		if ctx.Err() != nil {
 			break
@@ -331,6 +398,16 @@ func (d *Daemon) RunCycle(ctx context.Context) CycleStats {
 			if tx.Chain == "" {
 				tx.Chain = chain
 			}
+			if !strings.EqualFold(tx.Chain, chain) {
+				// The API answered a poll for one chain with a transaction
+				// of another: never sign it with this chain's wallets.
+				if !seen[tx.ID] {
+					crossChain[tx.ID] = crossChainTx{tx: tx, polled: chain}
+				}
+				continue
+			}
+			tx.Chain = strings.ToUpper(tx.Chain)
+			delete(crossChain, tx.ID)
 			if seen[tx.ID] {
 				continue // listed twice (several chains or wallets): once is enough
 			}
@@ -347,15 +424,23 @@ func (d *Daemon) RunCycle(ctx context.Context) CycleStats {
 		}
 	}
 
-	if st.PollErrors == 0 && ctx.Err() == nil {
-		d.prune(seen)
-	}
-
 	var (
 		wg      sync.WaitGroup
 		reports []tatum.ErrorReport
 		sem     = make(chan struct{}, d.cfg.Concurrency)
 	)
+	for _, c := range crossChain {
+		err := fmt.Errorf("pending transaction names chain %s, but it was listed when polling %s: refusing to sign a transaction for another chain than the one polled", clip(c.tx.Chain, 16), c.polled)
+		st.Pending++
+		st.Failed++
+		d.m.failed.WithLabelValues(chainLabel(c.polled), "refused").Inc()
+		d.log.Error("refused: chain mismatch", "id", c.tx.ID, "chain", c.tx.Chain, "polled", c.polled)
+		d.event(EventRefused, c.tx, "", err.Error())
+		reports = append(reports, tatum.ErrorReport{SignatureID: c.tx.ID, Error: err.Error()})
+	}
+	if ctx.Err() == nil {
+		d.reconcile(ctx, seen)
+	}
 dispatch:
 	for _, j := range jobs {
 		select {
@@ -481,73 +566,198 @@ func (d *Daemon) safeProcess(ctx context.Context, tx tatum.PendingTransaction) (
 	return d.process(ctx, tx)
 }
 
-// process takes one pending transaction through four-eye check, signing,
-// broadcast and completion.
+// process takes one pending transaction through the checks, the approver
+// chain, signing, the journal, broadcast and completion.
 func (d *Daemon) process(ctx context.Context, tx tatum.PendingTransaction) (outcome, error) {
 	chain := chainLabel(tx.Chain)
 	log := d.log.With("id", tx.ID, "chain", tx.Chain)
 	if tx.WithdrawalID != "" {
 		log = log.With("withdrawalId", tx.WithdrawalID)
 	}
+	if err := ValidatePendingID(tx.ID); err != nil {
+		return d.refused(log, tx, "bad_id", err)
+	}
 	if tx.TxID != "" {
 		log.Info("transaction already broadcast", "txId", tx.TxID)
 		d.m.skipped.WithLabelValues(chain, "already_broadcast").Inc()
 		return outSkipped, nil
 	}
-	// Earlier cycles may have left this id half done.
-	d.mu.Lock()
-	txid, needComplete := d.toCmplete[tx.ID]
-	prev, wasAmbiguous := d.ambiguous[tx.ID]
-	d.mu.Unlock()
-	if needComplete {
-		return d.complete(ctx, log, tx, txid)
+	lease, ent, err := d.j.Claim(ctx, tx.ID, d.owner, d.leaseTTL)
+	if errors.Is(err, journal.ErrClaimed) {
+		log.Info("pending transaction is being processed by another daemon", "detail", err.Error())
+		d.m.skipped.WithLabelValues(chain, "claimed").Inc()
+		return outSkipped, nil
 	}
-	if wasAmbiguous {
-		pt, err := d.cfg.API.Get(ctx, tx.ID)
-		if err != nil {
-			log.Warn("earlier broadcast outcome still unknown: could not read the transaction, leaving it for the next cycle", "error", err.Error())
-			d.m.skipped.WithLabelValues(chain, "ambiguous").Inc()
+	if err != nil {
+		d.m.failed.WithLabelValues(chain, "journal").Inc()
+		log.Error("journal unavailable: not signing", "error", err.Error())
+		return outSkipped, nil
+	}
+	defer func() {
+		// Releasing a never-recorded id frees its EVM nonce.
+		if err := d.j.Release(context.WithoutCancel(ctx), lease); err != nil {
+			log.Error("release the journal lease", "error", err.Error())
+		}
+	}()
+	if ent != nil {
+		return d.resume(ctx, log, lease, tx, *ent)
+	}
+	return d.signNew(ctx, log, lease, tx)
+}
+
+// refused reports a transaction a check refused for good.
+func (d *Daemon) refused(log *slog.Logger, tx tatum.PendingTransaction, reason string, err error) (outcome, error) {
+	d.m.failed.WithLabelValues(chainLabel(tx.Chain), "refused").Inc()
+	log.Error("refused", "reason", reason, "error", err.Error())
+	d.event(EventRefused, tx, "", err.Error())
+	return outFailed, err
+}
+
+// resume handles an id the journal already holds: it is never signed again.
+func (d *Daemon) resume(ctx context.Context, log *slog.Logger, l journal.Lease, tx tatum.PendingTransaction, e journal.Entry) (outcome, error) {
+	chain := chainLabel(tx.Chain)
+	if !strings.EqualFold(e.Chain, tx.Chain) || e.Testnet != d.cfg.Testnet {
+		return d.refused(log, tx, "journal_chain", fmt.Errorf("pending transaction was signed for %s (%s) and is now listed for %s: refusing it (gokms journal show %s)",
+			e.Chain, network(e.Testnet), tx.Chain, tx.ID))
+	}
+	switch e.State {
+	case journal.StateCompleted:
+		err := fmt.Errorf("pending transaction was already signed, broadcast and completed (txId %s at %s), but the API lists it again: refusing to sign it twice (gokms journal show %s)",
+			e.TxID, e.CompletedAt.UTC().Format(time.RFC3339), tx.ID)
+		d.m.failed.WithLabelValues(chain, "replayed").Inc()
+		log.Error("refused: completed transaction listed again", "txId", e.TxID)
+		d.event(EventReplayed, tx, e.TxID, err.Error())
+		return outFailed, err
+	case journal.StateBroadcast:
+		log.Info("transaction was broadcast before; marking it complete", "txId", e.TxID)
+		return d.complete(ctx, log, l, tx, e.TxID)
+	}
+	// Signed, outcome unknown: ask Tatum before anything is resent.
+	pt, err := d.cfg.API.Get(ctx, tx.ID)
+	if err != nil {
+		log.Warn("journaled transaction's outcome unknown: could not read it, leaving it for the next cycle", "error", err.Error())
+		d.m.skipped.WithLabelValues(chain, "ambiguous").Inc()
+		return outSkipped, nil
+	}
+	if pt.TxID != "" {
+		log.Info("journaled transaction went through", "txId", pt.TxID)
+		return d.completed(ctx, log, l, tx, pt.TxID)
+	}
+	// Tatum does not know it; the chain may (a crash after the node took
+	// it, an answer lost in between). Resend only what no node has seen.
+	if e.TxID != "" {
+		state, err := d.findTx(ctx, tx.Chain, d.cfg.Testnet, e.TxID)
+		switch {
+		case err != nil:
+			log.Warn("could not ask the node about the journaled transaction; resending the same bytes", "txId", e.TxID, "error", err.Error())
+		case state == signing.TxMined:
+			log.Info("journaled transaction is on chain; marking it complete", "txId", e.TxID)
+			return d.complete(ctx, log, l, tx, e.TxID)
+		case state == signing.TxPending:
+			log.Info("journaled transaction is waiting in the node's pool; not resending it", "txId", e.TxID)
+			d.m.skipped.WithLabelValues(chain, "in_pool").Inc()
 			return outSkipped, nil
 		}
-		if pt.TxID != "" {
-			log.Info("earlier broadcast went through", "txId", pt.TxID)
-			d.forget(tx.ID)
-			d.m.broadcast.WithLabelValues(chain).Inc()
-			return outDone, nil
-		}
-		log.Info("earlier broadcast did not reach the chain according to Tatum; resending the same signed transaction")
-		return d.broadcast(ctx, log, tx, prev.txData)
 	}
+	log.Info("journaled transaction not broadcast according to Tatum; resending the same signed bytes", "attempts", e.Broadcasts)
+	d.event(EventResent, tx, e.TxID, "")
+	return d.broadcast(ctx, log, l, tx, e.SignedTx)
+}
 
-	if d.cfg.ExternalURL != "" {
-		if err := d.fourEye(ctx, tx); err != nil {
-			log.Warn("four-eye check refused the transaction, not signing it", "externalUrl", d.cfg.ExternalURL, "error", err.Error())
-			d.m.skipped.WithLabelValues(chain, "four_eye").Inc()
-			return outSkipped, nil
-		}
+// nonceSource reserves EVM nonces in the journal under the id's lease.
+type nonceSource struct {
+	j journal.Journal
+	l journal.Lease
+}
+
+func (n nonceSource) Nonce(ctx context.Context, chain string, testnet bool, sender string, pending uint64) (uint64, error) {
+	return n.j.ReserveNonce(ctx, n.l, journal.NonceKey{Chain: chain, Testnet: testnet, Sender: sender}, pending)
+}
+
+func (d *Daemon) keysFor(chain string) signing.KeySource {
+	if d.resolver != nil {
+		return d.resolver.ForChain(chain)
 	}
+	return d.keys
+}
 
+// askApprovers runs the approver chain; a refusal is reported to Tatum
+// (outFailed) or left for later (outSkipped) as the refusing approver says.
+func (d *Daemon) askApprovers(ctx context.Context, log *slog.Logger, p *Proposal) (bool, outcome, error) {
+	if d.approve == nil {
+		return true, 0, nil
+	}
+	err := d.approve(ctx, p)
+	if err == nil {
+		return true, 0, nil
+	}
+	chain := chainLabel(p.Pending.Chain)
+	d.event(EventRefused, p.Pending, "", err.Error())
+	var r *Refusal
+	if errors.As(err, &r) && r.Report {
+		d.m.failed.WithLabelValues(chain, "refused").Inc()
+		log.Error("approver refused the transaction, not signing it", "stage", string(p.Stage), "error", err.Error())
+		return false, outFailed, err
+	}
+	reason := "four_eye"
+	if r != nil && r.Approver != "four-eye" {
+		reason = "approver"
+	}
+	d.m.skipped.WithLabelValues(chain, reason).Inc()
+	log.Warn(strings.ReplaceAll(reason, "_", "-")+" check refused the transaction, not signing it", "stage", string(p.Stage), "error", err.Error())
+	return false, outSkipped, nil
+}
+
+func (d *Daemon) signNew(ctx context.Context, log *slog.Logger, l journal.Lease, tx tatum.PendingTransaction) (outcome, error) {
+	chain := chainLabel(tx.Chain)
+	if ok, out, err := d.askApprovers(ctx, log, &Proposal{Stage: StageRequest, Pending: tx, Testnet: d.cfg.Testnet}); !ok {
+		return out, err
+	}
 	req := signing.Request{
-		ID: tx.ID, Chain: strings.ToUpper(tx.Chain), Testnet: d.cfg.Testnet,
+		ID: tx.ID, Chain: tx.Chain, Testnet: d.cfg.Testnet,
 		SerializedTransaction: tx.SerializedTransaction, Hashes: tx.Hashes, Index: tx.Index,
 		WithdrawalID: tx.WithdrawalID, WithdrawalResponses: tx.WithdrawalResponses,
+		Nonces: nonceSource{d.j, l},
 	}
+	sigIDs := slices.Clone(tx.Hashes)
 	for _, s := range tx.Signatures {
 		req.Signatures = append(req.Signatures, signing.SignatureRef{ID: s.ID, Index: s.Index})
+		sigIDs = append(sigIDs, s.ID)
 	}
 	t0 := time.Now()
-	txData, err := d.sign(ctx, req, d.keys)
+	signed, err := d.sign(ctx, req, d.keysFor(tx.Chain))
 	d.m.signSeconds.WithLabelValues(chain).Observe(time.Since(t0).Seconds())
+	if err == nil && signed.Raw == "" {
+		err = errors.New("signer returned no transaction")
+	}
 	if err != nil {
 		d.m.failed.WithLabelValues(chain, "sign").Inc()
 		log.Error("could not sign pending transaction", "error", err.Error())
+		d.event(EventFailed, tx, "", err.Error())
 		return outFailed, err
 	}
+	// Policy sees what the signed bytes do, before anything is journaled
+	// or broadcast; a refusal drops the bytes and frees the nonce.
+	if ok, out, err := d.askApprovers(ctx, log, &Proposal{Stage: StageSigned, Pending: tx, Testnet: d.cfg.Testnet, Signed: &signed}); !ok {
+		return out, err
+	}
+	e := journal.Entry{ID: tx.ID, Chain: tx.Chain, Testnet: d.cfg.Testnet, SignatureIDs: sigIDs, WithdrawalID: tx.WithdrawalID,
+		SignedTx: signed.Raw, TxID: signed.TxID}
+	if v := signed.View; v != nil && v.Nonce != nil && v.From != "" {
+		n := *v.Nonce
+		e.Sender, e.Nonce = v.From, &n
+	}
+	if err := d.j.Record(ctx, l, e); err != nil {
+		d.m.failed.WithLabelValues(chain, "journal").Inc()
+		log.Error("could not journal the signed transaction: not broadcasting it", "error", err.Error())
+		return outFailed, fmt.Errorf("gokms could not journal the signed transaction, so it was not broadcast: %w", err)
+	}
 	d.m.signed.WithLabelValues(chain).Inc()
-	return d.broadcast(ctx, log, tx, txData)
+	d.event(EventSigned, tx, signed.TxID, "")
+	return d.broadcast(ctx, log, l, tx, signed.Raw)
 }
 
-func (d *Daemon) broadcast(ctx context.Context, log *slog.Logger, tx tatum.PendingTransaction, txData string) (outcome, error) {
+func (d *Daemon) broadcast(ctx context.Context, log *slog.Logger, l journal.Lease, tx tatum.PendingTransaction, txData string) (outcome, error) {
 	chain := chainLabel(tx.Chain)
 	t0 := time.Now()
 	var (
@@ -555,108 +765,120 @@ func (d *Daemon) broadcast(ctx context.Context, log *slog.Logger, tx tatum.Pendi
 		err error
 	)
 	if tx.WithdrawalID != "" {
-		res, err = d.cfg.API.BroadcastWithdrawal(ctx, strings.ToUpper(tx.Chain), tx.WithdrawalID, tx.ID, txData)
+		res, err = d.cfg.API.BroadcastWithdrawal(ctx, tx.Chain, tx.WithdrawalID, tx.ID, txData)
 	} else {
 		res, err = d.cfg.API.Broadcast(ctx, tx.Chain, txData, tx.ID)
 	}
 	d.m.broadcastSeconds.WithLabelValues(chain).Observe(time.Since(t0).Seconds())
+	wctx := context.WithoutCancel(ctx)
+	if err != nil {
+		if jerr := d.j.MarkAttempt(wctx, l, err.Error()); jerr != nil {
+			log.Error("journal the broadcast attempt", "error", jerr.Error())
+		}
+	}
 	if errors.Is(err, tatum.ErrAmbiguous) {
-		d.mu.Lock()
-		d.ambiguous[tx.ID] = sentTx{chain: tx.Chain, withdrawalID: tx.WithdrawalID, txData: txData}
-		d.mu.Unlock()
 		d.m.skipped.WithLabelValues(chain, "ambiguous").Inc()
-		log.Warn("broadcast outcome unknown; the next cycle checks the transaction before anything is resent", "error", err.Error())
+		d.event(EventAmbiguous, tx, "", err.Error())
+		log.Warn("broadcast outcome unknown; the next cycle checks the transaction before the same bytes are resent", "error", err.Error())
 		return outSkipped, nil
 	}
 	if err != nil {
-		d.forget(tx.ID)
 		d.m.failed.WithLabelValues(chain, "broadcast").Inc()
-		log.Error("broadcast failed", "error", err.Error())
-		return outFailed, err
+		log.Error("broadcast failed; the journaled bytes will be resent next cycle, never re-signed", "error", err.Error())
+		d.event(EventFailed, tx, "", err.Error())
+		return outFailed, fmt.Errorf("%w (gokms resends the same signed transaction next cycle; it never signs this id again)", err)
 	}
-	d.forget(tx.ID)
+	if jerr := d.j.MarkBroadcast(wctx, l, res.TxID); jerr != nil {
+		log.Error("journal the broadcast", "txId", res.TxID, "error", jerr.Error())
+	}
+	d.event(EventBroadcast, tx, res.TxID, "")
 	if !res.Completed {
-		return d.complete(ctx, log, tx, res.TxID)
+		return d.complete(ctx, log, l, tx, res.TxID)
 	}
-	d.m.broadcast.WithLabelValues(chain).Inc()
 	log.Info("transaction signed and broadcast", "txId", res.TxID, "duration", time.Since(t0).String())
-	return outDone, nil
+	return d.completed(ctx, log, l, tx, res.TxID)
 }
 
-// complete marks a broadcast transaction complete; if that fails it is
-// retried next cycle instead of broadcasting again.
-func (d *Daemon) complete(ctx context.Context, log *slog.Logger, tx tatum.PendingTransaction, txID string) (outcome, error) {
+// complete marks a broadcast transaction complete in Tatum; if that fails
+// the journal keeps it as broadcast and the next cycle retries, never
+// broadcasting again.
+func (d *Daemon) complete(ctx context.Context, log *slog.Logger, l journal.Lease, tx tatum.PendingTransaction, txID string) (outcome, error) {
 	chain := chainLabel(tx.Chain)
 	if err := d.cfg.API.Complete(ctx, tx.ID, txID); err != nil {
-		d.mu.Lock()
-		d.toCmplete[tx.ID] = txID
-		d.mu.Unlock()
 		d.m.failed.WithLabelValues(chain, "complete").Inc()
 		log.Error("transaction broadcast, but marking it complete failed; retrying next cycle", "txId", txID, "error", err.Error())
 		return outSkipped, nil
 	}
-	d.mu.Lock()
-	delete(d.toCmplete, tx.ID)
-	d.mu.Unlock()
-	d.m.broadcast.WithLabelValues(chain).Inc()
 	log.Info("transaction signed, broadcast and marked complete", "txId", txID)
+	return d.completed(ctx, log, l, tx, txID)
+}
+
+// completed records that Tatum shows the transaction complete.
+func (d *Daemon) completed(ctx context.Context, log *slog.Logger, l journal.Lease, tx tatum.PendingTransaction, txID string) (outcome, error) {
+	if err := d.j.MarkCompleted(context.WithoutCancel(ctx), l, txID); err != nil {
+		log.Error("journal the completion", "txId", txID, "error", err.Error())
+	}
+	d.m.broadcast.WithLabelValues(chainLabel(tx.Chain)).Inc()
+	d.event(EventCompleted, tx, txID, "")
 	return outDone, nil
 }
 
-// prune drops the half-done state of transactions Tatum no longer lists as
-// pending (completed or deleted elsewhere), once every poll succeeded.
-func (d *Daemon) prune(listed map[string]bool) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for id := range d.ambiguous {
-		if !listed[id] {
-			delete(d.ambiguous, id)
-		}
+// maxReconcile bounds the GET /v3/kms/{id} calls of one cycle.
+const maxReconcile = 64
+
+// reconcile looks up journaled transactions that are not complete and that
+// Tatum did not list this cycle (a crash after the broadcast, say): once GET
+// /v3/kms/{id} shows a txId they are completed. A poll that merely misses an
+// id changes nothing.
+func (d *Daemon) reconcile(ctx context.Context, listed map[string]bool) {
+	open, err := d.j.List(ctx, true)
+	if err != nil {
+		d.log.Error("read the journal", "error", err.Error())
+		return
 	}
-	for id := range d.toCmplete {
-		if !listed[id] {
-			delete(d.toCmplete, id)
+	n := 0
+	for _, e := range open {
+		if listed[e.ID] || e.Testnet != d.cfg.Testnet || !slices.Contains(d.cfg.Chains, strings.ToUpper(e.Chain)) {
+			continue
 		}
+		if n++; n > maxReconcile || ctx.Err() != nil {
+			return
+		}
+		d.mu.Lock()
+		busy := d.inFlight[e.ID]
+		d.mu.Unlock()
+		if busy {
+			continue
+		}
+		gctx, cancel := context.WithTimeout(ctx, d.cfg.TxTimeout)
+		pt, err := d.cfg.API.Get(gctx, e.ID)
+		cancel()
+		if err != nil || pt.TxID == "" {
+			if err != nil && tatum.IsNotFound(err) {
+				d.log.Warn("journaled transaction is unknown to Tatum (deleted?); it stays in the journal until an operator clears it",
+					"id", e.ID, "chain", e.Chain, "hint", "gokms journal show "+e.ID)
+			}
+			continue
+		}
+		l, _, err := d.j.Claim(ctx, e.ID, d.owner, d.leaseTTL)
+		if err != nil {
+			continue
+		}
+		if err := d.j.MarkCompleted(ctx, l, pt.TxID); err != nil {
+			d.log.Error("journal the completion", "id", e.ID, "error", err.Error())
+		} else {
+			d.log.Info("journaled transaction found complete", "id", e.ID, "chain", e.Chain, "txId", pt.TxID)
+			d.event(EventCompleted, tatum.PendingTransaction{ID: e.ID, Chain: e.Chain}, pt.TxID, "reconciled")
+		}
+		_ = d.j.Release(ctx, l)
 	}
 }
 
-func (d *Daemon) forget(id string) {
-	d.mu.Lock()
-	delete(d.ambiguous, id)
-	d.mu.Unlock()
-}
-
-// fourEye asks the operator's endpoint whether the transaction is genuine:
-// GET {url}/{id}, or POST {url}/{id} with the pending transaction as JSON,
-// as tatum-kms does. Anything but a 2xx answer is a refusal.
-func (d *Daemon) fourEye(ctx context.Context, tx tatum.PendingTransaction) error {
-	u := d.cfg.ExternalURL + "/" + tx.ID
-	var req *http.Request
-	var err error
-	if d.method == http.MethodPost {
-		body, merr := json.Marshal(tx)
-		if merr != nil {
-			return merr
-		}
-		req, err = http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(string(body)))
-		if err == nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-	} else {
-		req, err = http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+func network(testnet bool) string {
+	if testnet {
+		return "testnet"
 	}
-	if err != nil {
-		return err
-	}
-	resp, err := d.hc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("%s %s answered %s", d.method, u, resp.Status)
-	}
-	return nil
+	return "mainnet"
 }
 
 // chainLabel bounds metric label values to known chain codes.

@@ -366,9 +366,9 @@ func TestBroadcast500BeforeHandling(t *testing.T) {
 	f.srv.Inject(tatumtest.Fault{Path: "/v3/bitcoin/broadcast", Status: 500})
 	var signs atomic.Int32
 	d := f.daemon(func(c *daemon.Config) {
-		c.Sign = func(ctx context.Context, r signing.Request, k signing.KeySource) (string, error) {
+		c.Sign = func(ctx context.Context, r signing.Request, k signing.KeySource) (signing.Signed, error) {
 			signs.Add(1)
-			return signing.Sign(ctx, r, k)
+			return signing.SignDetailed(ctx, r, k)
 		}
 	})
 	if err := d.RunOnce(context.Background()); err != nil {
@@ -659,17 +659,27 @@ func (b *failingBackend) Get(context.Context, string) (backend.Record, error) {
 
 func u32(v uint32) *uint32 { return &v }
 
+// tid turns a test's name for a pending transaction into a Tatum-style id
+// (24 lower-case hex digits); an id already in that form is kept.
+func tid(name string) string {
+	if len(name) == 24 && strings.Trim(name, "0123456789abcdef") == "" {
+		return name
+	}
+	h := sha256.Sum256([]byte(name))
+	return hex.EncodeToString(h[:12])
+}
+
 // TestPanicIsOneFailure: a signer bug fails its transaction, not the daemon.
 func TestPanicIsOneFailure(t *testing.T) {
 	f := newFixture(t)
 	bad, good := f.enqueueMN(3), f.enqueuePK()
 	d := f.daemon(func(c *daemon.Config) {
-		c.Sign = func(ctx context.Context, r signing.Request, k signing.KeySource) (string, error) {
+		c.Sign = func(ctx context.Context, r signing.Request, k signing.KeySource) (signing.Signed, error) {
 			if r.ID == bad {
 				var m map[string]int
 				m["boom"]++ // nil map write: a panic
 			}
-			return signing.Sign(ctx, r, k)
+			return signing.SignDetailed(ctx, r, k)
 		}
 	})
 	err := d.RunOnce(context.Background())

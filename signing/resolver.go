@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/btcsuite/btcd/btcec/v2"
@@ -20,6 +21,32 @@ var ErrUnknownSignatureID = errors.New("no such wallet")
 // used with an index or a mnemonic wallet used without one.
 var ErrIndexMismatch = errors.New("wallet kind and index do not agree")
 
+// ErrWalletNotAllowed is wrapped for a signatureId outside --wallets.
+var ErrWalletNotAllowed = errors.New("wallet not in the daemon's --wallets list")
+
+// ErrChainMismatch is wrapped for a wallet stored for another chain than
+// the transaction's.
+var ErrChainMismatch = errors.New("wallet chain and transaction chain differ")
+
+// ErrNetworkMismatch is wrapped for a wallet stored for the other network.
+var ErrNetworkMismatch = errors.New("wallet network and daemon network differ")
+
+// FamilyEVM names the EVM chains for ResolverOptions.Families.
+const FamilyEVM = "EVM"
+
+// ResolverOptions bound which keys a Resolver hands out.
+type ResolverOptions struct {
+	Testnet bool
+	// Wallets, if set, are the only signatureIds that sign (tatum-kms
+	// --wallets bounds only what is polled; here it bounds the keys too).
+	Wallets []string
+	// Families lets a wallet stored for one chain of a named family sign
+	// for another chain of it ("EVM": one key for ETH, BSC, MATIC...), as
+	// tatum-kms allowed silently. Without it a wallet signs only for the
+	// chain it was stored for.
+	Families []string
+}
+
 // Resolver is the KeySource the daemon signs with: it reads records from a
 // backend, decodes private keys and derives mnemonic keys with the wallet
 // package, and caches what it fetched and derived until Reset, so that one
@@ -31,8 +58,10 @@ var ErrIndexMismatch = errors.New("wallet kind and index do not agree")
 // must not run while a Key call or a signature with one of its keys is in
 // progress.
 type Resolver struct {
-	b       backend.SecretBackend
-	testnet bool
+	b        backend.SecretBackend
+	testnet  bool
+	allow    map[string]bool // nil: every wallet
+	families map[string]bool
 
 	mu      sync.Mutex
 	entries map[string]*entry
@@ -57,15 +86,92 @@ type entry struct {
 // NewResolver returns a Resolver over b for a daemon on testnet or mainnet;
 // it refuses wallets stored for the other network.
 func NewResolver(b backend.SecretBackend, testnet bool) *Resolver {
-	return &Resolver{b: b, testnet: testnet, entries: map[string]*entry{}}
+	return NewResolverWith(b, ResolverOptions{Testnet: testnet})
 }
 
-// Key implements KeySource.
+// NewResolverWith returns a Resolver over b bounded by o. Unknown family
+// names are an error.
+func NewResolverWith(b backend.SecretBackend, o ResolverOptions) *Resolver {
+	r := &Resolver{b: b, testnet: o.Testnet, entries: map[string]*entry{}, families: map[string]bool{}}
+	if len(o.Wallets) > 0 {
+		r.allow = map[string]bool{}
+		for _, w := range o.Wallets {
+			r.allow[w] = true
+		}
+	}
+	for _, f := range o.Families {
+		r.families[strings.ToUpper(strings.TrimSpace(f))] = true
+	}
+	return r
+}
+
+// CheckFamilies refuses family names the Resolver does not know.
+func CheckFamilies(fams []string) error {
+	for _, f := range fams {
+		if strings.ToUpper(strings.TrimSpace(f)) != FamilyEVM {
+			return fmt.Errorf("chain family %q: gokms knows only %s (one key for every EVM chain)", f, FamilyEVM)
+		}
+	}
+	return nil
+}
+
+// ForChain returns a KeySource that hands out only keys of wallets stored
+// for chain (or, with a Families opt-in, for a chain of the same family),
+// on the Resolver's network and, with Wallets, in that list. The daemon
+// signs every transaction through the view of the transaction's chain.
+func (r *Resolver) ForChain(chain string) KeySource {
+	return chainView{r: r, chain: strings.ToUpper(strings.TrimSpace(chain))}
+}
+
+type chainView struct {
+	r     *Resolver
+	chain string
+}
+
+func (v chainView) Key(ctx context.Context, signatureID string, index *uint32) (*btcec.PrivateKey, error) {
+	want, err := wallet.ParseChain(v.chain)
+	if err != nil {
+		return nil, fmt.Errorf("transaction chain %q: %w", v.chain, err)
+	}
+	if err := v.r.allowed(signatureID); err != nil {
+		return nil, err
+	}
+	e, err := v.r.entry(ctx, signatureID)
+	if err != nil {
+		return nil, err
+	}
+	if e.chain != want && !(v.r.families[FamilyEVM] && e.chain.IsEVM() && want.IsEVM()) {
+		hint := ""
+		if e.chain.IsEVM() && want.IsEVM() {
+			hint = "; to let one key sign for every EVM chain, start the daemon with --chain-family EVM"
+		}
+		return nil, fmt.Errorf("signatureId %s is a %s wallet, but the transaction is for %s: %w; refusing to sign%s",
+			signatureID, e.chain, want, ErrChainMismatch, hint)
+	}
+	return v.r.key(signatureID, e, index)
+}
+
+func (r *Resolver) allowed(id string) error {
+	if r.allow != nil && !r.allow[id] {
+		return fmt.Errorf("signatureId %s: %w; refusing to sign (add it to --wallets to let it sign)", id, ErrWalletNotAllowed)
+	}
+	return nil
+}
+
+// Key implements KeySource without a chain binding (the chain is left to
+// the signer); the daemon uses ForChain.
 func (r *Resolver) Key(ctx context.Context, signatureID string, index *uint32) (*btcec.PrivateKey, error) {
+	if err := r.allowed(signatureID); err != nil {
+		return nil, err
+	}
 	e, err := r.entry(ctx, signatureID)
 	if err != nil {
 		return nil, err
 	}
+	return r.key(signatureID, e, index)
+}
+
+func (r *Resolver) key(signatureID string, e *entry, index *uint32) (*btcec.PrivateKey, error) {
 	switch e.kind {
 	case backend.PrivateKey:
 		if index != nil {
@@ -136,7 +242,7 @@ func (r *Resolver) load(ctx context.Context, id string, e *entry) error {
 	}
 	defer rec.Zero()
 	if rec.Testnet != r.testnet {
-		return fmt.Errorf("signatureId %s is a %s wallet, but the daemon runs on %s", id, network(rec.Testnet), network(r.testnet))
+		return fmt.Errorf("signatureId %s is a %s wallet, but the daemon runs on %s: %w; refusing to sign", id, network(rec.Testnet), network(r.testnet), ErrNetworkMismatch)
 	}
 	c, err := wallet.ParseChain(rec.Chain)
 	if err != nil {

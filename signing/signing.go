@@ -28,6 +28,9 @@ type Request struct {
 	Signatures            []SignatureRef  // mnemonic wallets plus indexes
 	WithdrawalID          string          // set for off-chain (Tatum ledger) withdrawals
 	WithdrawalResponses   json.RawMessage // off-chain withdrawal inputs, chain-specific
+	// Nonces, if set, allocates account-chain nonces (the daemon's journal);
+	// nil means the signer's own in-memory allocator.
+	Nonces NonceSource
 }
 
 // SignatureRef names a mnemonic wallet and the index of the key to use.

@@ -106,7 +106,7 @@ func runMain(args []string, stdin *os.File, stdout, stderr io.Writer) (code int)
 // helpOrder lists commands in tatum-kms's help order; others follow in
 // registration order.
 var helpOrder = []string{
-	"daemon", "generatewallet", "generatemanagedwallet", "storemanagedwallet", "storemanagedprivatekey",
+	"daemon", "journal", "generatewallet", "generatemanagedwallet", "storemanagedwallet", "storemanagedprivatekey",
 	"generatemanagedprivatekeybatch", "getprivatekey", "getaddress", "getmanagedwallet", "removewallet",
 	"export", "import", "migrate", "changepassword", "report", "checkconfig",
 }

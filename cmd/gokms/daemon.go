@@ -15,6 +15,7 @@ import (
 	"github.com/gokms/gokms/backend"
 	"github.com/gokms/gokms/backend/cache"
 	"github.com/gokms/gokms/daemon"
+	"github.com/gokms/gokms/daemon/journal"
 	"github.com/gokms/gokms/signing/evm"
 	_ "github.com/gokms/gokms/signing/utxo" // BTC, LTC, DOGE, BCH signers
 )
@@ -42,6 +43,7 @@ const (
 	flagConcurrency    = "concurrency"
 	flagListen         = "listen"
 	flagCacheTTL       = "cache-ttl"
+	flagChainFamily    = "chain-family"
 )
 
 // daemonCmd is a package variable so that init functions of any file can
@@ -64,6 +66,8 @@ var daemonCmd = &cli.Command{
 		&cli.StringFlag{Name: flagExternalMethod, Value: "GET", Usage: "HTTP method for --externalUrl: GET or POST (POST sends the pending transaction as JSON)"},
 		&cli.IntFlag{Name: flagConcurrency, Value: 8, Usage: "transactions processed at once"},
 		&cli.StringFlag{Name: flagListen, Usage: "serve /healthz and Prometheus /metrics on this address, e.g. 127.0.0.1:9464"},
+		&cli.StringFlag{Name: flagJournal, Usage: "journal of signed transactions, locked while the daemon runs (default " + journal.DefaultName + " beside the wallet store)"},
+		&cli.StringFlag{Name: flagChainFamily, Usage: "let a wallet stored for one chain of this family sign for its other chains: EVM (tatum-kms did so silently; gokms refuses by default)"},
 		&cli.DurationFlag{Name: flagCacheTTL, Value: cache.DefaultTTL, Usage: "with a remote --backend (vault, azure, vgs): serve wallets and the wallet list from memory for this long " +
 			"instead of asking the store every cycle; changes made elsewhere show within this time (0 turns the cache off, at most 1h)"},
 	},
@@ -122,6 +126,13 @@ func cmdDaemon(c *cli.Context) error {
 			return err
 		}
 	}
+	// The journal is locked for as long as the daemon runs: a second daemon
+	// on it refuses to start (before any password prompt).
+	j, err := journal.OpenFile(journalPath(c), journal.FileOptions{})
+	if err != nil {
+		return err
+	}
+	defer j.Close()
 	b, err := openBackend(c, "", false)
 	if err != nil {
 		return err
@@ -134,7 +145,10 @@ func cmdDaemon(c *cli.Context) error {
 	}
 	defer b.Close()
 	log := logger(c)
+	log.Info("journal opened", "path", j.Path())
 	d, err := daemon.New(daemon.Config{
+		Journal:           j,
+		Families:          splitList(c.String(flagChainFamily)),
 		Backend:           b,
 		API:               api,
 		Chains:            splitList(c.String(flagChain)),

@@ -255,33 +255,56 @@ func keyRef(req signing.Request) (string, *uint32, error) {
 
 // Sign implements signing.Signer.
 func (s *Signer) Sign(ctx context.Context, req signing.Request, keys signing.KeySource) (string, error) {
-	c, ok := Lookup(req.Chain)
-	if !ok {
-		return "", fmt.Errorf("chain %q: %w", req.Chain, signing.ErrUnsupportedChain)
-	}
-	raw, err := s.sign(ctx, c, req, keys)
-	if err != nil {
-		return "", fmt.Errorf("%s transaction %s: %w", c.Code, req.ID, err)
-	}
-	return raw, nil
+	sg, err := s.SignDetailed(ctx, req, keys)
+	return sg.Raw, err
 }
 
-func (s *Signer) sign(ctx context.Context, c Chain, req signing.Request, keys signing.KeySource) (string, error) {
+// SignDetailed implements signing.DetailedSigner: the signed transaction,
+// its hash and what it does, read back from the signed bytes.
+func (s *Signer) SignDetailed(ctx context.Context, req signing.Request, keys signing.KeySource) (signing.Signed, error) {
+	c, ok := Lookup(req.Chain)
+	if !ok {
+		return signing.Signed{}, fmt.Errorf("chain %q: %w", req.Chain, signing.ErrUnsupportedChain)
+	}
+	sg, err := s.sign(ctx, c, req, keys)
+	if err != nil {
+		return signing.Signed{}, fmt.Errorf("%s transaction %s: %w", c.Code, req.ID, err)
+	}
+	return sg, nil
+}
+
+// view describes a signed transaction for approvers.
+func view(c Chain, testnet bool, from common.Address, tx *types.Transaction) *signing.TxView {
+	n := tx.Nonce()
+	v := &signing.TxView{Chain: c.Code, Testnet: testnet, From: strings.ToLower(from.Hex()), Value: tx.Value(),
+		Data: tx.Data(), Nonce: &n, Gas: tx.Gas(), ChainID: c.ID(testnet)}
+	if to := tx.To(); to != nil {
+		v.To = strings.ToLower(to.Hex())
+	}
+	if tx.Type() == types.DynamicFeeTxType {
+		v.MaxFee, v.MaxTip = tx.GasFeeCap(), tx.GasTipCap()
+	} else {
+		v.GasPrice = tx.GasPrice()
+	}
+	return v
+}
+
+func (s *Signer) sign(ctx context.Context, c Chain, req signing.Request, keys signing.KeySource) (signing.Signed, error) {
 	t, err := parseTx(c, req.SerializedTransaction)
 	if err != nil {
-		return "", err
+		return signing.Signed{}, err
 	}
 	chainID := c.ID(req.Testnet)
 	if t.chainID != nil && t.chainID.Uint64() != chainID {
-		return "", fmt.Errorf("`chainId` %s contradicts %s; refusing to sign", t.chainID, c.Network(req.Testnet))
+		return signing.Signed{}, fmt.Errorf("`chainId` %s contradicts %s; refusing to sign", t.chainID, c.Network(req.Testnet))
 	}
 	id, idx, err := keyRef(req)
 	if err != nil {
-		return "", err
+		return signing.Signed{}, err
 	}
 	priv, err := keys.Key(ctx, id, idx)
 	if err != nil {
-		return "", fmt.Errorf("key for signatureId %s: %w", id, err)
+		return signing.Signed{}, fmt.Errorf("key for signatureId %s: %w", id, err)
 	}
 	// The btcec key belongs to the KeySource (it may cache it); the ECDSA
 	// copy is ours and is wiped when done.
@@ -289,7 +312,7 @@ func (s *Signer) sign(ctx context.Context, c Chain, req signing.Request, keys si
 	defer wipe(key)
 	from := crypto.PubkeyToAddress(key.PublicKey)
 	if t.from != nil && *t.from != from {
-		return "", fmt.Errorf("`from` %s is not the address of the signing key (%s, signatureId %s); refusing to sign", FormatAddress(c.Code, *t.from), FormatAddress(c.Code, from), id)
+		return signing.Signed{}, fmt.Errorf("`from` %s is not the address of the signing key (%s, signatureId %s); refusing to sign", FormatAddress(c.Code, *t.from), FormatAddress(c.Code, from), id)
 	}
 
 	s.mu.RLock()
@@ -299,25 +322,25 @@ func (s *Signer) sign(ctx context.Context, c Chain, req signing.Request, keys si
 	ctx, cancel := context.WithTimeout(ctx, cfg.CallTimeout)
 	defer cancel()
 
-	tx, err := s.complete(ctx, c, req.Testnet, from, t, cfg, nonces)
+	tx, err := s.complete(ctx, c, req.Testnet, from, t, cfg, nonces, req.Nonces)
 	if err != nil {
-		return "", err
+		return signing.Signed{}, err
 	}
 	signed, err := types.SignTx(tx, types.NewLondonSigner(new(big.Int).SetUint64(chainID)), key)
 	if err != nil {
-		return "", fmt.Errorf("sign: %w", err)
+		return signing.Signed{}, fmt.Errorf("sign: %w", err)
 	}
 	b, err := signed.MarshalBinary()
 	if err != nil {
-		return "", fmt.Errorf("encode signed transaction: %w", err)
+		return signing.Signed{}, fmt.Errorf("encode signed transaction: %w", err)
 	}
-	return hexutil.Encode(b), nil
+	return signing.Signed{Raw: hexutil.Encode(b), TxID: signed.Hash().Hex(), View: view(c, req.Testnet, from, signed)}, nil
 }
 
 // complete fills what the transaction lacks from the node, checks the
 // limits, and only then allocates the nonce (a nonce handed out for a
 // transaction that is then refused would leave a gap).
-func (s *Signer) complete(ctx context.Context, c Chain, testnet bool, from common.Address, t *txFields, cfg Config, nonces *nonceAllocator) (*types.Transaction, error) {
+func (s *Signer) complete(ctx context.Context, c Chain, testnet bool, from common.Address, t *txFields, cfg Config, nonces *nonceAllocator, journal signing.NonceSource) (*types.Transaction, error) {
 	dynamic := t.dynamic()
 	needPrice := (!dynamic && t.gasPrice == nil) || (dynamic && (t.maxFee == nil || t.maxTip == nil))
 	var n *node
@@ -397,9 +420,21 @@ func (s *Signer) complete(ctx context.Context, c Chain, testnet bool, from commo
 
 	k := nonceKey{c.ID(testnet), from}
 	nonce := t.nonce
-	if t.hasNonce {
+	switch {
+	case t.hasNonce:
 		nonces.claim(k, nonce)
-	} else {
+	case journal != nil:
+		// The daemon's journal remembers every nonce it handed out, across
+		// restarts; combined with the node's pending nonce, a restart never
+		// reuses one (two payments) or skips one (a stuck queue).
+		pending, err := n.pendingNonce(ctx, from)
+		if err != nil {
+			return nil, err
+		}
+		if nonce, err = journal.Nonce(ctx, c.Code, testnet, strings.ToLower(from.Hex()), pending); err != nil {
+			return nil, fmt.Errorf("reserve nonce: %w", err)
+		}
+	default:
 		pending, err := n.pendingNonce(ctx, from)
 		if err != nil {
 			return nil, err

@@ -1,0 +1,148 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gokms/gokms/signing"
+	"github.com/gokms/gokms/tatum"
+)
+
+// Stage says when an approver is asked.
+type Stage string
+
+const (
+	// StageRequest: before anything is signed, on the pending transaction as
+	// the API listed it (four-eye asks here, on the id).
+	StageRequest Stage = "request"
+	// StageSigned: after signing, before anything is journaled or
+	// broadcast, on the transaction decoded from the signed bytes
+	// (Proposal.Signed.View: UTXO outputs, EVM to/value/data/fee after the
+	// node fill). A refusal here discards the signed bytes and frees an EVM
+	// nonce: nothing is burnt.
+	StageSigned Stage = "signed"
+)
+
+// Proposal is what approvers decide on. It is read-only for approvers.
+type Proposal struct {
+	Stage   Stage
+	Pending tatum.PendingTransaction // as the API listed it (Chain: the polled chain)
+	Testnet bool
+	// Signed is set at StageSigned.
+	Signed *signing.Signed
+}
+
+// Next passes a proposal to the rest of the approver chain.
+type Next func(ctx context.Context, p *Proposal) error
+
+// Approver decides on a proposal. It returns a refusal (Refuse) or calls
+// next and returns what next returns (Clef style: each approver wraps the
+// next, so policy is added as another approver without touching the
+// daemon's loop). An approver that does not care about p.Stage just calls
+// next. Approve must be safe for concurrent use.
+type Approver interface {
+	Name() string
+	Approve(ctx context.Context, p *Proposal, next Next) error
+}
+
+// Refusal is an approver's "no". The daemon never signs (StageRequest) or
+// broadcasts (StageSigned) a refused transaction; it reports the refusal to
+// Tatum when Report is set, and to Config.OnDecision always.
+type Refusal struct {
+	Approver string
+	Reason   string
+	// Report sends the refusal to POST /v3/tatum/kms/batch (a transaction
+	// that can never be signed); unset it for one that may be approved
+	// later (the four-eye service has not approved it yet).
+	Report bool
+	Err    error // cause, if any
+}
+
+func (r *Refusal) Error() string {
+	s := r.Approver + " refused: " + r.Reason
+	if r.Err != nil {
+		s += ": " + r.Err.Error()
+	}
+	return s
+}
+
+func (r *Refusal) Unwrap() error { return r.Err }
+
+// Refuse builds a Refusal.
+func Refuse(approver string, report bool, format string, args ...any) *Refusal {
+	return &Refusal{Approver: approver, Report: report, Reason: fmt.Sprintf(format, args...)}
+}
+
+// Decision is one approver's verdict, for the audit trail.
+type Decision struct {
+	Time     time.Time
+	ID       string // pending id
+	Chain    string
+	Stage    Stage
+	Approver string
+	Approved bool
+	Reason   string // refusal reason ("" when approved)
+}
+
+// Event is a step of a pending transaction through the daemon, for the
+// audit trail: Kind is one of the Event* constants.
+type Event struct {
+	Time   time.Time
+	ID     string
+	Chain  string
+	Kind   string
+	TxID   string
+	Detail string
+}
+
+// Event kinds.
+const (
+	EventRefused   = "refused"   // a check (id, binding, journal replay...) refused; Detail says why
+	EventSigned    = "signed"    // signed and journaled, about to be broadcast
+	EventResent    = "resent"    // journaled bytes broadcast again
+	EventBroadcast = "broadcast" // a broadcast returned TxID
+	EventCompleted = "completed" // Tatum shows it complete
+	EventAmbiguous = "ambiguous" // broadcast outcome unknown
+	EventFailed    = "failed"    // failed and reported
+	EventReplayed  = "replayed"  // a completed id the API listed again: refused and reported
+)
+
+// chainApprovers composes approvers into one Next ending in approval, and
+// reports each approver's verdict through decide.
+func chainApprovers(as []Approver, decide func(Decision)) Next {
+	next := Next(func(context.Context, *Proposal) error { return nil })
+	for i := len(as) - 1; i >= 0; i-- {
+		a, inner := as[i], next
+		next = func(ctx context.Context, p *Proposal) error {
+			passed := false
+			err := a.Approve(ctx, p, func(ctx context.Context, p *Proposal) error {
+				passed = true
+				return inner(ctx, p)
+			})
+			if err == nil && !passed {
+				// An approver that approves without asking the rest would
+				// bypass the approvers after it: treat as a bug, refuse.
+				err = Refuse(a.Name(), false, "approved without passing the transaction on to the next approver")
+			}
+			var r *Refusal
+			switch {
+			case err == nil:
+				if decide != nil {
+					decide(Decision{Time: time.Now(), ID: p.Pending.ID, Chain: p.Pending.Chain, Stage: p.Stage, Approver: a.Name(), Approved: true})
+				}
+			case !passed || !errors.As(err, &r) || r.Approver == a.Name():
+				// Refused here (not by an inner approver, which reports itself).
+				if decide != nil {
+					decide(Decision{Time: time.Now(), ID: p.Pending.ID, Chain: p.Pending.Chain, Stage: p.Stage, Approver: a.Name(), Reason: err.Error()})
+				}
+			}
+			if err != nil && !errors.As(err, &r) {
+				err = &Refusal{Approver: a.Name(), Reason: "error", Err: err}
+			}
+			return err
+		}
+	}
+	return next
+}

@@ -1,0 +1,112 @@
+package journal_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/gokms/gokms/daemon/journal"
+	"github.com/gokms/gokms/daemon/journal/journaltest"
+)
+
+func TestFileConformance(t *testing.T) {
+	dir := t.TempDir()
+	journaltest.Run(t, func(t *testing.T, name string) journal.Journal {
+		j, err := journal.OpenFile(filepath.Join(dir, name+".db"), journal.FileOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = j.Close() })
+		return j
+	})
+}
+
+func TestFileModeAndLock(t *testing.T) {
+	path := filepath.Join(t.TempDir(), journal.DefaultName)
+	j, err := journal.OpenFile(path, journal.FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("journal mode %v, want 0600", fi.Mode().Perm())
+	}
+	_, err = journal.OpenFile(path, journal.FileOptions{LockTimeout: 50 * time.Millisecond})
+	if !errors.Is(err, journal.ErrLocked) {
+		t.Fatalf("second open: %v, want ErrLocked", err)
+	}
+	_, err = journal.OpenFile(path, journal.FileOptions{LockTimeout: 50 * time.Millisecond, ReadOnly: true})
+	if !errors.Is(err, journal.ErrLocked) {
+		t.Fatalf("read-only open while held: %v, want ErrLocked", err)
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// A file left with a wider mode is tightened.
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	j, err = journal.OpenFile(path, journal.FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	fi, _ = os.Stat(path)
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("reopened journal mode %v, want 0600", fi.Mode().Perm())
+	}
+}
+
+func TestMemoryConformance(t *testing.T) {
+	stores := map[string]*journal.Memory{}
+	journaltest.Run(t, func(t *testing.T, name string) journal.Journal {
+		if stores[name] == nil {
+			stores[name] = journal.NewMemory()
+		}
+		return stores[name]
+	})
+}
+
+// TestFileLeasesOfADeadProcess: after a crash (the lock is gone, so its
+// holder is), a restarted daemon under another owner claims at once, and
+// the dead process's lease can no longer write.
+func TestFileLeasesOfADeadProcess(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.db")
+	j, err := journal.OpenFile(path, journal.FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	old, _, err := j.Claim(ctx, "0123456789abcdef01234567", "host:1", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := j.ReserveNonce(ctx, old, journal.NonceKey{Chain: "ETH", Sender: "0xaa"}, 4)
+	if err != nil || n != 4 {
+		t.Fatalf("reserve: %d %v", n, err)
+	}
+	j.Close()
+	j, err = journal.OpenFile(path, journal.FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	if _, _, err := j.Claim(ctx, "0123456789abcdef01234567", "host:2", time.Hour); err != nil {
+		t.Fatalf("claim after restart: %v", err)
+	}
+	l, _, err := j.Claim(ctx, "0123456789abcdef01234568", "host:2", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := j.ReserveNonce(ctx, l, journal.NonceKey{Chain: "ETH", Sender: "0xaa"}, 4); err != nil || n != 4 {
+		t.Fatalf("dead process's nonce reservation not reused: %d %v", n, err)
+	}
+	if err := j.Release(ctx, old); !errors.Is(err, journal.ErrFenced) {
+		t.Fatalf("dead lease released: %v", err)
+	}
+}

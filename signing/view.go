@@ -1,0 +1,110 @@
+package signing
+
+import (
+	"context"
+	"math/big"
+)
+
+// Signed is a signed transaction together with what it does, decoded from
+// the signed bytes (not from the pending transaction's description), so an
+// approver after signing (policy) judges exactly what would be broadcast.
+type Signed struct {
+	Raw  string  // what the chain's broadcast endpoint takes (hex)
+	TxID string  // the chain transaction id, when the signer can compute it
+	View *TxView // nil when the signer cannot decode its output
+}
+
+// TxView is the decoded content of a signed transaction.
+type TxView struct {
+	Chain   string
+	Testnet bool
+
+	// UTXO chains.
+	Inputs  []TxInput
+	Outputs []TxOutput
+	Fee     *big.Int // inputs minus outputs (smallest unit), when input values are known
+
+	// Account chains (EVM).
+	From     string   // 0x address of the signing key
+	To       string   // "" for contract creation
+	Value    *big.Int // wei
+	Data     []byte
+	Nonce    *uint64
+	Gas      uint64
+	GasPrice *big.Int // legacy; nil for EIP-1559
+	MaxFee   *big.Int // EIP-1559 fee cap; nil for legacy
+	MaxTip   *big.Int
+	ChainID  uint64
+}
+
+// TxInput is one spent output.
+type TxInput struct {
+	PrevTxID string
+	Index    uint32
+	Value    *big.Int // nil when unknown
+}
+
+// TxOutput is one created output.
+type TxOutput struct {
+	Address string // "" when the script has no standard address
+	Script  string // hex
+	Value   *big.Int
+}
+
+// DetailedSigner is a Signer that also returns the decoded transaction.
+type DetailedSigner interface {
+	SignDetailed(ctx context.Context, req Request, keys KeySource) (Signed, error)
+}
+
+// NonceSource hands out the nonce of an account-chain transaction (the
+// daemon's journal): given the node's pending nonce for sender, the nonce to
+// sign with. Signers call it only once every other check has passed.
+type NonceSource interface {
+	Nonce(ctx context.Context, chain string, testnet bool, sender string, pending uint64) (uint64, error)
+}
+
+// SignDetailed dispatches req to its chain's Signer; a Signer that is not a
+// DetailedSigner gives a Signed with Raw only.
+func SignDetailed(ctx context.Context, req Request, keys KeySource) (Signed, error) {
+	s, err := For(req.Chain)
+	if err != nil {
+		return Signed{}, err
+	}
+	if ds, ok := s.(DetailedSigner); ok {
+		return ds.SignDetailed(ctx, req, keys)
+	}
+	raw, err := s.Sign(ctx, req, keys)
+	if err != nil {
+		return Signed{}, err
+	}
+	return Signed{Raw: raw}, nil
+}
+
+// TxState is what a chain node knows of a transaction.
+type TxState int
+
+const (
+	TxUnknown TxState = iota // the signer cannot look transactions up
+	TxNotFound
+	TxPending // in the node's pool
+	TxMined
+)
+
+// TxFinder is a Signer that can ask its chain's node about a transaction
+// (EVM); the daemon asks before resending journaled bytes.
+type TxFinder interface {
+	FindTx(ctx context.Context, chain string, testnet bool, txID string) (TxState, error)
+}
+
+// FindTx asks the chain's Signer about txID; TxUnknown when it cannot tell.
+func FindTx(ctx context.Context, chain string, testnet bool, txID string) (TxState, error) {
+	s, err := For(chain)
+	if err != nil {
+		return TxUnknown, err
+	}
+	f, ok := s.(TxFinder)
+	if !ok || txID == "" {
+		return TxUnknown, nil
+	}
+	return f.FindTx(ctx, chain, testnet, txID)
+}
