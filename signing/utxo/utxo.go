@@ -29,7 +29,7 @@ import (
 )
 
 func init() {
-	for _, c := range []*chainInfo{btcInfo, ltcInfo, dogeInfo, bchInfo} {
+	for _, c := range chains {
 		signing.Register(c.code, &Signer{c: c})
 	}
 }
@@ -40,7 +40,7 @@ type Signer struct{ c *chainInfo }
 // For returns the Signer of a UTXO chain code (BTC, LTC, DOGE, BCH), for
 // callers that want to bypass the registry (benchmarks, tools).
 func For(chain string) (*Signer, bool) {
-	for _, c := range []*chainInfo{btcInfo, ltcInfo, dogeInfo, bchInfo} {
+	for _, c := range chains {
 		if strings.EqualFold(c.code, chain) {
 			return &Signer{c: c}, true
 		}
