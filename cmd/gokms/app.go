@@ -418,7 +418,7 @@ func openBackend(c *cli.Context, addr string, create bool) (backend.SecretBacken
 		Getenv:  os.Getenv,
 		Logger:  logger(c),
 	}
-	b, err := backend.Open(c.Context, addr, cfg)
+	b, err := backends.Open(c.Context, addr, cfg)
 	if err != nil {
 		if where := displayAddr(addr); !strings.Contains(err.Error(), where) {
 			err = fmt.Errorf("open wallet store %s: %w", where, err)

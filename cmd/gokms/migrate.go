@@ -464,7 +464,7 @@ func cmdMigrate(c *cli.Context) error {
 		}
 		return readNewPassword(c, "destination "+strings.TrimPrefix(purpose, "new "))
 	}
-	src, err := backend.Open(c.Context, from, openConfig(c, srcPw, nil, false))
+	src, err := backends.Open(c.Context, from, openConfig(c, srcPw, nil, false))
 	if err != nil {
 		return fmt.Errorf("migrate: open source %s: %w", displayAddr(from), err)
 	}
@@ -473,7 +473,7 @@ func cmdMigrate(c *cli.Context) error {
 	if dry {
 		dst, err = openForDryRun(c, to, dstPw)
 	} else {
-		dst, err = backend.Open(c.Context, to, openConfig(c, dstPw, dstNewPw, true))
+		dst, err = backends.Open(c.Context, to, openConfig(c, dstPw, dstNewPw, true))
 		if err != nil {
 			err = fmt.Errorf("migrate: open destination %s: %w", displayAddr(to), err)
 		}
@@ -514,7 +514,7 @@ func openForDryRun(c *cli.Context, addr string, pw func(context.Context, string)
 	if pw == nil {
 		return openBackend(c, addr, false)
 	}
-	b, err := backend.Open(c.Context, addr, openConfig(c, pw, nil, false))
+	b, err := backends.Open(c.Context, addr, openConfig(c, pw, nil, false))
 	if err != nil {
 		return nil, fmt.Errorf("open destination %s: %w", displayAddr(addr), err)
 	}

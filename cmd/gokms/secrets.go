@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,49 +12,19 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
+
+	"github.com/gokms/gokms/password"
 )
 
-// A password source fetches the store password from somewhere other than the
-// terminal: --azure, --vgs and --aws (as tatum-kms, which keeps only the
-// *password* there). Each is a boolean global flag; the engineers of those
-// integrations register the fetch function from their own files.
-type passwordSource struct {
-	flag  string
-	usage string
-	fetch func(ctx context.Context, c *cli.Context) ([]byte, error)
-}
-
-// The tatum-kms password sources, in tatum-kms's order. Their flags always
-// exist so that scripts written for tatum-kms parse; a source whose fetch is
-// not registered in this build says so.
-var passwordSources = []*passwordSource{
-	{flag: "aws", usage: "read the store password from AWS Secrets Manager (TATUM_KMS_AWS_* variables)"},
-	{flag: "azure", usage: "read the store password from Azure Key Vault (TATUM_KMS_AZURE_* variables)"},
-	{flag: "vgs", usage: "read the store password from a VGS alias (TATUM_KMS_VGS_* variables)"},
-}
-
-// registerPasswordSource makes --flagName fetch the store password with
-// fetch. For a name not listed above it also adds the boolean flag. Call
-// from init().
-func registerPasswordSource(flagName string, fetch func(ctx context.Context, c *cli.Context) ([]byte, error)) {
-	for _, s := range passwordSources {
-		if s.flag == flagName {
-			if s.fetch != nil {
-				panic("registerPasswordSource called twice for --" + flagName)
-			}
-			s.fetch = fetch
-			return
-		}
-	}
-	passwordSources = append(passwordSources, &passwordSource{
-		flag: flagName, usage: "read the store password from " + flagName, fetch: fetch,
-	})
-}
+// The password sources other than a file, the environment and the terminal:
+// --aws, --azure and --vgs (as tatum-kms, which keeps only the *password*
+// there), from package password. Each is a boolean global flag.
+var passwordSources = password.Sources()
 
 func passwordSourceFlags() []cli.Flag {
 	var fs []cli.Flag
 	for _, s := range passwordSources {
-		fs = append(fs, &cli.BoolFlag{Name: s.flag, Usage: s.usage})
+		fs = append(fs, &cli.BoolFlag{Name: s.Name, Usage: s.Usage})
 	}
 	return fs
 }
@@ -67,8 +36,8 @@ func passwordSourceName(c *cli.Context) string {
 		return flagPasswordFile
 	}
 	for _, s := range passwordSources {
-		if c.Bool(s.flag) {
-			return s.flag
+		if c.Bool(s.Name) {
+			return s.Name
 		}
 	}
 	if os.Getenv(envPassword) != "" {
@@ -88,11 +57,11 @@ func passwordFromSources(c *cli.Context) ([]byte, string, error) {
 	if c.String(flagPasswordFile) != "" {
 		chosen = append(chosen, "--"+flagPasswordFile)
 	}
-	var src *passwordSource
-	for _, s := range passwordSources {
-		if c.Bool(s.flag) {
-			chosen = append(chosen, "--"+s.flag)
-			src = s
+	var src *password.Source
+	for i, s := range passwordSources {
+		if c.Bool(s.Name) {
+			chosen = append(chosen, "--"+s.Name)
+			src = &passwordSources[i]
 		}
 	}
 	if len(chosen) > 1 {
@@ -103,14 +72,11 @@ func passwordFromSources(c *cli.Context) ([]byte, string, error) {
 		return pw, "--" + flagPasswordFile, err
 	}
 	if src != nil {
-		if src.fetch == nil {
-			return nil, "", fmt.Errorf("--%s: this password source is not available in this build", src.flag)
-		}
-		pw, err := src.fetch(c.Context, c)
+		pw, err := src.Fetch(c.Context, os.Getenv)
 		if err != nil {
-			return nil, "", fmt.Errorf("read the store password with --%s: %w", src.flag, err)
+			return nil, "", fmt.Errorf("read the store password with --%s: %w", src.Name, err)
 		}
-		return pw, "--" + src.flag, nil
+		return pw, "--" + src.Name, nil
 	}
 	if v := os.Getenv(envPassword); v != "" {
 		return []byte(v), envPassword, nil

@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/btcsuite/btcd/chaincfg"
+
+	"github.com/gokms/gokms/signing"
 )
 
 // The UTXO chains by code, from the chain table.
@@ -13,6 +15,15 @@ var (
 	bchInfo  = mustInfo("BCH")
 	dogeInfo = mustInfo("DOGE")
 )
+
+// signers is the Set the tests sign through, as the application builds it.
+var signers = func() *signing.Set {
+	s, err := signing.NewSet(Family())
+	if err != nil {
+		panic(err)
+	}
+	return s
+}()
 
 func mustInfo(code string) *chainInfo {
 	for _, c := range chains {
