@@ -66,9 +66,9 @@ type Options struct {
 	// KDF sets the Argon2id cost of a store being created; nil means
 	// DefaultKDF. Open ignores it: a store keeps the costs in its header.
 	KDF *KDFParams
-	// MaxKDF, if set, makes Open refuse a header whose costs exceed it
-	// before running the KDF, e.g. for a service opening files it did not
-	// make. Without it any costs within the format's bounds are accepted.
+	// MaxKDF makes Open refuse a header whose costs exceed it before
+	// running the KDF, and Create refuse to make such a store; nil means
+	// DefaultMaxKDF.
 	MaxKDF *KDFParams
 	// LockTimeout bounds the wait for another process's lock; 0 means
 	// DefaultLockTimeout.
@@ -82,6 +82,13 @@ func (o Options) lockTimeout() time.Duration {
 		return o.LockTimeout
 	}
 	return DefaultLockTimeout
+}
+
+func (o Options) maxKDF() KDFParams {
+	if o.MaxKDF != nil {
+		return *o.MaxKDF
+	}
+	return DefaultMaxKDF
 }
 
 func (o Options) logger() *slog.Logger {
@@ -165,14 +172,18 @@ func Open(path string, password []byte, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open wallet store %s: %w: %w", path, backend.ErrCorrupt, err)
 	}
-	if m := opts.MaxKDF; m != nil && (hdr.KDF.Time > m.Time || hdr.KDF.MemoryKiB > m.MemoryKiB || hdr.KDF.Threads > m.Threads) {
-		return nil, fmt.Errorf("open wallet store %s: %w: header asks for %v, more than the allowed %v", path, backend.ErrCorrupt, hdr.KDF, *m)
+	if m := opts.maxKDF(); hdr.KDF.exceeds(m) {
+		return nil, fmt.Errorf("open wallet store %s: %w: its header asks for %v, above the most gokms runs before checking a password (%v); "+
+			"gokms never makes such a store, so the file was altered: restore it from a backup", path, backend.ErrCorrupt, hdr.KDF, m)
 	}
 	// The KDF runs without holding the file lock: it is the slow part.
-	key, err := hdr.unwrap(password)
+	plain, err := hdr.unwrap(password)
 	if err != nil {
 		return nil, fmt.Errorf("open wallet store %s: %w", path, err)
 	}
+	key := newKeyBuf(opts.logger())
+	copy(key, plain)
+	zero(plain)
 	s.key, s.hdr, s.kdf = key, raw, hdr.KDF
 	return s, nil
 }
@@ -190,6 +201,9 @@ func Create(path string, password []byte, opts Options) (*Store, error) {
 	if err := params.Validate(); err != nil {
 		return nil, fmt.Errorf("create wallet store %s: %w", path, err)
 	}
+	if m := opts.maxKDF(); params.exceeds(m) {
+		return nil, fmt.Errorf("create wallet store %s: %v is above what gokms opens (%v)", path, params, m)
+	}
 	if len(password) == 0 {
 		return nil, fmt.Errorf("create wallet store %s: empty password", path)
 	}
@@ -200,8 +214,9 @@ func Create(path string, password []byte, opts Options) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create wallet store %s: %w", path, err)
 	}
-	key := make([]byte, keyLen)
+	key := newKeyBuf(opts.logger())
 	if _, err := rand.Read(key); err != nil {
+		freeKeyBuf(key)
 		return nil, err
 	}
 	hdr, err := newHeader(password, params, key)
@@ -213,16 +228,16 @@ func Create(path string, password []byte, opts Options) (*Store, error) {
 	// overwrite each other, and no half-initialised file is ever at path.
 	tmp, err := writeNewStore(path, "create", hdr, nil)
 	if err != nil {
-		zero(key)
+		freeKeyBuf(key)
 		return nil, fmt.Errorf("create wallet store %s: %w", path, err)
 	}
 	defer os.Remove(tmp)
 	if err := linkNew(tmp, path); err != nil {
-		zero(key)
+		freeKeyBuf(key)
 		return nil, fmt.Errorf("create wallet store %s: %w", path, err)
 	}
 	if err := syncDir(dir); err != nil {
-		zero(key)
+		freeKeyBuf(key)
 		return nil, fmt.Errorf("create wallet store %s: %w", path, err)
 	}
 	if params.weakerThan(DefaultKDF) {
@@ -751,7 +766,7 @@ func (s *Store) List(ctx context.Context) ([]backend.Meta, error) {
 func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	zero(s.key)
+	freeKeyBuf(s.key)
 	s.key, s.closed = nil, true
 	return nil
 }
@@ -778,22 +793,28 @@ func (s *Store) ChangePassword(newPassword []byte, newParams *KDFParams) error {
 	if err := params.Validate(); err != nil {
 		return s.errf("change password", err)
 	}
-	newKey := make([]byte, keyLen)
+	if m := s.opts.maxKDF(); params.exceeds(m) {
+		return s.errf("change password", fmt.Errorf("%v is above what gokms opens (%v)", params, m))
+	}
+	newKey := newKeyBuf(s.opts.logger())
 	if _, err := rand.Read(newKey); err != nil {
+		freeKeyBuf(newKey)
 		return err
 	}
 	// Derive the new key before taking the lock; it is the slow part.
 	hdr, err := newHeader(newPassword, params, newKey)
 	if err != nil {
-		zero(newKey)
+		freeKeyBuf(newKey)
 		return s.errf("change password", err)
 	}
 	oldAEAD, err := chacha20poly1305.NewX(s.key)
 	if err != nil {
+		freeKeyBuf(newKey)
 		return err
 	}
 	newAEAD, err := chacha20poly1305.NewX(newKey)
 	if err != nil {
+		freeKeyBuf(newKey)
 		return err
 	}
 	// The exclusive lock on the old file is held until after the rename,
@@ -837,10 +858,10 @@ func (s *Store) ChangePassword(newPassword []byte, newParams *KDFParams) error {
 		return syncDir(filepath.Dir(target))
 	})
 	if err != nil {
-		zero(newKey)
+		freeKeyBuf(newKey)
 		return s.errf("change password", err)
 	}
-	zero(s.key)
+	freeKeyBuf(s.key)
 	s.key, s.hdr, s.kdf = newKey, hdr, params
 	return nil
 }

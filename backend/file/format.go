@@ -64,6 +64,45 @@ var DefaultKDF = KDFParams{Time: 3, MemoryKiB: 64 * 1024, Threads: 4}
 // as its password.
 var InsecureTestKDF = KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}
 
+// DefaultMaxKDF bounds the costs Open runs from a header when
+// Options.MaxKDF is nil. The KDF runs before the password can be checked,
+// so whoever can write the file could otherwise make every unlock stall or
+// be killed for memory. Create and ChangePassword refuse costs above it, so
+// gokms never makes a store it would not open.
+var DefaultMaxKDF = KDFParams{Time: 10, MemoryKiB: 1 << 20, Threads: 16}
+
+// AllowTestKDFOnMainnet lets NewStoreKDF accept GOKMS_KDF=test for a
+// mainnet command. Only test binaries set it (their suites store mainnet
+// wallets and must stay fast); the gokms binary never does.
+var AllowTestKDFOnMainnet bool
+
+// exceeds reports whether p costs more than max in any dimension.
+func (p KDFParams) exceeds(max KDFParams) bool {
+	return p.Time > max.Time || p.MemoryKiB > max.MemoryKiB || p.Threads > max.Threads
+}
+
+// NewStoreKDF returns the KDF costs for a store being created (or re-keyed)
+// from a GOKMS_KDF setting. Costs weaker than DefaultKDF come only from the
+// explicit test setting "test", and only for testnet (or in test binaries):
+// a stray setting must not leave mainnet keys behind a cheap KDF. Costs
+// above DefaultMaxKDF are refused: such a store would not open.
+func NewStoreKDF(setting string, testnet bool) (KDFParams, error) {
+	p, err := ParseKDF(setting)
+	if err != nil {
+		return KDFParams{}, err
+	}
+	isTest := strings.TrimSpace(strings.ToLower(setting)) == "test"
+	switch {
+	case isTest && !testnet && !AllowTestKDFOnMainnet:
+		return KDFParams{}, errors.New(`"test" makes a store only as strong as its password; it is for test suites and refused on mainnet (add --testnet, or unset it for the default costs)`)
+	case !isTest && p.weakerThan(DefaultKDF):
+		return KDFParams{}, fmt.Errorf("%v is weaker than the default %v; refused (unset it for the default costs; test suites use \"test\" with --testnet)", p, DefaultKDF)
+	case p.exceeds(DefaultMaxKDF):
+		return KDFParams{}, fmt.Errorf("%v is above what gokms opens (%v); such a store could not be unlocked", p, DefaultMaxKDF)
+	}
+	return p, nil
+}
+
 // Bounds accepted from a header. They keep a corrupt or hostile header from
 // asking for terabytes of memory or hours of work before the password check.
 const (

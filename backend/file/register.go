@@ -68,7 +68,7 @@ func openAddress(ctx context.Context, u *url.URL, cfg backend.OpenConfig) (backe
 	}
 	opts := Options{Logger: cfg.Logger}
 	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) && cfg.Create {
-		params, err := ParseKDF(getenv(KDFEnv))
+		params, err := NewStoreKDF(getenv(KDFEnv), cfg.Testnet)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", KDFEnv, err)
 		}

@@ -21,6 +21,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/gokms/gokms/backend"
+	"github.com/gokms/gokms/backend/file"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3";
@@ -216,6 +217,7 @@ func before(c *cli.Context) error {
 	getState(c).log = l
 	// As tatum-kms: --apiKey becomes TATUM_API_KEY for everything downstream.
 	if k := c.String(flagAPIKey); k != "" {
+		l.Warn("--" + flagAPIKey + " on the command line is visible to every user of this machine (ps, /proc); set " + envAPIKey + " in ~/.tatumrc/.env or the environment instead")
 		if err := os.Setenv(envAPIKey, k); err != nil {
 			return fmt.Errorf("set %s: %w", envAPIKey, err)
 		}
@@ -227,7 +229,7 @@ func before(c *cli.Context) error {
 // then --envFile or ~/.tatumrc/.env. Variables already set (non-empty) win,
 // as in dotenv.
 func loadEnvFiles(c *cli.Context) error {
-	if err := loadEnvFile(".env", false); err != nil {
+	if err := loadWorkdirEnv(getState(c).stderr); err != nil {
 		return err
 	}
 	path, explicit := c.String(flagEnvFile), true
@@ -243,6 +245,12 @@ func loadEnvFiles(c *cli.Context) error {
 }
 
 func loadEnvFile(path string, mustExist bool) error {
+	return loadEnvFileFiltered(path, mustExist, nil)
+}
+
+// loadEnvFileFiltered loads path, setting only the variables keep accepts
+// (all when keep is nil).
+func loadEnvFileFiltered(path string, mustExist bool, keep func(name string) bool) error {
 	f, err := os.Open(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) && !mustExist {
@@ -257,6 +265,9 @@ func loadEnvFile(path string, mustExist bool) error {
 		return fmt.Errorf("load env file %s: not in dotenv format (KEY=value lines); the parser's detail is withheld because it would quote the file", path)
 	}
 	for k, v := range vars {
+		if keep != nil && !keep(k) {
+			continue
+		}
 		// As dotenv, the environment wins; an empty variable counts as unset
 		// (gokms treats TATUM_KMS_PASSWORD= like no password everywhere).
 		if os.Getenv(k) != "" {
@@ -381,19 +392,13 @@ func displayAddr(addr string) string {
 		return "backend"
 	}
 	if u.Scheme == "file" {
+		if p, err := file.PathFromURL(u); err == nil {
+			return p
+		}
 		return u.Path
 	}
 	u.RawQuery = "" // queries may carry tokens; never echo them
 	return u.String()
-}
-
-// isFileStore reports whether addr names the local file store, and its path.
-func isFileStore(addr string) (string, bool) {
-	u, err := backend.ParseAddress(addr)
-	if err != nil || u.Scheme != "file" {
-		return "", false
-	}
-	return u.Path, true
 }
 
 // openBackend opens the secret backend at addr ("" = backendAddr(c)). The

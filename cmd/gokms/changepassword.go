@@ -22,7 +22,8 @@ func init() {
 		Usage: "re-encrypt the file store under a new password (atomically; the old password stops working)",
 		Description: "The current password comes from the usual sources (TATUM_KMS_PASSWORD, --password-file,\n" +
 			"--azure/--vgs/--aws or the prompt); the new one from --new-password-file, " + envNewPassword + ",\n" +
-			"or is typed twice on the terminal. GOKMS_KDF=t=N,m=KiB,p=N also changes the Argon2id costs.",
+			"or is typed twice on the terminal. GOKMS_KDF=t=N,m=KiB,p=N also changes the Argon2id costs\n" +
+			"(not below the default t=3,m=65536,p=4, not above t=10,m=1048576,p=16).",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: flagNewPasswordFile, Usage: "read the new password from the first line of this file"},
 		},
@@ -38,13 +39,15 @@ func cmdChangePassword(c *cli.Context) error {
 		return err
 	}
 	addr := backendAddr(c)
-	if _, ok := isFileStore(addr); !ok {
+	if _, ok, err := file.AddressPath(addr); err != nil {
+		return err
+	} else if !ok {
 		return fmt.Errorf("changepassword works on the file store only; %s keeps its secrets under its own access control", displayAddr(addr))
 	}
 	// The new KDF costs, if asked for, are checked before anything is opened.
 	var params *file.KDFParams
 	if v := os.Getenv(file.KDFEnv); v != "" {
-		p, err := file.ParseKDF(v)
+		p, err := file.NewStoreKDF(v, isTestnet(c))
 		if err != nil {
 			return fmt.Errorf("%s: %w", file.KDFEnv, err)
 		}

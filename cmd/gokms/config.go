@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/gokms/gokms/backend"
+	"github.com/gokms/gokms/backend/file"
 	"github.com/gokms/gokms/wallet"
 )
 
@@ -106,11 +107,11 @@ func envFilePath(c *cli.Context) string {
 
 // storeExists reports whether the file store exists ("N/A" for other backends).
 func storeExists(addr string) (string, bool) {
-	path, ok := isFileStore(addr)
-	if !ok {
+	path, ok, err := file.AddressPath(addr)
+	if err != nil || !ok {
 		return "N/A", true
 	}
-	_, err := os.Stat(path)
+	_, err = os.Stat(path)
 	return fmt.Sprint(err == nil), err == nil
 }
 
@@ -124,7 +125,9 @@ func cmdCheckConfig(c *cli.Context) error {
 	addr := backendAddr(c)
 	exists, _ := storeExists(addr)
 	path := "N/A" // not a file store
-	if p, ok := isFileStore(addr); ok {
+	if p, ok, err := file.AddressPath(addr); err != nil {
+		return err
+	} else if ok {
 		path = p
 	}
 	w := c.App.Writer

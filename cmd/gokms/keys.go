@@ -235,7 +235,13 @@ func cmdStoreManagedWallet(c *cli.Context) error {
 	// Canonical form (lower case, single spaces): a stray double space from
 	// a paste must not become a different seed (BIP39 hashes the sentence).
 	mnemonic := wallet.NormalizeMnemonic(string(raw))
+	changed := mnemonic != string(raw)
 	zero(raw)
+	if changed {
+		// Never the words themselves: only that they changed, and why it matters.
+		fmt.Fprintln(getState(c).stderr, "notice: the mnemonic was normalised (lower case, single spaces between words) before use; "+
+			"tatum-kms derives keys from the words exactly as typed, so for this input its xpub and addresses differ from gokms's")
+	}
 	if err := wallet.ValidateMnemonic(mnemonic); err != nil {
 		return fmt.Errorf("mnemonic: %w", err)
 	}

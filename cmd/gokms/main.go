@@ -10,5 +10,7 @@ package main
 import "os"
 
 func main() {
+	// First of all: no crash from here on may write keys to a core file.
+	hardenProcess(os.Stderr)
 	os.Exit(run())
 }

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/gokms/gokms/backend"
+	"github.com/gokms/gokms/backend/file"
 	"github.com/gokms/gokms/backend/file/tatumkms"
 	"github.com/gokms/gokms/backend/memory"
 	"github.com/gokms/gokms/backend/migrate"
@@ -130,6 +131,13 @@ func cmdImport(c *cli.Context) error {
 		backup, staging = src+".tatum-kms", src+".gokms-import"
 		if _, err := os.Lstat(backup); err == nil {
 			return fmt.Errorf("import --in-place: %s already exists; move it away first (it may be the original of an earlier conversion)", backup)
+		}
+		// The staging store is written into and then renamed over src;
+		// neither it nor the kept original may be the live store.
+		for _, p := range []string{staging, backup} {
+			if err := refuseOntoStore("import --in-place", p, backendAddr(c)); err != nil {
+				return err
+			}
 		}
 		dstAddr = fileAddr(staging)
 	} else if err := checkNotSameFile(src, dstAddr); err != nil {
@@ -254,13 +262,15 @@ func isBlank(b []byte) bool { return len(bytes.TrimSpace(b)) == 0 }
 // checkNotSameFile refuses to import a tatum-kms file into itself (gokms's
 // default store path is tatum-kms's, ~/.tatumrc/wallet.dat).
 func checkNotSameFile(src, dstAddr string) error {
-	p, ok := isFileStore(dstAddr)
-	if !ok {
-		return nil
+	p, ok, err := file.AddressPath(dstAddr)
+	if err != nil || !ok {
+		return err
 	}
-	a, errA := os.Stat(src)
-	b, errB := os.Stat(p)
-	if errA == nil && errB == nil && os.SameFile(a, b) {
+	same, err := file.SameFile(src, p)
+	if err != nil {
+		return fmt.Errorf("import: cannot tell whether %s is the gokms store %s (%v); nothing written", src, p, err)
+	}
+	if same {
 		return fmt.Errorf("import: %s is both the tatum-kms wallet and the gokms store; convert it with --in-place, or choose another store with --path (e.g. --path ~/.tatumrc/gokms.dat) or --backend", src)
 	}
 	return nil
@@ -287,8 +297,8 @@ func cmdExport(c *cli.Context) error {
 		if _, err := os.Lstat(out); err == nil && !c.Bool("force") {
 			return fmt.Errorf("export: %s exists; not overwriting it (use --force to replace it)", out)
 		}
-		if p, ok := isFileStore(backendAddr(c)); ok && sameFile(p, out) {
-			return fmt.Errorf("export: --out %s is the store being exported", out)
+		if err := refuseOntoStore("export --out", out, backendAddr(c)); err != nil {
+			return err
 		}
 	}
 	src, err := openBackend(c, "", false)
@@ -345,12 +355,6 @@ func cmdExport(c *cli.Context) error {
 	}
 	fmt.Fprintf(getState(c).stderr, "exported %d wallet%s to %s (tatum-kms format)\n", len(entries), plural(len(entries)), out)
 	return nil
-}
-
-func sameFile(a, b string) bool {
-	x, errA := os.Stat(a)
-	y, errB := os.Stat(b)
-	return errA == nil && errB == nil && os.SameFile(x, y)
 }
 
 // readAll reads every record as tatum-kms entries, newest first (the order
@@ -442,8 +446,10 @@ func cmdMigrate(c *cli.Context) error {
 	if to == "" {
 		return errors.New("migrate needs --to <address> (e.g. --to file:///srv/kms/wallet.dat or --to vault://host:8200/secret/gokms)")
 	}
-	if sameAddress(from, to) {
-		return fmt.Errorf("migrate: --from and --to name the same store (%s)", displayAddr(to))
+	if same, err := sameAddress(from, to); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	} else if same {
+		return fmt.Errorf("migrate: --from and --to name the same store (%s); nothing written", displayAddr(to))
 	}
 	dry := c.Bool("dry-run")
 	srcPw := func(ctx context.Context, purpose string) ([]byte, error) {
@@ -506,7 +512,9 @@ func openConfig(c *cli.Context, pw, newPw func(context.Context, string) ([]byte,
 // openForDryRun opens an existing destination without creating it; a file
 // store that does not exist yet stands in as an empty one.
 func openForDryRun(c *cli.Context, addr string, pw func(context.Context, string) ([]byte, error)) (backend.SecretBackend, error) {
-	if p, ok := isFileStore(addr); ok {
+	if p, ok, err := file.AddressPath(addr); err != nil {
+		return nil, err
+	} else if ok {
 		if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
 			return memory.New(), nil
 		}
@@ -521,19 +529,25 @@ func openForDryRun(c *cli.Context, addr string, pw func(context.Context, string)
 	return b, nil
 }
 
-// sameAddress reports whether two addresses name the same store.
-func sameAddress(a, b string) bool {
-	pa, okA := isFileStore(a)
-	pb, okB := isFileStore(b)
-	if okA && okB {
-		if sameFile(pa, pb) {
-			return true
-		}
-		x, _ := filepath.Abs(pa)
-		y, _ := filepath.Abs(pb)
-		return x == y
+// sameAddress reports whether two addresses name the same store: for file
+// stores the same file (file.SameFile), else the same address.
+func sameAddress(a, b string) (bool, error) {
+	pa, okA, err := file.AddressPath(a)
+	if err != nil {
+		return false, err
 	}
-	return strings.TrimRight(a, "/") == strings.TrimRight(b, "/")
+	pb, okB, err := file.AddressPath(b)
+	if err != nil {
+		return false, err
+	}
+	if okA && okB {
+		same, err := file.SameFile(pa, pb)
+		if err != nil {
+			return false, fmt.Errorf("cannot tell whether %s and %s are the same store: %w", pa, pb, err)
+		}
+		return same, nil
+	}
+	return strings.TrimRight(a, "/") == strings.TrimRight(b, "/"), nil
 }
 
 // ---- output ----

@@ -167,7 +167,8 @@ func TestMigrateSurvivesSIGKILL(t *testing.T) {
 	src.Close()
 
 	migrateCmd := func() *exec.Cmd {
-		cmd := exec.Command(bin, "migrate", "--from", "file://"+srcPath, "--to", "file://"+dstPath, "--batch-size", "100")
+		// --testnet: the real binary takes GOKMS_KDF=test for testnet only.
+		cmd := exec.Command(bin, "migrate", "--testnet", "--from", "file://"+srcPath, "--to", "file://"+dstPath, "--batch-size", "100")
 		cmd.Env = append(os.Environ(), envFromPassword+"="+srcPw, envToPassword+"="+dstPw, file.KDFEnv+"=test", "HOME="+dir)
 		return cmd
 	}

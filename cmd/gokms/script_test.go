@@ -15,6 +15,8 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/urfave/cli/v2"
+
+	"github.com/gokms/gokms/backend/file"
 )
 
 // A hidden command, in the test binary only, that panics: the app must turn
@@ -30,8 +32,15 @@ func init() {
 // TestMain lets the test binary act as the real gokms binary: testscript
 // puts it on $PATH as "gokms", and exec'ing it runs main.
 func TestMain(m *testing.M) {
+	// In-process runs (runApp) store mainnet wallets with GOKMS_KDF=test too.
+	file.AllowTestKDFOnMainnet = true
 	testscript.Main(m, map[string]func(){
-		"gokms": func() { os.Exit(run()) },
+		"gokms": func() {
+			// Suites store mainnet wallets with GOKMS_KDF=test to stay
+			// fast; GOKMS_TEST_STRICT_KDF=1 shows the gokms binary's refusal.
+			file.AllowTestKDFOnMainnet = os.Getenv("GOKMS_TEST_STRICT_KDF") != "1"
+			main()
+		},
 	})
 }
 
@@ -69,6 +78,7 @@ func TestScripts(t *testing.T) {
 			"truncate":   cmdTruncate,
 			"jsonlines":  cmdJSONLines,
 			"envfile":    cmdEnvFile,
+			"inflatekdf": cmdInflateKDF,
 		},
 	})
 }

@@ -27,7 +27,18 @@ type Entry struct {
 	// Unknown lists the names (never the values) of fields gokms does not
 	// keep, so that an import can say what it leaves behind.
 	Unknown []string
+	// order is the xpub/mnemonic order of a decoded entry; zero (an entry
+	// made from a record) means the order tatum-kms's SDK uses for the chain.
+	order keyOrder
 }
+
+type keyOrder uint8
+
+const (
+	orderByChain keyOrder = iota
+	orderMnemonicFirst
+	orderXpubFirst
+)
 
 // Zero overwrites the entry's secret bytes.
 func (e *Entry) Zero() {
@@ -80,16 +91,20 @@ func parse(plain []byte) ([]Entry, error) {
 			return nil, badJSON(entries, "")
 		}
 		id, _ := tok.(string) // object keys are always strings
-		var fields map[string]json.RawMessage
-		if err := dec.Decode(&fields); err != nil {
-			var te *json.UnmarshalTypeError
-			if errors.As(err, &te) {
-				zeroEntries(entries)
-				return nil, corrupt(id, "not a JSON object")
-			}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
 			return nil, badJSON(entries, id)
 		}
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &fields); err != nil {
+			zero(raw)
+			zeroEntries(entries)
+			return nil, corrupt(id, "not a JSON object")
+		}
+		order := xpubOrder(raw)
+		zero(raw)
 		e, err := parseEntry(id, fields)
+		e.order = order
 		if err != nil {
 			zeroEntries(entries)
 			return nil, err
@@ -106,6 +121,40 @@ func parse(plain []byte) ([]Entry, error) {
 		return nil, badJSON(entries, "")
 	}
 	return entries, nil
+}
+
+// xpubOrder tells whether "xpub" or "mnemonic" comes first among the keys
+// of the JSON object raw (orderByChain if it lacks one of them). Values are
+// skipped as raw bytes and zeroed, never turned into strings.
+func xpubOrder(raw json.RawMessage) keyOrder {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if _, err := dec.Token(); err != nil {
+		return orderByChain
+	}
+	var first string
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return orderByChain
+		}
+		k, _ := t.(string)
+		var v json.RawMessage
+		err = dec.Decode(&v)
+		zero(v)
+		if err != nil {
+			return orderByChain
+		}
+		switch {
+		case k != "xpub" && k != "mnemonic":
+		case first == "":
+			first = k
+		case first != k && first == "xpub":
+			return orderXpubFirst
+		case first != k:
+			return orderMnemonicFirst
+		}
+	}
+	return orderByChain
 }
 
 // trailing reports whether anything but whitespace follows the JSON value.
@@ -250,14 +299,28 @@ func (e Entry) Record() (backend.Record, error) {
 	return r, nil
 }
 
-// secretChains are the chains whose tatum-kms wallets hold their key in a
-// `secret` field ({address, secret}); an export writes their private keys
-// there so that tatum-kms's getprivatekey finds them.
-var secretChains = map[string]bool{"XRP": true, "XLM": true, "ALGO": true}
+// The shapes tatum-kms 8.0.1 writes (testdata/tatumkms/real-8.0.1, made
+// with the real build): generatemanagedwallet and storemanagedwallet store
+// the chain SDK's wallet object ({...wallet, chain, testnet}), so its key
+// order is the SDK's; storemanagedprivatekey and the batch store
+// {privateKey, chain, testnet}, without an address.
+var (
+	// secretChains' generated wallets are {address, secret}; an export
+	// writes such a key there so that tatum-kms's getprivatekey finds it.
+	secretChains = map[string]bool{"XRP": true, "XLM": true, "ALGO": true}
+	// addressKeyChains' generated wallets are {address, privateKey}.
+	addressKeyChains = map[string]bool{"BNB": true, "SOL": true}
+	// xpubFirstChains' SDKs return {xpub, mnemonic}; the others {mnemonic, xpub}.
+	xpubFirstChains = map[string]bool{"ETH": true, "BSC": true, "MATIC": true, "CELO": true, "ONE": true, "KLAY": true, "XDC": true, "VET": true}
+)
 
 // FromRecord maps a gokms record back to a tatum-kms entry (the inverse of
-// Record). The entry shares the record's secret bytes. A secret that is not
-// UTF-8 cannot live in tatum-kms's JSON and is an error.
+// Record), in the shape tatum-kms itself writes for that kind and chain, so
+// that tatum-kms answers after a rollback as it did before the import: a
+// private key keeps its address only where tatum-kms's own wallets of that
+// chain have one (tatum-kms's getaddress returns a stored address as is).
+// The entry shares the record's secret bytes. A secret that is not UTF-8
+// cannot live in tatum-kms's JSON and is an error.
 func FromRecord(r backend.Record) (Entry, error) {
 	e := Entry{ID: r.ID, Xpub: r.Xpub, Address: r.Address, Chain: r.Chain, Testnet: r.Testnet}
 	if !utf8.Valid(r.Secret) {
@@ -270,10 +333,16 @@ func FromRecord(r backend.Record) (Entry, error) {
 	case backend.Mnemonic:
 		e.Mnemonic = r.Secret
 	case backend.PrivateKey:
-		if secretChains[r.Chain] {
+		e.Xpub = ""
+		switch {
+		case r.Address != "" && secretChains[r.Chain]:
 			e.Secret = r.Secret
-		} else {
+		case r.Address != "" && addressKeyChains[r.Chain]:
 			e.PrivateKey = r.Secret
+		default:
+			// storemanagedprivatekey's {privateKey}: gokms keeps the
+			// address it derived, tatum-kms never wrote one.
+			e.PrivateKey, e.Address = r.Secret, ""
 		}
 	default:
 		return e, fmt.Errorf("record %q: unknown kind %q", r.ID, r.Kind)
@@ -284,7 +353,8 @@ func FromRecord(r backend.Record) (Entry, error) {
 // MarshalEntries writes the wallets object as JSON.stringify(wallets, null, indent)
 // would for the given indent ("" for the compact form tatum-kms stores):
 // entries in order, fields in the order tatum-kms builds them
-// ({...wallet, chain, testnet}). Strings are escaped as JSON.stringify does,
+// ({...wallet, chain, testnet}, the wallet's keys in its SDK's order: xpub
+// first for the EVM chains and VET, mnemonic first for the others). Strings are escaped as JSON.stringify does,
 // without passing secrets through Go strings. The caller zeroes the result.
 func MarshalEntries(entries []Entry, indent string) []byte {
 	var b []byte
@@ -321,10 +391,14 @@ func MarshalEntries(entries []Entry, indent string) []byte {
 			b = append(b, colon...)
 			b = appendString(b, v)
 		}
+		xpubFirst := e.order == orderXpubFirst || (e.order == orderByChain && xpubFirstChains[e.Chain])
+		if xpubFirst && e.Xpub != "" {
+			field("xpub", []byte(e.Xpub))
+		}
 		if len(e.Mnemonic) > 0 {
 			field("mnemonic", e.Mnemonic)
 		}
-		if e.Xpub != "" {
+		if !xpubFirst && e.Xpub != "" {
 			field("xpub", []byte(e.Xpub))
 		}
 		if e.Address != "" {

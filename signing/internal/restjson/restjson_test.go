@@ -1,0 +1,49 @@
+package restjson
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// TestErrorsHideTheKey: the base URL's path (Tatum puts the API key there)
+// and header secrets never appear in an error.
+func TestErrorsHideTheKey(t *testing.T) {
+	const key = "t-6543-secret-api-key"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/v3/egld/node/" + key + "/echo":
+			w.WriteHeader(500)
+			w.Write([]byte("bad request for /v3/egld/node/" + key + "/echo " + r.Header.Get("x-api-key")))
+		case "/v3/egld/node/" + key + "/junk":
+			w.Write([]byte("not json"))
+		default:
+			w.WriteHeader(404)
+		}
+	}))
+	defer srv.Close()
+	c, err := New(srv.URL+"/v3/egld/node/"+key, nil, "hdr-secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Header.Set("x-api-key", "hdr-secret")
+	var out map[string]any
+	for _, p := range []string{"/echo", "/junk", "/missing"} {
+		err := c.Get(context.Background(), p, &out)
+		if err == nil {
+			t.Fatalf("%s: no error", p)
+		}
+		if strings.Contains(err.Error(), key) || strings.Contains(err.Error(), "hdr-secret") {
+			t.Errorf("%s: error shows a secret: %v", p, err)
+		}
+	}
+	srv.Close()
+	if err := c.Post(context.Background(), "/x", []byte("{}"), &out); err == nil || strings.Contains(err.Error(), key) {
+		t.Errorf("closed server: %v", err)
+	}
+	if _, err := New("ftp://x", nil); err == nil {
+		t.Error("ftp URL accepted")
+	}
+}
