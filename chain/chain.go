@@ -29,6 +29,9 @@ const (
 	XRP  Family = "XRP"  // family seeds (signing/xrp)
 	SOL  Family = "SOL"  // ed25519, SLIP-10 (signing/sol)
 	XLM  Family = "XLM"  // ed25519 (signing/xlm)
+	ALGO Family = "ALGO" // ed25519 (signing/algo)
+	EGLD Family = "EGLD" // ed25519, SLIP-10 (signing/egld)
+	VET  Family = "VET"  // secp256k1, BIP32, RLP of its own (signing/vet)
 )
 
 // HD reports whether the family's wallets are BIP39 mnemonics with

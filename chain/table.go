@@ -8,9 +8,11 @@ var (
 	VersionTtub = [4]byte{0x04, 0x36, 0xf6, 0xe1} // ttub (@tatumio/tatum LTC_TEST_NETWORK)
 )
 
-// Tatum's testnet wallets use m/44'/1'/0'/0 for every chain except BCH and
-// TRON, which keep their mainnet path.
-const testnetCoin = 1
+// TestnetCoin is the BIP44 coin type of Tatum's testnet wallets: m/44'/1'/...
+// for every chain except BCH and TRON, which keep their mainnet path.
+const TestnetCoin = 1
+
+const testnetCoin = TestnetCoin
 
 const coin = 100_000_000 // satoshis per coin on the UTXO chains
 
@@ -109,9 +111,15 @@ var table = []Chain{
 	{Code: "XLM", Name: "Stellar", Family: XLM, Broadcast: "xlm"},
 	{Code: "SOL", Name: "Solana", Family: SOL, Broadcast: "solana"},
 	// Chains Tatum broadcasts for and gokms does not sign.
-	{Code: "ALGO", Name: "Algorand", Broadcast: "algorand"},
-	{Code: "EGLD", Name: "MultiversX", Broadcast: "egld"},
-	{Code: "VET", Name: "VeChain", Broadcast: "vet"},
+	// Keys of their own (wallet/algo.go: random ed25519; egld.go: SLIP-10
+	// ed25519 along m/44'/coin'/0'/0'/i'; vet.go: BIP32 secp256k1 along
+	// m/44'/coin'/0'/0/i) and signers (signing/algo, egld, vet), not yet
+	// wired into the CLI or the daemon.
+	{Code: "ALGO", Name: "Algorand", Family: ALGO, Broadcast: "algorand"},
+	{Code: "EGLD", Name: "MultiversX", Family: EGLD, Broadcast: "egld",
+		Mainnet: Network{CoinType: 508}, Testnet: Network{CoinType: testnetCoin}},
+	{Code: "VET", Name: "VeChain", Family: VET, Broadcast: "vet",
+		Mainnet: Network{CoinType: 818}, Testnet: Network{CoinType: testnetCoin}},
 	{Code: "FLOW", Name: "Flow", Broadcast: "flow"},
 	{Code: "ADA", Name: "Cardano", Broadcast: "ada"},
 	{Code: "BNB", Name: "BNB Beacon Chain", Broadcast: "bnb"},

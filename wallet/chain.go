@@ -98,6 +98,12 @@ type chainSpec struct {
 	testnet netSpec
 }
 
+// coinType is a chain's BIP44 coin type on the network, from the chain table.
+func coinType(code string, testnet bool) uint32 {
+	c, _ := chain.Lookup(code)
+	return c.Net(testnet).CoinType
+}
+
 func toNetSpec(n chain.Network) netSpec {
 	return netSpec{coinType: n.CoinType, xpubID: n.XpubVersion, pubKeyHashID: n.PubKeyHash, wifID: n.WIF,
 		hrp: n.Bech32HRP, cashPrefix: n.CashAddrPrefix, xpubAddr: n.XpubAddress, keyAddr: n.KeyAddress}
