@@ -128,7 +128,7 @@ var cmdMay = map[string]bool{
 // used to (cmd, backend, signing, chain). An init() elsewhere (a table
 // computed once, as wallet's base58 alphabets) is not a registration.
 func TestNoInitRegistration(t *testing.T) {
-	out, err := exec.Command("go", "list", "-f", "{{.Dir}} {{join .GoFiles \" \"}}", "./backend/...", "./signing", "./signing/utxo", "./signing/evm", "./chain/...", "./kms/...", "./password/...").Output()
+	out, err := exec.Command("go", "list", "-f", "{{.Dir}} {{join .GoFiles \" \"}}", "./cmd/...", "./backend/...", "./signing", "./signing/utxo", "./signing/evm", "./chain/...", "./kms/...", "./password/...").Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)
 	}

@@ -57,18 +57,20 @@ const (
 	envBackend  = "GOKMS_BACKEND"
 )
 
-var (
-	commands    []*cli.Command
-	globalFlags []cli.Flag
-)
+// commandList is every command of the binary; the help lists them in
+// tatum-kms's order (helpOrder), the others after them in this order.
+func commandList() []*cli.Command {
+	var cs []*cli.Command
+	for _, group := range [][]*cli.Command{changePasswordCommands(), configCommands(), daemonCommands(),
+		journalCommands(), keyCommands(), migrateCommands(), txCommands(), testCommands} {
+		cs = append(cs, group...)
+	}
+	return cs
+}
 
-// registerCommands adds command groups to the app. Each group calls it from
-// init() in its own file.
-func registerCommands(cmds ...*cli.Command) { commands = append(commands, cmds...) }
-
-// registerGlobalFlags adds flags that every command accepts (for example the
-// settings of a password source). Call from init().
-func registerGlobalFlags(flags ...cli.Flag) { globalFlags = append(globalFlags, flags...) }
+// testCommands are hidden commands of the test binary only (its _test.go
+// files set them); empty in gokms itself.
+var testCommands []*cli.Command
 
 // run is main without os.Exit, so that tests can run the real binary in-process.
 func run() int {
@@ -112,7 +114,7 @@ var helpOrder = []string{
 	"export", "import", "migrate", "changepassword", "report", "checkconfig",
 }
 
-func orderedCommands() []*cli.Command {
+func orderedCommands(commands []*cli.Command) []*cli.Command {
 	rank := func(c *cli.Command) int {
 		for i, n := range helpOrder {
 			if c.Name == n {
@@ -128,6 +130,7 @@ func orderedCommands() []*cli.Command {
 
 func newApp(stdin *os.File, stdout, stderr io.Writer) *cli.App {
 	st := &state{stdin: stdin, stderr: stderr}
+	commands := commandList()
 	app := &cli.App{
 		Name:    "gokms",
 		Usage:   "key management system for Tatum-powered custodial apps (a tatum-kms successor)",
@@ -139,7 +142,7 @@ func newApp(stdin *os.File, stdout, stderr io.Writer) *cli.App {
 		ErrWriter:            stderr,
 		Reader:               stdin,
 		Flags:                appFlags(),
-		Commands:             orderedCommands(),
+		Commands:             orderedCommands(commands),
 		Metadata:             map[string]any{stateKey: st},
 		EnableBashCompletion: false,
 		HideHelpCommand:      false,
@@ -180,8 +183,7 @@ func appFlags() []cli.Flag {
 		&cli.StringFlag{Name: flagLogFormat, Value: "text", EnvVars: []string{"GOKMS_LOG_FORMAT"}, Usage: "log format: text or json (logs go to stderr)"},
 		&cli.StringFlag{Name: flagLogLevel, Value: "info", EnvVars: []string{"GOKMS_LOG_LEVEL"}, Usage: "log level: debug, info, warn or error"},
 	}
-	fs = append(fs, passwordSourceFlags()...)
-	return append(fs, globalFlags...)
+	return append(fs, passwordSourceFlags()...)
 }
 
 // state is what one run of the app shares between the helpers below.

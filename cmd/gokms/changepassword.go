@@ -16,8 +16,8 @@ const (
 	envNewPassword      = "TATUM_KMS_NEW_PASSWORD"
 )
 
-func init() {
-	registerCommands(&cli.Command{
+func changePasswordCommands() []*cli.Command {
+	return []*cli.Command{&cli.Command{
 		Name:  "changepassword",
 		Usage: "re-encrypt the file store under a new password (atomically; the old password stops working)",
 		Description: "The current password comes from the usual sources (TATUM_KMS_PASSWORD, --password-file,\n" +
@@ -28,7 +28,7 @@ func init() {
 			&cli.StringFlag{Name: flagNewPasswordFile, Usage: "read the new password from the first line of this file"},
 		},
 		Action: cmdChangePassword,
-	})
+	}}
 }
 
 func cmdChangePassword(c *cli.Context) error {

@@ -59,8 +59,8 @@ var daemonCmd = &cli.Command{
 	},
 }
 
-func init() {
-	registerCommands(daemonCmd)
+func daemonCommands() []*cli.Command {
+	return []*cli.Command{daemonCmd}
 }
 
 func apiKey(c *cli.Context) string {

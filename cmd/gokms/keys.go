@@ -14,8 +14,8 @@ import (
 )
 
 // The key commands, with tatum-kms's names, arguments and JSON output shapes.
-func init() {
-	registerCommands(
+func keyCommands() []*cli.Command {
+	return []*cli.Command{
 		&cli.Command{
 			Name:      "generatewallet",
 			Usage:     "generate a wallet (mnemonic and xpub) for a blockchain and print it; nothing is stored",
@@ -70,7 +70,7 @@ func init() {
 			ArgsUsage: "<signatureId>",
 			Action:    cmdRemoveWallet,
 		},
-	)
+	}
 }
 
 // needArgs checks the number of arguments and returns them.

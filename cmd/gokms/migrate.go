@@ -36,10 +36,10 @@ const (
 	envToPassword     = "GOKMS_TO_PASSWORD"         // migrate: the destination store
 )
 
-func init() {
+func migrateCommands() []*cli.Command {
 	dryRun := &cli.BoolFlag{Name: "dry-run", Usage: "list what would be copied; write nothing"}
 	batch := &cli.IntFlag{Name: "batch-size", Value: migrate.DefaultBatchSize, Usage: "records per write (each write is one durable commit)"}
-	registerCommands(
+	return []*cli.Command{
 		&cli.Command{
 			Name:      "import",
 			Usage:     "import a tatum-kms wallet.dat into the store, keeping every signatureId",
@@ -92,7 +92,7 @@ func init() {
 			},
 			Action: cmdMigrate,
 		},
-	)
+	}
 }
 
 // secretFrom returns a password from a file flag, else an environment
