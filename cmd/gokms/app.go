@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -21,7 +20,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/gokms/gokms/backend"
-	"github.com/gokms/gokms/backend/file"
+	"github.com/gokms/gokms/kms"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3";
@@ -372,10 +371,8 @@ func backendAddr(c *cli.Context) string {
 	return fileAddr(storePath(c))
 }
 
-// fileAddr makes a file:// address of an absolute path, escaping what a URL must.
-func fileAddr(path string) string {
-	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(path)}).String()
-}
+// fileAddr makes a file:// address of an absolute path.
+func fileAddr(path string) string { return kms.FileAddr(path) }
 
 // checkStoreFlags rejects --backend together with --path: one of them would
 // be silently ignored.
@@ -386,22 +383,8 @@ func checkStoreFlags(c *cli.Context) error {
 	return nil
 }
 
-// displayAddr is how a backend address appears in messages: a file store by
-// its path, anything else as given (backend.ParseAddress refuses credentials in addresses).
-func displayAddr(addr string) string {
-	u, err := backend.ParseAddress(addr)
-	if err != nil {
-		return "backend"
-	}
-	if u.Scheme == "file" {
-		if p, err := file.PathFromURL(u); err == nil {
-			return p
-		}
-		return u.Path
-	}
-	u.RawQuery = "" // queries may carry tokens; never echo them
-	return u.String()
-}
+// displayAddr is how a backend address appears in messages (kms.DisplayAddr).
+func displayAddr(addr string) string { return kms.DisplayAddr(addr) }
 
 // openBackend opens the secret backend at addr ("" = backendAddr(c)). The
 // password is asked only if the backend needs one; create allows a new,
@@ -413,19 +396,10 @@ func openBackend(c *cli.Context, addr string, create bool) (backend.SecretBacken
 	if addr == "" {
 		addr = backendAddr(c)
 	}
-	cfg := backend.OpenConfig{
-		Password: func(ctx context.Context, purpose string) ([]byte, error) {
-			return readPassword(c, purpose)
-		},
-		NewPassword: func(ctx context.Context, purpose string) ([]byte, error) {
-			return readNewPassword(c, purpose)
-		},
-		Create:  create,
-		Testnet: isTestnet(c),
-		Getenv:  os.Getenv,
-		Logger:  logger(c),
-	}
-	b, err := backends.Open(c.Context, addr, cfg)
+	b, err := stores(c).Open(c.Context, addr,
+		func(_ context.Context, purpose string) ([]byte, error) { return readPassword(c, purpose) },
+		func(_ context.Context, purpose string) ([]byte, error) { return readNewPassword(c, purpose) },
+		create)
 	if err != nil {
 		if where := displayAddr(addr); !strings.Contains(err.Error(), where) {
 			err = fmt.Errorf("open wallet store %s: %w", where, err)

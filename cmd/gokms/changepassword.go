@@ -2,13 +2,15 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/gokms/gokms/backend/file"
+	"github.com/gokms/gokms/backend"
+	"github.com/gokms/gokms/kms"
 )
 
 const (
@@ -38,40 +40,12 @@ func cmdChangePassword(c *cli.Context) error {
 	if err := checkStoreFlags(c); err != nil {
 		return err
 	}
-	addr := backendAddr(c)
-	if _, ok, err := file.AddressPath(addr); err != nil {
-		return err
-	} else if !ok {
-		return fmt.Errorf("changepassword works on the file store only; %s keeps its secrets under its own access control", displayAddr(addr))
-	}
-	// The new KDF costs, if asked for, are checked before anything is opened.
-	var params *file.KDFParams
-	if v := os.Getenv(file.KDFEnv); v != "" {
-		p, err := file.NewStoreKDF(v, isTestnet(c))
-		if err != nil {
-			return fmt.Errorf("%s: %w", file.KDFEnv, err)
-		}
-		params = &p
-	}
-	b, err := openBackend(c, addr, false)
-	if err != nil {
-		return err
-	}
-	defer b.Close()
-	st, ok := b.(*file.Store)
-	if !ok {
-		return fmt.Errorf("changepassword: %s is not a gokms file store", displayAddr(addr))
-	}
-	pw, err := readChangedPassword(c, st.Path())
-	if err != nil {
-		return err
-	}
-	defer zero(pw)
-	if err := st.ChangePassword(pw, params); err != nil {
-		return err
-	}
-	logger(c).Info("changed the wallet store password", "path", st.Path(), "kdf", st.KDF().String())
-	return nil
+	return kms.ChangePassword(c.Context, kms.ChangePasswordOptions{
+		StoreAddr: backendAddr(c), Testnet: isTestnet(c), Getenv: os.Getenv,
+		Open:        func(context.Context) (backend.SecretBackend, error) { return openBackend(c, "", false) },
+		NewPassword: func(_ context.Context, path string) ([]byte, error) { return readChangedPassword(c, path) },
+		Logger:      logger(c),
+	})
 }
 
 // readChangedPassword returns the new password: --new-password-file,
