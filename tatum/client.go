@@ -58,7 +58,7 @@ type Options struct {
 	// ClientVersion is sent as x-ttm-kms-client-version and compared with
 	// the x-ttm-kms-latest-version answer. Default CompatVersion.
 	ClientVersion string
-	UserAgent     string           // default "gokms"
+	UserAgent     string           // default ReadBuild().UserAgent()
 	Now           func() time.Time // clock for the upgrade notice; default time.Now
 }
 
@@ -141,7 +141,7 @@ func New(o Options) *Client {
 		c.version = CompatVersion
 	}
 	if c.agent == "" {
-		c.agent = "gokms"
+		c.agent = ReadBuild().UserAgent()
 	}
 	if c.now == nil {
 		c.now = time.Now

@@ -11,3 +11,4 @@ func SetSleep(c *Client, f func(context.Context, time.Duration) error) { c.sleep
 func SetJitter(c *Client, f func() float64)                            { c.jitter = f }
 
 var CompareVersions = compareVersions
+var BuildFrom = buildFrom

@@ -3,11 +3,129 @@ package tatum
 import (
 	"context"
 	"log/slog"
+	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 )
+
+// Release builds set these with -ldflags (scripts/release.sh does):
+//
+//	-X github.com/gokms/gokms/tatum.buildVersion=v1.2.3
+//	-X github.com/gokms/gokms/tatum.buildCommit=<40-hex revision>
+//	-X github.com/gokms/gokms/tatum.buildDirty=false
+//
+// They win over the module's build info, which a build from a source tarball
+// or a container context without .git does not have.
+var buildVersion, buildCommit, buildDirty string
+
+// Build identifies the running gokms binary.
+type Build struct {
+	Version   string // "v1.2.3", a Go pseudo-version, or "dev" when unknown
+	Commit    string // VCS revision the binary was built from; "" when unknown
+	Dirty     bool   // the work tree had uncommitted changes
+	GoVersion string // toolchain that built it
+}
+
+// ReadBuild returns the running binary's version, commit and dirty flag,
+// from the -ldflags overrides above, else from the module's build info
+// (go build stamps the VCS revision and, since Go 1.24, a version from tags).
+func ReadBuild() Build {
+	bi, _ := debug.ReadBuildInfo()
+	return buildFrom(bi, buildVersion, buildCommit, buildDirty)
+}
+
+func buildFrom(bi *debug.BuildInfo, version, commit, dirty string) Build {
+	b := Build{GoVersion: runtime.Version()}
+	if bi != nil {
+		if bi.GoVersion != "" {
+			b.GoVersion = bi.GoVersion
+		}
+		if v := bi.Main.Version; v != "" && v != "(devel)" {
+			b.Version = v
+		}
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				b.Commit = s.Value
+			case "vcs.modified":
+				b.Dirty = s.Value == "true"
+			}
+		}
+	}
+	if version != "" {
+		b.Version = version
+	}
+	if commit != "" {
+		b.Commit = commit
+	}
+	if dirty != "" {
+		b.Dirty = dirty == "true"
+	}
+	if b.Version == "" {
+		b.Version = "dev"
+	}
+	return b
+}
+
+// ShortCommit is the first 12 hex digits of the commit, as Go's
+// pseudo-versions show it; "" when unknown.
+func (b Build) ShortCommit() string {
+	if len(b.Commit) > 12 {
+		return b.Commit[:12]
+	}
+	return b.Commit
+}
+
+// String is the human form: "v1.2.3 (commit 0123456789ab, dirty)", or
+// just "dev" for a build that knows nothing about itself.
+func (b Build) String() string {
+	var extra []string
+	if c := b.ShortCommit(); c != "" {
+		extra = append(extra, "commit "+c)
+	}
+	if b.Dirty {
+		extra = append(extra, "dirty")
+	}
+	if len(extra) == 0 {
+		return b.Version
+	}
+	return b.Version + " (" + strings.Join(extra, ", ") + ")"
+}
+
+// UserAgent is the User-Agent header value (RFC 9110 product and comment):
+// "gokms/v1.2.3 (0123456789ab; dirty; go1.26.8)".
+func (b Build) UserAgent() string {
+	var extra []string
+	if c := b.ShortCommit(); c != "" {
+		extra = append(extra, c)
+	}
+	if b.Dirty {
+		extra = append(extra, "dirty")
+	}
+	if b.GoVersion != "" {
+		extra = append(extra, b.GoVersion)
+	}
+	// The product version is one token: no spaces, slashes or semicolons.
+	ua := "gokms/" + strings.NewReplacer(" ", "-", "/", "-", ";", "-").Replace(uaToken(b.Version))
+	if len(extra) > 0 {
+		ua += " (" + uaToken(strings.Join(extra, "; ")) + ")"
+	}
+	return ua
+}
+
+// uaToken drops what a header value cannot carry, so an odd -ldflags
+// version never breaks (or splits) the request header.
+func uaToken(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r > 0x7e || r == '(' || r == ')' || r == '\\' {
+			return -1
+		}
+		return r
+	}, s)
+}
 
 // noticeInterval is how often at most the upgrade notice is logged, as
 // tatum-kms does (it repeats its notice every 30 s).

@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime/debug"
 	"sort"
 	"strings"
 	"syscall"
@@ -21,21 +20,23 @@ import (
 
 	"github.com/gokms/gokms/backend"
 	"github.com/gokms/gokms/kms"
+	"github.com/gokms/gokms/tatum"
 )
 
-// version is set at build time with -ldflags "-X main.version=v1.2.3";
-// otherwise it comes from the module's build info.
+// version, if set with -ldflags "-X main.version=v1.2.3", overrides the
+// version of tatum.ReadBuild (scripts/release.sh sets tatum's variables).
 var version = ""
 
-func gokmsVersion() string {
+// gokmsBuild is this binary's version, commit and dirty flag.
+func gokmsBuild() tatum.Build {
+	b := tatum.ReadBuild()
 	if version != "" {
-		return version
+		b.Version = version
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
+	return b
 }
+
+func gokmsVersion() string { return gokmsBuild().Version }
 
 // Flag names shared by every command (global flags).
 const (
@@ -133,7 +134,7 @@ func newApp(stdin *os.File, stdout, stderr io.Writer) *cli.App {
 	app := &cli.App{
 		Name:    "gokms",
 		Usage:   "key management system for Tatum-powered custodial apps (a tatum-kms successor)",
-		Version: gokmsVersion(),
+		Version: gokmsBuild().String(),
 		Description: "Flags may be given before or after the command and its arguments.\n" +
 			"Passwords are never taken from the command line: use TATUM_KMS_PASSWORD, --password-file,\n" +
 			"a password source (--azure, --vgs, --aws) or the terminal prompt.",

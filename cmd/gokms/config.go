@@ -95,7 +95,7 @@ func cmdCheckConfig(c *cli.Context) error {
 	}
 	w := c.App.Writer
 	line := func(k, v string) { fmt.Fprintf(w, "%-33s: %s\n", k, v) }
-	line("Version", gokmsVersion())
+	line("Version", gokmsBuild().String())
 	line("Wallet file path", path)
 	line("Wallet exists", exists)
 	line("Wallet store type", storeType(c))
@@ -130,6 +130,8 @@ type (
 	}
 	reportSystem struct {
 		KMSVersion string      `json:"kmsVersion"`
+		KMSCommit  string      `json:"kmsCommit,omitempty"` // gokms only
+		KMSDirty   bool        `json:"kmsDirty,omitempty"`  // gokms only
 		GoVersion  string      `json:"goVersion"`
 		Store      reportStore `json:"store"`
 	}
@@ -205,6 +207,8 @@ func cmdReport(c *cli.Context) error {
 	rep := reportJSON{
 		System: reportSystem{
 			KMSVersion: gokmsVersion(),
+			KMSCommit:  gokmsBuild().Commit,
+			KMSDirty:   gokmsBuild().Dirty,
 			GoVersion:  runtime.Version(),
 			Store:      reportStore{Type: storeType(c), Exists: exists},
 		},

@@ -67,7 +67,7 @@ func tatumClient(c *cli.Context) (*tatum.Client, error) {
 		BaseURL:   base,
 		APIKey:    key,
 		Logger:    logger(c),
-		UserAgent: "gokms/" + gokmsVersion(),
+		UserAgent: gokmsBuild().UserAgent(),
 	}), nil
 }
 
