@@ -48,20 +48,15 @@ func cmdChangePassword(c *cli.Context) error {
 	})
 }
 
-// readChangedPassword returns the new password: --new-password-file,
-// TATUM_KMS_NEW_PASSWORD, or typed twice on the terminal.
+// readChangedPassword returns the new password: the password chain over
+// --new-password-file and TATUM_KMS_NEW_PASSWORD, else typed twice on the
+// terminal.
 func readChangedPassword(c *cli.Context, path string) ([]byte, error) {
-	var pw []byte
-	switch f := c.String(flagNewPasswordFile); {
-	case f != "":
-		p, err := readPasswordFile(c, expandHome(f))
-		if err != nil {
-			return nil, fmt.Errorf("new password: %w", err)
-		}
-		pw = p
-	case os.Getenv(envNewPassword) != "":
-		pw = []byte(os.Getenv(envNewPassword))
-	default:
+	pw, _, err := passwordChain(c, flagNewPasswordFile, envNewPassword, nil).Find(c.Context)
+	if err != nil {
+		return nil, fmt.Errorf("new password: %w", err)
+	}
+	if pw == nil {
 		p, err := promptSecret(c, fmt.Sprintf("Enter the new password for wallet store %s: ", path))
 		if errors.Is(err, errNoTerminal) {
 			return nil, fmt.Errorf("no new password: set %s, use --%s, or run on a terminal", envNewPassword, flagNewPasswordFile)

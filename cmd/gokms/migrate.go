@@ -93,17 +93,11 @@ func migrateCommands() []*cli.Command {
 // secretFrom returns a password from a file flag, else an environment
 // variable, else nil (the caller falls back to other sources or a prompt).
 func secretFrom(c *cli.Context, fileFlag, env string) ([]byte, error) {
-	if f := c.String(fileFlag); f != "" {
-		pw, err := readPasswordFile(c, expandHome(f))
-		if err != nil {
-			return nil, fmt.Errorf("--%s: %w", fileFlag, err)
-		}
-		return pw, nil
+	pw, _, err := passwordChain(c, fileFlag, env, nil).Find(c.Context)
+	if err != nil {
+		return nil, fmt.Errorf("--%s: %w", fileFlag, err)
 	}
-	if v := os.Getenv(env); v != "" {
-		return []byte(v), nil
-	}
-	return nil, nil
+	return pw, nil
 }
 
 // ---- import ----

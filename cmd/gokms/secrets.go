@@ -7,12 +7,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
+	"github.com/gokms/gokms/kms"
 	"github.com/gokms/gokms/password"
 )
 
@@ -53,61 +53,23 @@ func passwordSourceName(c *cli.Context) string {
 //  2. TATUM_KMS_PASSWORD;
 //  3. nil: prompt on the terminal.
 func passwordFromSources(c *cli.Context) ([]byte, string, error) {
-	var chosen []string
-	if c.String(flagPasswordFile) != "" {
-		chosen = append(chosen, "--"+flagPasswordFile)
-	}
-	var src *password.Source
-	for i, s := range passwordSources {
+	var chosen []password.Source
+	for _, s := range passwordSources {
 		if c.Bool(s.Name) {
-			chosen = append(chosen, "--"+s.Name)
-			src = &passwordSources[i]
+			chosen = append(chosen, s)
 		}
 	}
-	if len(chosen) > 1 {
-		return nil, "", fmt.Errorf("choose one password source, not %s", strings.Join(chosen, " and "))
-	}
-	if f := c.String(flagPasswordFile); f != "" {
-		pw, err := readPasswordFile(c, expandHome(f))
-		return pw, "--" + flagPasswordFile, err
-	}
-	if src != nil {
-		pw, err := src.Fetch(c.Context, os.Getenv)
-		if err != nil {
-			return nil, "", fmt.Errorf("read the store password with --%s: %w", src.Name, err)
-		}
-		return pw, "--" + src.Name, nil
-	}
-	if v := os.Getenv(envPassword); v != "" {
-		return []byte(v), envPassword, nil
-	}
-	return nil, "", nil
+	return passwordChain(c, flagPasswordFile, envPassword, chosen).Find(c.Context)
 }
 
-// readPasswordFile reads the first line of path (without its line ending).
-func readPasswordFile(c *cli.Context, path string) ([]byte, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("read password file: %w", err)
+// passwordChain is kms.PasswordChain over a file flag, a variable and the
+// password sources asked for.
+func passwordChain(c *cli.Context, fileFlag, env string, sources []password.Source) kms.PasswordChain {
+	f := c.String(fileFlag)
+	if f != "" {
+		f = expandHome(f)
 	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		logger(c).Warn("password file is readable by group or others; chmod 600 it", "path", path, "mode", fi.Mode().Perm().String())
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read password file: %w", err)
-	}
-	line := data
-	if i := bytes.IndexByte(line, '\n'); i >= 0 {
-		line = line[:i]
-	}
-	line = bytes.TrimSuffix(line, []byte("\r"))
-	pw := append([]byte(nil), line...)
-	zero(data)
-	if len(pw) == 0 {
-		return nil, fmt.Errorf("password file %s: the first line is empty", path)
-	}
-	return pw, nil
+	return kms.PasswordChain{File: f, FileFlag: fileFlag, Sources: sources, Env: env, Getenv: os.Getenv, Logger: logger(c)}
 }
 
 // readPassword returns the password of an existing store. purpose names the
