@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"testing"
@@ -19,6 +20,7 @@ import (
 	"github.com/gokms/gokms/backend/file"
 	"github.com/gokms/gokms/backend/memory"
 	"github.com/gokms/gokms/daemon"
+	"github.com/gokms/gokms/daemon/journal"
 	"github.com/gokms/gokms/signing"
 	"github.com/gokms/gokms/signing/utxo/utxotest"
 	"github.com/gokms/gokms/tatum"
@@ -78,8 +80,9 @@ func BenchmarkDaemonDrain(b *testing.B) {
 	}
 	discard := slog.New(slog.DiscardHandler)
 
-	for _, kind := range []string{"file", "memory"} {
-		b.Run("store="+kind, func(b *testing.B) {
+	for _, bc := range []struct{ store, journal string }{{"file", "off"}, {"file", "file"}, {"memory", "off"}, {"memory", "file"}} {
+		kind := bc.store
+		b.Run("store="+kind+"/journal="+bc.journal, func(b *testing.B) {
 			var store backend.SecretBackend
 			if kind == "file" {
 				fs, err := file.Create(b.TempDir()+"/wallet.dat", []byte("bench password"), file.Options{KDF: &file.InsecureTestKDF})
@@ -97,14 +100,20 @@ func BenchmarkDaemonDrain(b *testing.B) {
 			srv := tatumtest.New(tatumtest.Options{})
 			defer srv.Close()
 			api := tatum.New(tatum.Options{BaseURL: srv.URL, APIKey: srv.APIKey, Logger: discard})
-			d, err := daemon.New(daemon.Config{Backend: store, API: api, Signers: utxoSigners, Chains: []string{"BTC"}, Testnet: true, Logger: discard})
+			d, err := daemon.New(daemon.Config{Backend: store, API: api, Signers: utxoSigners, Chains: []string{"BTC"}, Testnet: true, Logger: discard,
+				Journal: benchJournal(b, bc.journal)})
 			if err != nil {
 				b.Fatal(err)
 			}
 			var seconds float64
+			cycle := 0
 			for b.Loop() {
 				b.StopTimer()
+				cycle++
 				for _, tx := range txs {
+					// A fresh pending id every cycle: the journal refuses an
+					// id it completed before.
+					tx.ID = fmt.Sprintf("%08x%s", cycle, tx.ID[8:])
 					srv.Enqueue(tx)
 				}
 				b.StartTimer()
@@ -160,4 +169,21 @@ func signRate(b *testing.B, reqs []signing.Request, ks signing.KeySource, worker
 		round()
 	}
 	return float64(rounds*len(reqs)) / time.Since(start).Seconds()
+}
+
+// benchJournal is the journal of a benchmark variant: "file" is the
+// default durable journal (bbolt, fsync per commit) in the benchmark's
+// temp dir, "off" the in-memory one (the same logic, nothing durable), so
+// the difference is what durability costs.
+func benchJournal(b *testing.B, kind string) journal.Journal {
+	b.Helper()
+	if kind == "off" {
+		return journal.NewMemory()
+	}
+	j, err := journal.OpenFile(filepath.Join(b.TempDir(), journal.DefaultName), journal.FileOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = j.Close() })
+	return j
 }

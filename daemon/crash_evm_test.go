@@ -17,6 +17,7 @@ import (
 	"github.com/gokms/gokms/daemon/internal/crashtest"
 	"github.com/gokms/gokms/daemon/journal"
 	"github.com/gokms/gokms/tatum"
+	"github.com/gokms/gokms/tatum/tatumtest"
 )
 
 const (
@@ -69,6 +70,9 @@ func TestEVMCrashSafety(t *testing.T) {
 			pays = append(pays, payment{id, to})
 		}
 	}
+	// Slow the broadcasts (after the node took them, before the answer) so
+	// the kills land during the drain, many of them in that window.
+	w.srv.Inject(tatumtest.Fault{Path: "/v3/ethereum/broadcast", Delay: 40 * time.Millisecond, AfterHandling: true, Times: -1})
 	jpath := journal.PathBeside(storePath)
 	done := func() bool {
 		for _, p := range pays {
@@ -81,10 +85,10 @@ func TestEVMCrashSafety(t *testing.T) {
 	out, delays := crashtest.Run(t, crashtest.Options{
 		Bin: bin, Dir: dir,
 		Args: []string{"daemon", "--testnet", "--period", "0.1", "--chain", "ETH", "--path", storePath,
-			"--evm-rpc", "ETH=" + w.chain.URL, "--concurrency", "8"},
+			"--evm-rpc", "ETH=" + w.chain.URL, "--concurrency", "2"},
 		Env: []string{"HOME=" + dir, "PATH=" + os.Getenv("PATH"), "TATUM_API_URL=" + w.srv.URL,
 			"TATUM_API_KEY=" + w.srv.APIKey, "TATUM_KMS_PASSWORD=" + password},
-		MinDelay: 100 * time.Millisecond, MaxDelay: 1200 * time.Millisecond,
+		MinDelay: 100 * time.Millisecond, MaxDelay: 800 * time.Millisecond,
 		Done:    done,
 		Secrets: []string{evmMnemonic, password},
 		AfterKill: func(t *testing.T, kill int) {

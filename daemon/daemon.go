@@ -795,8 +795,10 @@ func (d *Daemon) broadcast(ctx context.Context, log *slog.Logger, l journal.Leas
 		d.event(EventFailed, tx, "", err.Error())
 		return outFailed, fmt.Errorf("%w (gokms resends the same signed transaction next cycle; it never signs this id again)", err)
 	}
-	if jerr := d.j.MarkBroadcast(wctx, l, res.TxID); jerr != nil {
-		log.Error("journal the broadcast", "txId", res.TxID, "error", jerr.Error())
+	if !res.Completed { // when Tatum completed it, MarkCompleted below says it all in one write
+		if jerr := d.j.MarkBroadcast(wctx, l, res.TxID); jerr != nil {
+			log.Error("journal the broadcast", "txId", res.TxID, "error", jerr.Error())
+		}
 	}
 	d.event(EventBroadcast, tx, res.TxID, "")
 	if !res.Completed {

@@ -437,8 +437,9 @@ func BenchmarkEVMDaemonDrain(b *testing.B) {
 	}
 
 	var signPerSec float64
-	for _, variant := range []string{"nosign", "complete", "filled"} {
-		b.Run(variant, func(b *testing.B) {
+	for _, vj := range [][2]string{{"nosign", "off"}, {"nosign", "file"}, {"complete", "off"}, {"complete", "file"}, {"filled", "off"}, {"filled", "file"}} {
+		variant := vj[0]
+		b.Run(variant+"/journal="+vj[1], func(b *testing.B) {
 			store := memory.New()
 			if err := backend.PutAll(context.Background(), store, recs); err != nil {
 				b.Fatal(err)
@@ -447,7 +448,7 @@ func BenchmarkEVMDaemonDrain(b *testing.B) {
 			signers := evmSigners(b, chain.URL)
 			srv := tatumtest.New(tatumtest.Options{})
 			defer srv.Close()
-			cfg := daemon.Config{Backend: store, Signers: signers, Chains: []string{"ETH"}, Testnet: true, Logger: discard, Concurrency: 8,
+			cfg := daemon.Config{Backend: store, Signers: signers, Chains: []string{"ETH"}, Testnet: true, Logger: discard, Concurrency: 8, Journal: benchJournal(b, vj[1]),
 				API: tatum.New(tatum.Options{BaseURL: srv.URL, APIKey: srv.APIKey, Logger: discard, Timeout: time.Minute})}
 			presigned := map[string]string{}
 			if variant == "nosign" {

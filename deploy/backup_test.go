@@ -65,7 +65,7 @@ func TestBackupAndRotate(t *testing.T) {
 
 	newPw := filepath.Join(dir, "password.new")
 	os.WriteFile(newPw, []byte("new password 19\n"), 0o600)
-	if out, err := gokms("changepassword", "--path", store, "--password-file", pw, "--new-password-file", newPw); err != nil {
+	if out, err := gokms("changepassword", "--testnet", "--path", store, "--password-file", pw, "--new-password-file", newPw); err != nil {
 		t.Fatalf("changepassword: %v\n%s", err, out)
 	}
 	if out, err := gokms("getmanagedwallet", id, "--path", store, "--password-file", pw); err == nil {

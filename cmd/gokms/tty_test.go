@@ -176,7 +176,10 @@ func TestTerminalPrompts(t *testing.T) {
 	if err := cmd.Wait(); err == nil {
 		t.Fatal("a wrong password was accepted")
 	}
-	if !strings.Contains(p.shown(), "error: open wallet store "+store+": wrong password") || out.Len() != 0 {
+	// The process has exited, but the terminal may not have shown its last
+	// line yet: wait for it rather than race the reader.
+	p.waitFor("error: open wallet store " + store + ": wrong password")
+	if out.Len() != 0 {
 		t.Fatalf("terminal %q, stdout %q", p.shown(), out)
 	}
 

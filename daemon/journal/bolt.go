@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -29,7 +30,6 @@ func PathBeside(storePath string) string {
 
 var (
 	bEntries  = []byte("entries")
-	bLeases   = []byte("leases")
 	bNonces   = []byte("nonces")
 	bCounters = []byte("counters")
 	bMeta     = []byte("meta")
@@ -62,11 +62,32 @@ type File struct {
 type kvJournal struct {
 	s   kv
 	now func() time.Time
-	// epoch counts the opens of a File. A lease taken under an older epoch
-	// belongs to a process that no longer holds the lock: it is dead, so a
-	// restarted daemon need not wait for its leases to expire.
+	ls  leases
+	// epoch counts the opens of a File (kept for diagnostics: leases are
+	// in memory, so those of a dead process vanished with it).
 	epoch uint64
+
+	// Completions are written behind (File only): MarkCompleted returns at
+	// once and a flusher commits the queued ones every completionDelay,
+	// sharing one fsync. Readers see them at once. A completion lost in a
+	// crash only leaves the entry open: the daemon then finds it complete
+	// with GET /v3/kms/{id} (or on chain) and never signs it again, because
+	// the signed entry itself was durable before the broadcast.
+	deferCompletion bool
+	lazyMu          sync.Mutex
+	lazy            map[string]completion
+	flushOnce       sync.Once
+	stopFlush       chan struct{}
+	flushDone       chan struct{}
 }
+
+type completion struct {
+	txID string
+	at   time.Time
+}
+
+// completionDelay bounds how long a completion waits for its commit.
+const completionDelay = 25 * time.Millisecond
 
 var (
 	_ Journal = (*File)(nil)
@@ -103,7 +124,7 @@ func OpenFile(path string, o FileOptions) (*File, error) {
 			return nil, fmt.Errorf("journal %s: %w", path, err)
 		}
 		err = db.Update(func(tx *bolt.Tx) error {
-			for _, b := range [][]byte{bEntries, bLeases, bNonces, bCounters, bMeta} {
+			for _, b := range [][]byte{bEntries, bNonces, bCounters, bMeta} {
 				if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 					return err
 				}
@@ -124,27 +145,152 @@ func OpenFile(path string, o FileOptions) (*File, error) {
 			return nil, fmt.Errorf("journal %s: %w", path, err)
 		}
 	}
-	return &File{kvJournal: kvJournal{s: boltKV{db}, now: o.Now, epoch: epoch}, path: path}, nil
+	// A short batch window: one worker's write waits at most this long for
+	// others to share its fsync.
+	db.MaxBatchDelay = 2 * time.Millisecond
+	return &File{kvJournal: kvJournal{s: boltKV{db}, now: o.Now, epoch: epoch, deferCompletion: !o.ReadOnly}, path: path}, nil
 }
 
 // Path returns the file's path.
 func (f *File) Path() string { return f.path }
 
 // Close releases the store (for File, the lock).
-func (f *kvJournal) Close() error { return f.s.close() }
-
-// leaseRec is a lease as stored: the token survives releases so tokens only grow.
-type leaseRec struct {
-	Lease
-	Epoch    uint64   `json:"epoch,omitempty"`
-	Released bool     `json:"released,omitempty"`
-	Nonces   []string `json:"nonces,omitempty"` // nonce keys this id holds a reservation on
+func (f *kvJournal) Close() error {
+	f.flushOnce.Do(func() {}) // no flusher may start from here on
+	f.lazyMu.Lock()
+	stop := f.stopFlush
+	f.stopFlush = nil
+	f.lazyMu.Unlock()
+	if stop != nil {
+		close(stop)
+		<-f.flushDone
+	}
+	ferr := f.flush()
+	if err := f.s.close(); err != nil {
+		return err
+	}
+	return ferr
 }
 
+// overlay applies a queued completion to e.
+func (f *kvJournal) overlay(e *Entry) {
+	f.lazyMu.Lock()
+	c, ok := f.lazy[e.ID]
+	f.lazyMu.Unlock()
+	if ok {
+		e.TxID, e.State, e.LastError, e.CompletedAt = c.txID, StateCompleted, "", c.at
+	}
+}
+
+// flush commits the queued completions.
+func (f *kvJournal) flush() error {
+	f.lazyMu.Lock()
+	batch := f.lazy
+	f.lazy = nil
+	f.lazyMu.Unlock()
+	if len(batch) == 0 {
+		return nil
+	}
+	err := f.s.update(func(tx txn) error {
+		for id, c := range batch {
+			var e Entry
+			ok, err := getJSON(tx.Bucket(bEntries), id, &e)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue // forgotten meanwhile
+			}
+			e.TxID, e.State, e.LastError, e.CompletedAt, e.UpdatedAt = c.txID, StateCompleted, "", c.at, c.at
+			if err := putJSON(tx.Bucket(bEntries), id, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		f.lazyMu.Lock()
+		for id, c := range batch {
+			if _, newer := f.lazy[id]; !newer {
+				if f.lazy == nil {
+					f.lazy = map[string]completion{}
+				}
+				f.lazy[id] = c
+			}
+		}
+		f.lazyMu.Unlock()
+	}
+	return err
+}
+
+func (f *kvJournal) startFlusher() {
+	f.flushOnce.Do(func() {
+		stop, done := make(chan struct{}), make(chan struct{})
+		f.lazyMu.Lock()
+		f.stopFlush, f.flushDone = stop, done
+		f.lazyMu.Unlock()
+		go func() {
+			defer close(done)
+			t := time.NewTicker(completionDelay)
+			defer t.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-t.C:
+					_ = f.flush() // kept queued on error; retried next tick and at Close
+				}
+			}
+		}()
+	})
+}
+
+// Leases live in memory: the file journal is held by one process (the
+// exclusive lock), so a lease never outlives it, and keeping them off the
+// disk leaves two durable writes per transaction (Record, MarkCompleted).
+// Nonce reservations live with the leases for the same reason: a crash
+// voids them, and a reserved nonce is only bound once Record commits it.
+type leaseState struct {
+	mu       sync.Mutex // held by writes under this lease: fencing and the write are one step
+	lease    Lease
+	released bool
+	nonces   map[string]uint64 // nonce key -> nonce reserved by this claim
+}
+
+type leases struct {
+	mu    sync.Mutex
+	m     map[string]*leaseState // live or recently held claims; released ones are dropped
+	token uint64                 // last fencing token handed out, for any id: tokens never repeat
+	// nonceMu orders reservations against each other; it is never held
+	// during a durable write.
+	nonceMu sync.Mutex
+	// floor is the node's pending nonce last seen per key: used nonces
+	// below it are pruned when the next entry is recorded.
+	floor map[string]uint64
+}
+
+func (ls *leases) state(id string) *leaseState {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if ls.m == nil {
+		ls.m = map[string]*leaseState{}
+	}
+	st := ls.m[id]
+	if st == nil {
+		st = &leaseState{}
+		ls.m[id] = st
+	}
+	return st
+}
+
+func (st *leaseState) live(now time.Time) bool {
+	return st.lease.Owner != "" && !st.released && now.Before(st.lease.Expires)
+}
+
+// nonceRec is one account sequence: the nonces bound to journaled entries
+// that the node's pending nonce has not passed yet (pruned as it does).
 type nonceRec struct {
-	Next uint64            `json:"next"`
-	Free []uint64          `json:"free,omitempty"`
-	Res  map[string]uint64 `json:"res,omitempty"` // pending id -> reserved, not yet recorded
+	Used []uint64 `json:"used,omitempty"` // sorted
 }
 
 func nonceKeyString(k NonceKey) string {
@@ -182,177 +328,158 @@ func (f *kvJournal) Claim(ctx context.Context, id, owner string, ttl time.Durati
 	if id == "" || owner == "" || ttl <= 0 {
 		return Lease{}, nil, errors.New("journal: claim needs an id, an owner and a positive ttl")
 	}
-	var l Lease
+	if err := ctx.Err(); err != nil {
+		return Lease{}, nil, err
+	}
+	var st *leaseState
+	for {
+		st = f.ls.state(id)
+		st.mu.Lock()
+		f.ls.mu.Lock()
+		current := f.ls.m[id] == st
+		f.ls.mu.Unlock()
+		if current {
+			break
+		}
+		st.mu.Unlock() // released and dropped meanwhile: take the new one
+	}
+	defer st.mu.Unlock()
+	now := f.now()
+	if st.live(now) && st.lease.Owner != owner {
+		return Lease{}, nil, fmt.Errorf("%s: %w (%s, until %s)", id, ErrClaimed, st.lease.Owner, st.lease.Expires.UTC().Format(time.RFC3339))
+	}
+	f.ls.mu.Lock()
+	f.ls.token++
+	token := f.ls.token
+	f.ls.mu.Unlock()
+	f.ls.nonceMu.Lock()
+	st.lease, st.released, st.nonces = Lease{ID: id, Owner: owner, Token: token, Expires: now.Add(ttl)}, false, nil
+	f.ls.nonceMu.Unlock()
 	var ent *Entry
-	err := f.update(ctx, func(tx txn) error {
-		now := f.now()
-		var lr leaseRec
-		if _, err := getJSON(tx.Bucket(bLeases), id, &lr); err != nil {
-			return err
-		}
-		if f.live(lr, now) && lr.Owner != owner {
-			return fmt.Errorf("%s: %w (%s, until %s)", id, ErrClaimed, lr.Owner, lr.Expires.UTC().Format(time.RFC3339))
-		}
-		lr.Lease = Lease{ID: id, Owner: owner, Token: lr.Token + 1, Expires: now.Add(ttl)}
-		lr.Released, lr.Epoch = false, f.epoch
-		if err := putJSON(tx.Bucket(bLeases), id, lr); err != nil {
-			return err
-		}
-		l = lr.Lease
+	err := f.s.view(func(tx txn) error {
 		var e Entry
 		ok, err := getJSON(tx.Bucket(bEntries), id, &e)
-		if err != nil {
-			return err
-		}
-		if ok {
+		if ok && err == nil {
+			f.overlay(&e)
 			ent = &e
 		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return Lease{}, nil, err
 	}
-	return l, ent, nil
+	return st.lease, ent, nil
 }
 
-// live says whether a stored lease still holds.
-func (f *kvJournal) live(lr leaseRec, now time.Time) bool {
-	return !lr.Released && lr.Owner != "" && lr.Epoch == f.epoch && now.Before(lr.Expires)
-}
-
-// fence loads the live lease record of l or fails with ErrFenced.
-func (f *kvJournal) fence(tx txn, l Lease) (leaseRec, error) {
-	var lr leaseRec
-	ok, err := getJSON(tx.Bucket(bLeases), l.ID, &lr)
-	if err != nil {
-		return lr, err
+// fenced locks the lease state of l and checks l is its live lease; the
+// caller unlocks st.mu.
+func (f *kvJournal) fenced(l Lease) (*leaseState, error) {
+	f.ls.mu.Lock()
+	st := f.ls.m[l.ID]
+	f.ls.mu.Unlock()
+	if st == nil {
+		return nil, fmt.Errorf("%s (token %d): %w", l.ID, l.Token, ErrFenced)
 	}
-	if !ok || lr.Released || lr.Token != l.Token || lr.Owner != l.Owner || lr.Epoch != f.epoch {
-		return lr, fmt.Errorf("%s (token %d): %w", l.ID, l.Token, ErrFenced)
+	st.mu.Lock()
+	if st.released || st.lease.Token != l.Token || st.lease.Owner != l.Owner || l.Token == 0 {
+		st.mu.Unlock()
+		return nil, fmt.Errorf("%s (token %d): %w", l.ID, l.Token, ErrFenced)
 	}
-	return lr, nil
+	return st, nil
 }
 
 // Renew implements Journal.
 func (f *kvJournal) Renew(ctx context.Context, l Lease, ttl time.Duration) (Lease, error) {
-	err := f.update(ctx, func(tx txn) error {
-		lr, err := f.fence(tx, l)
-		if err != nil {
-			return err
-		}
-		lr.Expires = f.now().Add(ttl)
-		l = lr.Lease
-		return putJSON(tx.Bucket(bLeases), l.ID, lr)
-	})
-	return l, err
+	st, err := f.fenced(l)
+	if err != nil {
+		return Lease{}, err
+	}
+	defer st.mu.Unlock()
+	st.lease.Expires = f.now().Add(ttl)
+	return st.lease, nil
 }
 
 // Release implements Journal.
 func (f *kvJournal) Release(ctx context.Context, l Lease) error {
-	return f.update(ctx, func(tx txn) error {
-		lr, err := f.fence(tx, l)
-		if err != nil {
-			return err
-		}
-		if tx.Bucket(bEntries).Get([]byte(l.ID)) == nil {
-			// Never recorded: hand its reserved nonces back.
-			for _, ks := range lr.Nonces {
-				if err := f.freeReservation(tx, ks, l.ID); err != nil {
-					return err
-				}
-			}
-		}
-		lr.Nonces = nil
-		lr.Released = true
-		return putJSON(tx.Bucket(bLeases), l.ID, lr)
-	})
-}
-
-func (f *kvJournal) freeReservation(tx txn, ks, id string) error {
-	var nr nonceRec
-	if _, err := getJSON(tx.Bucket(bNonces), ks, &nr); err != nil {
+	st, err := f.fenced(l)
+	if err != nil {
 		return err
 	}
-	n, ok := nr.Res[id]
-	if !ok {
-		return nil
+	defer st.mu.Unlock()
+	f.ls.nonceMu.Lock()
+	st.released, st.nonces = true, nil
+	f.ls.nonceMu.Unlock()
+	f.ls.mu.Lock()
+	if f.ls.m[l.ID] == st {
+		delete(f.ls.m, l.ID)
 	}
-	delete(nr.Res, id)
-	if !slices.Contains(nr.Free, n) {
-		nr.Free = append(nr.Free, n)
-		slices.Sort(nr.Free)
-	}
-	return putJSON(tx.Bucket(bNonces), ks, nr)
+	f.ls.mu.Unlock()
+	return nil
 }
 
-// ReserveNonce implements Journal.
+// ReserveNonce implements Journal. It writes nothing: the reservation is
+// bound to the claim in memory, and the nonce becomes durable with Record.
 func (f *kvJournal) ReserveNonce(ctx context.Context, l Lease, k NonceKey, pending uint64) (uint64, error) {
 	if k.Chain == "" || k.Sender == "" {
 		return 0, errors.New("journal: nonce key needs a chain and a sender")
 	}
+	st, err := f.fenced(l)
+	if err != nil {
+		return 0, err
+	}
+	defer st.mu.Unlock()
 	ks := nonceKeyString(k)
-	var out uint64
-	err := f.update(ctx, func(tx txn) error {
-		lr, err := f.fence(tx, l)
-		if err != nil {
-			return err
-		}
-		if tx.Bucket(bEntries).Get([]byte(l.ID)) != nil {
-			return fmt.Errorf("%s: %w: its nonce is in the journal", l.ID, ErrExists)
-		}
-		var nr nonceRec
-		if _, err := getJSON(tx.Bucket(bNonces), ks, &nr); err != nil {
-			return err
-		}
-		if nr.Res == nil {
-			nr.Res = map[string]uint64{}
-		}
-		now := f.now()
-		// Reservations of ids that crashed before recording (lease gone,
-		// no entry) are free again.
-		for id, n := range nr.Res {
-			if id == l.ID {
-				continue
-			}
-			var o leaseRec
-			if _, err := getJSON(tx.Bucket(bLeases), id, &o); err != nil {
-				return err
-			}
-			if !f.live(o, now) && tx.Bucket(bEntries).Get([]byte(id)) == nil {
-				delete(nr.Res, id)
-				nr.Free = append(nr.Free, n)
-			}
-		}
-		// Nonces below the node's pending one are used (by us or another
-		// wallet user): never hand them out.
-		nr.Free = slices.DeleteFunc(nr.Free, func(n uint64) bool { return n < pending })
-		slices.Sort(nr.Free)
-		nr.Free = slices.Compact(nr.Free)
-		if n, ok := nr.Res[l.ID]; ok && n >= pending {
-			out = n
-		} else {
-			if ok {
-				delete(nr.Res, l.ID)
-			}
-			if len(nr.Free) > 0 {
-				out, nr.Free = nr.Free[0], nr.Free[1:]
-			} else {
-				out = max(nr.Next, pending)
-			}
-			nr.Res[l.ID] = out
-		}
-		if out >= nr.Next {
-			nr.Next = out + 1
-		}
-		if !slices.Contains(lr.Nonces, ks) {
-			lr.Nonces = append(lr.Nonces, ks)
-			if err := putJSON(tx.Bucket(bLeases), l.ID, lr); err != nil {
-				return err
-			}
-		}
-		return putJSON(tx.Bucket(bNonces), ks, nr)
+	f.ls.nonceMu.Lock()
+	defer f.ls.nonceMu.Unlock()
+	var nr nonceRec
+	var recorded bool
+	err = f.s.view(func(tx txn) error {
+		recorded = tx.Bucket(bEntries).Get([]byte(l.ID)) != nil
+		_, err := getJSON(tx.Bucket(bNonces), ks, &nr)
+		return err
 	})
-	return out, err
+	if err != nil {
+		return 0, err
+	}
+	if recorded {
+		return 0, fmt.Errorf("%s: %w: its nonce is in the journal", l.ID, ErrExists)
+	}
+	if n, ok := st.nonces[ks]; ok && n >= pending {
+		return n, nil
+	}
+	// Nonces reserved by other live claims on this key.
+	now := f.now()
+	taken := map[uint64]bool{}
+	f.ls.mu.Lock()
+	for id, o := range f.ls.m {
+		if id == l.ID || !o.live(now) {
+			continue
+		}
+		if n, ok := o.nonces[ks]; ok {
+			taken[n] = true
+		}
+	}
+	f.ls.mu.Unlock()
+	// The lowest nonce at or above the node's pending one that no journaled
+	// entry holds and no live claim reserved: a refused, failed or crashed
+	// reservation leaves no gap, and a recorded one is never reused.
+	used := map[uint64]bool{}
+	for _, n := range nr.Used {
+		used[n] = true
+	}
+	out := pending
+	for used[out] || taken[out] {
+		out++
+	}
+	if f.ls.floor == nil {
+		f.ls.floor = map[string]uint64{}
+	}
+	f.ls.floor[ks] = max(f.ls.floor[ks], pending)
+	if st.nonces == nil {
+		st.nonces = map[string]uint64{}
+	}
+	st.nonces[ks] = out
+	return out, nil
 }
 
 // Record implements Journal.
@@ -363,11 +490,18 @@ func (f *kvJournal) Record(ctx context.Context, l Lease, e Entry) error {
 	if e.SignedTx == "" || e.Chain == "" {
 		return errors.New("journal: record needs the chain and the signed transaction")
 	}
-	return f.update(ctx, func(tx txn) error {
-		lr, err := f.fence(tx, l)
-		if err != nil {
-			return err
-		}
+	st, err := f.fenced(l)
+	if err != nil {
+		return err
+	}
+	defer st.mu.Unlock()
+	var floor uint64
+	if e.Nonce != nil && e.Sender != "" {
+		f.ls.nonceMu.Lock()
+		floor = f.ls.floor[nonceKeyString(NonceKey{Chain: e.Chain, Testnet: e.Testnet, Sender: e.Sender})]
+		f.ls.nonceMu.Unlock()
+	}
+	err = f.update(ctx, func(tx txn) error {
 		if tx.Bucket(bEntries).Get([]byte(e.ID)) != nil {
 			return fmt.Errorf("%s: %w", e.ID, ErrExists)
 		}
@@ -381,30 +515,33 @@ func (f *kvJournal) Record(ctx context.Context, l Lease, e Entry) error {
 			if _, err := getJSON(tx.Bucket(bNonces), ks, &nr); err != nil {
 				return err
 			}
-			delete(nr.Res, e.ID)
-			nr.Free = slices.DeleteFunc(nr.Free, func(n uint64) bool { return n == *e.Nonce })
-			if *e.Nonce >= nr.Next {
-				nr.Next = *e.Nonce + 1
+			nr.Used = slices.DeleteFunc(nr.Used, func(n uint64) bool { return n < floor })
+			if !slices.Contains(nr.Used, *e.Nonce) {
+				nr.Used = append(nr.Used, *e.Nonce)
+				slices.Sort(nr.Used)
 			}
 			if err := putJSON(tx.Bucket(bNonces), ks, nr); err != nil {
 				return err
 			}
 		}
-		// Reservations on other keys (none in practice) are freed.
-		for _, ks := range lr.Nonces {
-			if err := f.freeReservation(tx, ks, e.ID); err != nil {
-				return err
-			}
-		}
 		return putJSON(tx.Bucket(bEntries), e.ID, e)
 	})
+	if err != nil {
+		return err
+	}
+	f.ls.nonceMu.Lock()
+	st.nonces = nil
+	f.ls.nonceMu.Unlock()
+	return nil
 }
 
 func (f *kvJournal) mutate(ctx context.Context, l Lease, fn func(e *Entry) error) error {
+	st, err := f.fenced(l)
+	if err != nil {
+		return err
+	}
+	defer st.mu.Unlock()
 	return f.update(ctx, func(tx txn) error {
-		if _, err := f.fence(tx, l); err != nil {
-			return err
-		}
 		var e Entry
 		ok, err := getJSON(tx.Bucket(bEntries), l.ID, &e)
 		if err != nil {
@@ -413,6 +550,7 @@ func (f *kvJournal) mutate(ctx context.Context, l Lease, fn func(e *Entry) error
 		if !ok {
 			return fmt.Errorf("%s: %w", l.ID, ErrNotFound)
 		}
+		f.overlay(&e)
 		if err := fn(&e); err != nil {
 			return err
 		}
@@ -450,11 +588,29 @@ func (f *kvJournal) MarkCompleted(ctx context.Context, l Lease, txID string) err
 	if txID == "" {
 		return fmt.Errorf("%s: %w: completed without a txId", l.ID, ErrBadTransition)
 	}
-	return f.mutate(ctx, l, func(e *Entry) error {
-		e.TxID, e.State, e.LastError = txID, StateCompleted, ""
-		e.CompletedAt = f.now()
-		return nil
-	})
+	if !f.deferCompletion {
+		return f.mutate(ctx, l, func(e *Entry) error {
+			e.TxID, e.State, e.LastError = txID, StateCompleted, ""
+			e.CompletedAt = f.now()
+			return nil
+		})
+	}
+	st, err := f.fenced(l)
+	if err != nil {
+		return err
+	}
+	defer st.mu.Unlock()
+	if _, err := f.Get(ctx, l.ID); err != nil {
+		return err
+	}
+	f.startFlusher()
+	f.lazyMu.Lock()
+	if f.lazy == nil {
+		f.lazy = map[string]completion{}
+	}
+	f.lazy[l.ID] = completion{txID: txID, at: f.now()}
+	f.lazyMu.Unlock()
+	return nil
 }
 
 // Get implements Journal.
@@ -471,6 +627,9 @@ func (f *kvJournal) Get(ctx context.Context, id string) (Entry, error) {
 		}
 		return err
 	})
+	if err == nil {
+		f.overlay(&e)
+	}
 	return e, err
 }
 
@@ -487,6 +646,7 @@ func (f *kvJournal) List(ctx context.Context, open bool) ([]Entry, error) {
 			if err := json.Unmarshal(v, &e); err != nil {
 				return fmt.Errorf("journal record %q is damaged: %w", k, err)
 			}
+			f.overlay(&e)
 			if !open || e.State != StateCompleted {
 				out = append(out, e)
 			}
@@ -501,6 +661,15 @@ func (f *kvJournal) List(ctx context.Context, open bool) ([]Entry, error) {
 // list: if its transaction never reached the chain the gap is filled; if it
 // did, the node's pending nonce has passed it and it is never handed out.
 func (f *kvJournal) Forget(ctx context.Context, id string) error {
+	st := f.ls.state(id)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.live(f.now()) {
+		return fmt.Errorf("%s: %w (%s); stop the daemon first", id, ErrClaimed, st.lease.Owner)
+	}
+	if err := f.flush(); err != nil {
+		return err
+	}
 	return f.update(ctx, func(tx txn) error {
 		var e Entry
 		ok, err := getJSON(tx.Bucket(bEntries), id, &e)
@@ -510,23 +679,13 @@ func (f *kvJournal) Forget(ctx context.Context, id string) error {
 		if !ok {
 			return fmt.Errorf("%s: %w", id, ErrNotFound)
 		}
-		var lr leaseRec
-		if _, err := getJSON(tx.Bucket(bLeases), id, &lr); err != nil {
-			return err
-		}
-		if f.live(lr, f.now()) {
-			return fmt.Errorf("%s: %w (%s); stop the daemon first", id, ErrClaimed, lr.Owner)
-		}
 		if e.Nonce != nil && e.Sender != "" && e.State != StateCompleted {
 			ks := nonceKeyString(NonceKey{Chain: e.Chain, Testnet: e.Testnet, Sender: e.Sender})
 			var nr nonceRec
 			if _, err := getJSON(tx.Bucket(bNonces), ks, &nr); err != nil {
 				return err
 			}
-			if !slices.Contains(nr.Free, *e.Nonce) {
-				nr.Free = append(nr.Free, *e.Nonce)
-				slices.Sort(nr.Free)
-			}
+			nr.Used = slices.DeleteFunc(nr.Used, func(n uint64) bool { return n == *e.Nonce })
 			if err := putJSON(tx.Bucket(bNonces), ks, nr); err != nil {
 				return err
 			}

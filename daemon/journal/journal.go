@@ -10,8 +10,8 @@
 //     entry already journaled for the id, if any: then the daemon never
 //     signs; it resends Entry.SignedTx, completes, or refuses.
 //  2. For EVM: ReserveNonce for (chain, network, sender), giving the node's
-//     pending nonce; the journal hands out max(its next nonce, pending),
-//     reusing a nonce released by a refused or failed transaction first.
+//     pending nonce; the journal hands out the lowest nonce at or above it
+//     that no journaled entry holds and no live claim reserved.
 //  3. Record the signed entry (fsync'd) BEFORE the broadcast.
 //  4. MarkBroadcast once a broadcast returned a txId, MarkCompleted once
 //     Tatum shows the transaction complete.
@@ -113,14 +113,15 @@ type Journal interface {
 	Claim(ctx context.Context, id, owner string, ttl time.Duration) (Lease, *Entry, error)
 	// Renew extends a live lease (same token).
 	Renew(ctx context.Context, l Lease, ttl time.Duration) (Lease, error)
-	// Release ends the lease. If the id was never recorded, its nonce
-	// reservations are freed for reuse.
+	// Release ends the lease; the claim's nonce reservations end with it.
 	Release(ctx context.Context, l Lease) error
 
 	// ReserveNonce returns the nonce for the claimed id's transaction from
-	// k: the lowest freed nonce >= pending if any, else max(next, pending),
-	// where next is one past the highest nonce handed out. The same id asking
-	// again for the same key gets the same nonce.
+	// k: the lowest n >= pending that no journaled entry of k holds and no
+	// other live claim reserved (so a refused, failed or crashed reservation
+	// leaves no gap, and a journaled nonce is never reused). The same id
+	// asking again with the same or a lower pending gets the same nonce.
+	// ErrExists if the id is already journaled.
 	ReserveNonce(ctx context.Context, l Lease, k NonceKey, pending uint64) (uint64, error)
 
 	// Record journals the signed transaction durably; e.ID must be l.ID.
@@ -131,7 +132,10 @@ type Journal interface {
 	// MarkBroadcast sets TxID and StateBroadcast (a later MarkCompleted
 	// stays completed).
 	MarkBroadcast(ctx context.Context, l Lease, txID string) error
-	// MarkCompleted sets TxID (required) and StateCompleted.
+	// MarkCompleted sets TxID (required) and StateCompleted. It is visible
+	// at once; its durability may lag briefly (the file journal commits
+	// completions behind, in batches, and at Close): a completion lost in a
+	// crash leaves the entry open, never unsigned.
 	MarkCompleted(ctx context.Context, l Lease, txID string) error
 
 	// Get returns one entry (ErrNotFound).
@@ -140,7 +144,8 @@ type Journal interface {
 	// those not completed.
 	List(ctx context.Context, open bool) ([]Entry, error)
 	// Forget deletes an entry (an operator's deliberate act: the id may then
-	// be signed again). ErrNotFound if absent; ErrClaimed if leased now.
+	// be signed again) and unbinds its nonce. ErrNotFound if absent;
+	// ErrClaimed if leased now.
 	Forget(ctx context.Context, id string) error
 
 	// Add adds amount to counter key at time at, once per ref (adding the

@@ -36,8 +36,12 @@ func (t boltTxn) Bucket(name []byte) bucket {
 	return emptyBucket{} // a read-only view of a journal that never wrote
 }
 
+// update commits through bbolt's Batch: concurrent writers (the daemon's
+// workers) share one fsync'd commit instead of queueing for one each. It
+// returns once the commit is durable. fn may run twice (a batch that fails
+// is retried one function at a time), so it only touches the transaction.
 func (k boltKV) update(fn func(txn) error) error {
-	return k.db.Update(func(tx *bolt.Tx) error { return fn(boltTxn{tx}) })
+	return k.db.Batch(func(tx *bolt.Tx) error { return fn(boltTxn{tx}) })
 }
 
 func (k boltKV) view(fn func(txn) error) error {

@@ -105,3 +105,13 @@ func (a *nonceAllocator) claim(k nonceKey, n uint64) {
 	defer st.mu.Unlock()
 	st.claimed[n] = a.now()
 }
+
+// claimed reports whether a transaction brought nonce n with it within the
+// stall window.
+func (a *nonceAllocator) claimed(k nonceKey, n uint64) bool {
+	st := a.get(k)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	t, ok := st.claimed[n]
+	return ok && a.now().Sub(t) < a.stall
+}

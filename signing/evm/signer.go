@@ -423,8 +423,16 @@ func (s *Signer) complete(ctx context.Context, c Chain, testnet bool, from commo
 		if err != nil {
 			return nil, err
 		}
-		if nonce, err = journal.Nonce(ctx, c.Code, testnet, strings.ToLower(from.Hex()), pending); err != nil {
-			return nil, fmt.Errorf("reserve nonce: %w", err)
+		// Skip nonces that transactions of this address brought with them
+		// (claimed below, not in the journal until they are recorded).
+		for tries := 0; ; tries++ {
+			if nonce, err = journal.Nonce(ctx, c.Code, testnet, strings.ToLower(from.Hex()), pending); err != nil {
+				return nil, fmt.Errorf("reserve nonce: %w", err)
+			}
+			if tries >= 1024 || !nonces.claimed(k, nonce) {
+				break
+			}
+			pending = nonce + 1
 		}
 	default:
 		pending, err := n.pendingNonce(ctx, from)
