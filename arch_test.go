@@ -88,8 +88,8 @@ func TestImportArrows(t *testing.T) {
 				bad = "the chain table is data only and imports nothing of gokms"
 			case under(from, "wallet") && !under(to, "wallet") && to != "chain":
 				bad = "wallet is pure key material functions"
-			case isImpl(from) && (under(to, "password") || under(to, "kms")):
-				bad = "backends know records, not password sources or the application"
+			case isImpl(from) && (under(to, "pwsource") || under(to, "kms")):
+				bad = "backends know records, not password sources (pwsource) or the application"
 			case to == "backend/all" && !under(from, "cmd") && !under(from, "kms"):
 				bad = "only the binary and the application choose the list of backends"
 			case from == "backend" && to != "backend":
@@ -114,7 +114,7 @@ var cmdMay = map[string]bool{
 	"backend/migrate": true,
 	"daemon":          true,
 	"daemon/journal":  true,
-	"password":        true,
+	"pwsource":        true,
 	"signing":         true,
 	"signing/evm":     true,
 	"tatum":           true,
@@ -127,7 +127,7 @@ var cmdMay = map[string]bool{
 // signing) or that hold the tables (chain, wallet, kms, password); a table
 // computed once is a package variable's initializer.
 func TestNoInitRegistration(t *testing.T) {
-	out, err := exec.Command("go", "list", "-f", "{{.Dir}} {{join .GoFiles \" \"}}", "./cmd/...", "./backend/...", "./signing/...", "./wallet/...", "./chain/...", "./kms/...", "./password/...").Output()
+	out, err := exec.Command("go", "list", "-f", "{{.Dir}} {{join .GoFiles \" \"}}", "./cmd/...", "./backend/...", "./signing/...", "./wallet/...", "./chain/...", "./kms/...", "./pwsource/...").Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)
 	}

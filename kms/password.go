@@ -8,7 +8,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/gokms/gokms/password"
+	"github.com/gokms/gokms/pwsource"
 )
 
 // PasswordChain is the one order in which every command looks for a
@@ -21,7 +21,7 @@ type PasswordChain struct {
 	FileFlag string // the flag that named it, for messages ("password-file")
 	// Sources are the password sources asked for; more than one, or one
 	// together with File, is an error.
-	Sources []password.Source
+	Sources []pwsource.Source
 	Env     string // the environment variable, "" for none
 	Getenv  func(string) string
 	Logger  *slog.Logger

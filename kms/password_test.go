@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gokms/gokms/password"
+	"github.com/gokms/gokms/pwsource"
 )
 
 // The chain's order: file, else the one source, else the variable; two of
@@ -20,8 +20,8 @@ func TestPasswordChain(t *testing.T) {
 	os.WriteFile(pwFile, []byte("from-file\r\nsecond line"), 0o600)
 	env := map[string]string{"PW": "from-env"}
 	getenv := func(k string) string { return env[k] }
-	src := password.Source{Name: "vgs", Fetch: func(context.Context, func(string) string) ([]byte, error) { return []byte("from-source"), nil }}
-	failing := password.Source{Name: "aws", Fetch: func(context.Context, func(string) string) ([]byte, error) {
+	src := pwsource.Source{Name: "vgs", Fetch: func(context.Context, func(string) string) ([]byte, error) { return []byte("from-source"), nil }}
+	failing := pwsource.Source{Name: "aws", Fetch: func(context.Context, func(string) string) ([]byte, error) {
 		return nil, errors.New("TATUM_KMS_AWS_SECRET_NAME is not set")
 	}}
 	for _, c := range []struct {
@@ -31,11 +31,11 @@ func TestPasswordChain(t *testing.T) {
 		wantNoPass bool
 	}{
 		{chain: PasswordChain{File: pwFile, FileFlag: "password-file", Env: "PW"}, pw: "from-file", from: "--password-file"},
-		{chain: PasswordChain{Sources: []password.Source{src}, Env: "PW"}, pw: "from-source", from: "--vgs"},
+		{chain: PasswordChain{Sources: []pwsource.Source{src}, Env: "PW"}, pw: "from-source", from: "--vgs"},
 		{chain: PasswordChain{Env: "PW"}, pw: "from-env", from: "PW"},
 		{chain: PasswordChain{Env: "UNSET"}, wantNoPass: true},
-		{chain: PasswordChain{File: pwFile, FileFlag: "password-file", Sources: []password.Source{src}}, errPart: "choose one password source, not --password-file and --vgs"},
-		{chain: PasswordChain{Sources: []password.Source{failing}}, errPart: "read the store password with --aws: TATUM_KMS_AWS_SECRET_NAME"},
+		{chain: PasswordChain{File: pwFile, FileFlag: "password-file", Sources: []pwsource.Source{src}}, errPart: "choose one password source, not --password-file and --vgs"},
+		{chain: PasswordChain{Sources: []pwsource.Source{failing}}, errPart: "read the store password with --aws: TATUM_KMS_AWS_SECRET_NAME"},
 		{chain: PasswordChain{File: filepath.Join(dir, "missing"), FileFlag: "password-file"}, errPart: "read password file"},
 	} {
 		c.chain.Getenv = getenv

@@ -13,13 +13,13 @@ import (
 	"golang.org/x/term"
 
 	"github.com/gokms/gokms/kms"
-	"github.com/gokms/gokms/password"
+	"github.com/gokms/gokms/pwsource"
 )
 
 // The password sources other than a file, the environment and the terminal:
 // --aws, --azure and --vgs (as tatum-kms, which keeps only the *password*
 // there), from package password. Each is a boolean global flag.
-var passwordSources = password.Sources()
+var passwordSources = pwsource.Sources()
 
 func passwordSourceFlags() []cli.Flag {
 	var fs []cli.Flag
@@ -53,7 +53,7 @@ func passwordSourceName(c *cli.Context) string {
 //  2. TATUM_KMS_PASSWORD;
 //  3. nil: prompt on the terminal.
 func passwordFromSources(c *cli.Context) ([]byte, string, error) {
-	var chosen []password.Source
+	var chosen []pwsource.Source
 	for _, s := range passwordSources {
 		if c.Bool(s.Name) {
 			chosen = append(chosen, s)
@@ -64,7 +64,7 @@ func passwordFromSources(c *cli.Context) ([]byte, string, error) {
 
 // passwordChain is kms.PasswordChain over a file flag, a variable and the
 // password sources asked for.
-func passwordChain(c *cli.Context, fileFlag, env string, sources []password.Source) kms.PasswordChain {
+func passwordChain(c *cli.Context, fileFlag, env string, sources []pwsource.Source) kms.PasswordChain {
 	f := c.String(fileFlag)
 	if f != "" {
 		f = expandHome(f)

@@ -1,4 +1,4 @@
-package password_test
+package pwsource_test
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 	"github.com/gokms/gokms/backend/azure/azuretest"
 	"github.com/gokms/gokms/backend/vgs"
 	"github.com/gokms/gokms/backend/vgs/vgstest"
-	"github.com/gokms/gokms/password"
+	"github.com/gokms/gokms/pwsource"
 )
 
 var ctx = context.Background()
@@ -33,7 +33,7 @@ func clientOptions(s *azuretest.Server) *azsecrets.ClientOptions {
 // The sources keep tatum-kms's flag names and order.
 func TestSources(t *testing.T) {
 	var names []string
-	for _, s := range password.Sources() {
+	for _, s := range pwsource.Sources() {
 		if s.Fetch == nil || s.Usage == "" {
 			t.Errorf("%s: incomplete", s.Name)
 		}
@@ -51,18 +51,18 @@ func TestAzure(t *testing.T) {
 	host := strings.TrimPrefix(s.URL, "https://")
 	env := map[string]string{"TATUM_KMS_AZURE_VAULTURL": host, "TATUM_KMS_AZURE_SECRETNAME": "kms-password"}
 	getenv := func(k string) string { return env[k] }
-	o := password.AzureOptions{Credential: s.Credential(), ClientOptions: clientOptions(s)}
-	pw, err := password.Azure(ctx, getenv, o)
+	o := pwsource.AzureOptions{Credential: s.Credential(), ClientOptions: clientOptions(s)}
+	pw, err := pwsource.Azure(ctx, getenv, o)
 	if err != nil || string(pw) != "wallet-file-password" {
 		t.Fatalf("FetchPassword = %q, %v", pw, err)
 	}
 	env["TATUM_KMS_AZURE_SECRETNAME"] = "missing"
-	if _, err := password.Azure(ctx, getenv, o); err == nil || !strings.Contains(err.Error(), "does not exist") {
+	if _, err := pwsource.Azure(ctx, getenv, o); err == nil || !strings.Contains(err.Error(), "does not exist") {
 		t.Fatalf("missing secret: %v", err)
 	}
 	env["TATUM_KMS_AZURE_SECRETNAME"] = "kms-password"
 	env["TATUM_KMS_AZURE_SECRETVERSION"] = "0123456789abcdef0123456789abcdef"
-	if _, err := password.Azure(ctx, getenv, o); err == nil {
+	if _, err := pwsource.Azure(ctx, getenv, o); err == nil {
 		t.Fatal("unknown version should fail")
 	}
 }
@@ -80,21 +80,21 @@ func TestVGS(t *testing.T) {
 		"TATUM_KMS_VGS_URL": s.URL, "GOKMS_VGS_CACERT": ca,
 	}
 	getenv := func(k string) string { return env[k] }
-	pw, err := password.VGS(ctx, getenv)
+	pw, err := pwsource.VGS(ctx, getenv)
 	if err != nil || string(pw) != "wallet-file-password" {
 		t.Fatalf("FetchPassword = %q, %v", pw, err)
 	}
 	env["TATUM_KMS_VGS_ALIAS"] = "tok_sandbox_doesnotexist"
-	if _, err := password.VGS(ctx, getenv); !errors.Is(err, vgs.ErrAliasNotFound) {
+	if _, err := pwsource.VGS(ctx, getenv); !errors.Is(err, vgs.ErrAliasNotFound) {
 		t.Fatalf("unknown alias: %v", err)
 	}
 	env["TATUM_KMS_VGS_ALIAS"] = alias
 	env["TATUM_KMS_VGS_PASSWORD"] = "nope"
-	if _, err := password.VGS(ctx, getenv); !errors.Is(err, vgs.ErrUnauthorized) {
+	if _, err := pwsource.VGS(ctx, getenv); !errors.Is(err, vgs.ErrUnauthorized) {
 		t.Fatalf("bad credentials: %v", err)
 	}
 	delete(env, "TATUM_KMS_VGS_ALIAS")
-	if _, err := password.VGS(ctx, getenv); err == nil || !strings.Contains(err.Error(), "TATUM_KMS_VGS_ALIAS") {
+	if _, err := pwsource.VGS(ctx, getenv); err == nil || !strings.Contains(err.Error(), "TATUM_KMS_VGS_ALIAS") {
 		t.Fatalf("missing alias variable: %v", err)
 	}
 }

@@ -1,10 +1,10 @@
-// Package password holds the store-password sources other than the
+// Package pwsource holds the store-password sources other than the
 // terminal, a file and TATUM_KMS_PASSWORD: AWS Secrets Manager, an Azure
 // Key Vault secret and a VGS alias, read as tatum-kms's --aws, --azure and
 // --vgs read them. They fetch only the password of a file store; they are
 // not backends (backend/azure and backend/vgs hold records, these hold one
 // password).
-package password
+package pwsource
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 
 	"github.com/gokms/gokms/backend/azure"
 	"github.com/gokms/gokms/backend/vgs"
-	"github.com/gokms/gokms/password/awssm"
+	"github.com/gokms/gokms/pwsource/awssm"
 )
 
 // Source is one password source, named by its flag.
