@@ -113,6 +113,8 @@ var cmdMay = map[string]bool{
 	"backend/file":    true,
 	"backend/migrate": true,
 	"daemon":          true,
+	"daemon/audit":    true, // gokms audit and the daemon's --audit (policy.go, audit.go): to move into kms
+	"daemon/policy":   true, // gokms policy and the daemon's --policy: to move into kms
 	"daemon/journal":  true,
 	"pwsource":        true,
 	"signing":         true,

@@ -32,6 +32,8 @@ const (
 	ALGO Family = "ALGO" // ed25519 (signing/algo)
 	EGLD Family = "EGLD" // ed25519, SLIP-10 (signing/egld)
 	VET  Family = "VET"  // secp256k1, BIP32, RLP of its own (signing/vet)
+	ADA  Family = "ADA"  // ed25519 BIP32-Ed25519 (signing/ada)
+	FLOW Family = "FLOW" // Flow accounts (signing/flow)
 )
 
 // HD reports whether the family's wallets are BIP39 mnemonics with

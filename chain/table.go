@@ -110,7 +110,7 @@ var table = []Chain{
 	{Code: "XRP", Name: "XRP Ledger", Family: XRP, Broadcast: "xrp"},
 	{Code: "XLM", Name: "Stellar", Family: XLM, Broadcast: "xlm"},
 	{Code: "SOL", Name: "Solana", Family: SOL, Broadcast: "solana"},
-	// Chains Tatum broadcasts for and gokms does not sign.
+	// Tatum broadcasts for these; those without a family gokms does not sign.
 	// Keys of their own (wallet/algo.go: random ed25519; egld.go: SLIP-10
 	// ed25519 along m/44'/coin'/0'/0'/i'; vet.go: BIP32 secp256k1 along
 	// m/44'/coin'/0'/0/i) and signers (signing/algo, egld, vet), not yet
@@ -120,7 +120,7 @@ var table = []Chain{
 		Mainnet: Network{CoinType: 508}, Testnet: Network{CoinType: testnetCoin}},
 	{Code: "VET", Name: "VeChain", Family: VET, Broadcast: "vet",
 		Mainnet: Network{CoinType: 818}, Testnet: Network{CoinType: testnetCoin}},
-	{Code: "FLOW", Name: "Flow", Broadcast: "flow"},
-	{Code: "ADA", Name: "Cardano", Broadcast: "ada"},
+	{Code: "FLOW", Name: "Flow", Family: FLOW, Broadcast: "flow"}, // wallet/flow.go, signing/flow
+	{Code: "ADA", Name: "Cardano", Family: ADA, Broadcast: "ada"}, // wallet/ada.go, signing/ada
 	{Code: "BNB", Name: "BNB Beacon Chain", Broadcast: "bnb"},
 }

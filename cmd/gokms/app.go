@@ -61,8 +61,8 @@ const (
 // tatum-kms's order (helpOrder), the others after them in this order.
 func commandList() []*cli.Command {
 	var cs []*cli.Command
-	for _, group := range [][]*cli.Command{changePasswordCommands(), configCommands(), daemonCommands(),
-		journalCommands(), keyCommands(), migrateCommands(), txCommands(), testCommands} {
+	for _, group := range [][]*cli.Command{auditCommands(), changePasswordCommands(), configCommands(), daemonCommands(),
+		journalCommands(), keyCommands(), migrateCommands(), policyCommands(), txCommands(), testCommands} {
 		cs = append(cs, group...)
 	}
 	return cs

@@ -31,8 +31,8 @@ const (
 	flagChainFamily    = "chain-family"
 )
 
-// daemonCmd is a package variable so that init functions of any file can
-// add flags to it.
+// daemonCmd is the daemon command; its flags include the policy and audit
+// ones of policy.go.
 var daemonCmd = &cli.Command{
 	Name:  "daemon",
 	Usage: "run as a daemon, which periodically checks for new transactions to sign, signs and broadcasts them",
@@ -41,7 +41,7 @@ var daemonCmd = &cli.Command{
 		"locally and broadcasts it. Failures are reported to Tatum. SIGINT/SIGTERM finish the transactions in\n" +
 		"flight and exit 0. See docs/daemon.md.",
 	Action: cmdDaemon,
-	Flags: []cli.Flag{
+	Flags: append([]cli.Flag{
 		&cli.Float64Flag{Name: flagPeriod, Value: 5, Usage: "period in seconds to check for new transactions to sign"},
 		&cli.StringFlag{Name: flagChain, Usage: "blockchains to check, separated by comma (default: every chain gokms signs)"},
 		&cli.BoolFlag{Name: flagRunOnce, Usage: "run one cycle and exit (non-zero if a poll or a transaction failed)"},
@@ -56,7 +56,7 @@ var daemonCmd = &cli.Command{
 		&cli.DurationFlag{Name: flagCacheTTL, Value: cache.DefaultTTL, Usage: "with a remote --backend (vault, azure, vgs): serve wallets and the wallet list from memory for this long " +
 			"instead of asking the store every cycle; changes made elsewhere show within this time (0 turns the cache off, at most 1h)"},
 		evmRPCFlag,
-	},
+	}, policyDaemonFlags...),
 }
 
 func daemonCommands() []*cli.Command {
@@ -106,6 +106,9 @@ func cmdDaemon(c *cli.Context) error {
 		return err
 	}
 	defer closeSigners()
+	if err := checkPolicyFile(c); err != nil {
+		return err
+	}
 	// The journal is locked for as long as the daemon runs: a second daemon
 	// on it refuses to start (before any password prompt).
 	j, err := journal.OpenFile(journalPath(c), journal.FileOptions{})
@@ -113,6 +116,11 @@ func cmdDaemon(c *cli.Context) error {
 		return err
 	}
 	defer j.Close()
+	hooks, err := policyAndAudit(c, j) // --policy, --audit (policy.go)
+	if err != nil {
+		return err
+	}
+	defer hooks.close()
 	b, err := openBackend(c, "", false)
 	if err != nil {
 		return err
@@ -141,6 +149,10 @@ func cmdDaemon(c *cli.Context) error {
 		ExternalURLMethod: c.String(flagExternalMethod),
 		Concurrency:       c.Int(flagConcurrency),
 		Logger:            log,
+		Metrics:           hooks.metrics,
+		Approvers:         hooks.approvers,
+		OnDecision:        hooks.onDecision,
+		OnEvent:           hooks.onEvent,
 	})
 	if err != nil {
 		return err

@@ -1,0 +1,193 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func writeLog(t *testing.T, n int) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "audit.log")
+	f, err := OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		e := &Entry{Event: "signed", PendingID: fmt.Sprintf("%024x", i), Chain: "BTC", Result: "signed",
+			Destinations: []Dest{{Address: "tb1qexample", Amount: fmt.Sprint(1000 + i)}}, Fee: "500"}
+		if err := f.Append(context.Background(), e, i%2 == 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func lines(t *testing.T, path string) [][]byte {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.SplitAfter(b, []byte("\n"))[:bytes.Count(b, []byte("\n"))]
+}
+
+func rewrite(t *testing.T, path string, ls [][]byte) {
+	if err := os.WriteFile(path, bytes.Join(ls, nil), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func verify(t *testing.T, path string) *Report {
+	t.Helper()
+	r, err := Verify(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestChainIntactAndReopen(t *testing.T) {
+	path := writeLog(t, 5)
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v, %v", st.Mode(), err)
+	}
+	r := verify(t, path)
+	if !r.OK() || r.Entries != 5 || r.LastSeq != 5 {
+		t.Fatalf("%+v", r)
+	}
+	// Reopening continues the chain.
+	f, err := OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenFile(path); !errors.Is(err, ErrLocked) {
+		t.Fatalf("second open: %v", err)
+	}
+	if err := f.Append(context.Background(), &Entry{Event: "failed", PendingID: "x", Result: "failed"}, true); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if r := verify(t, path); !r.OK() || r.LastSeq != 6 {
+		t.Fatalf("%+v", r)
+	}
+}
+
+// TestTamper: every kind of tampering is found and named.
+func TestTamper(t *testing.T) {
+	const n = 6
+	cases := []struct {
+		name   string
+		tamper func([][]byte) [][]byte
+		want   string
+	}{
+		{"edit amount", func(l [][]byte) [][]byte {
+			l[2] = bytes.Replace(l[2], []byte(`"amount":"1002"`), []byte(`"amount":"9002"`), 1)
+			return l
+		}, "line 3 (entry 3): edited"},
+		{"edit and rehash", func(l [][]byte) [][]byte {
+			var e Entry
+			mustUnmarshal(t, l[2], &e)
+			e.Destinations[0].Address = "tb1qattacker"
+			prev := e.Prev
+			e.Prev = prev
+			b, _ := encode(&e)
+			l[2] = append(b, '\n')
+			return l
+		}, "line 4 (entry 4): its prev is not the hash of entry 3: entry 3 was replaced"},
+		{"delete middle", func(l [][]byte) [][]byte { return append(l[:2:2], l[3:]...) }, "entry 3 is missing: removed"},
+		{"delete first", func(l [][]byte) [][]byte { return l[1:] }, "entry 1 is missing"},
+		{"delete last", func(l [][]byte) [][]byte { return l[:n-1] }, "entries 6 to 6 were removed from the end"},
+		{"swap", func(l [][]byte) [][]byte { l[1], l[2] = l[2], l[1]; return l }, "entry 2 is missing"},
+		{"swap reports reorder", func(l [][]byte) [][]byte { l[1], l[2] = l[2], l[1]; return l }, "line 3 (entry 2): out of order after entry 3: entries reordered"},
+		{"garbage line", func(l [][]byte) [][]byte { l[4] = []byte("{oops\n"); return l }, "line 5: not an audit entry"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := writeLog(t, n)
+			rewrite(t, path, c.tamper(lines(t, path)))
+			r := verify(t, path)
+			if r.OK() {
+				t.Fatal("tampering not detected")
+			}
+			var all []string
+			for _, p := range r.Problems {
+				all = append(all, p.String())
+			}
+			if !strings.Contains(strings.Join(all, "\n"), c.want) {
+				t.Fatalf("problems:\n%s\nwant %q", strings.Join(all, "\n"), c.want)
+			}
+		})
+	}
+}
+
+// TestTornTail: a last line cut short by a crash is not tampering; the
+// next open drops it and the chain continues.
+func TestTornTail(t *testing.T) {
+	path := writeLog(t, 3)
+	fh, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	fh.Write([]byte(`{"seq":4,"time":"2026-`))
+	fh.Close()
+	r := verify(t, path)
+	if !r.OK() || !r.Torn || r.LastSeq != 3 {
+		t.Fatalf("%+v", r)
+	}
+	f, err := OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Append(context.Background(), &Entry{Event: "signed", Result: "signed"}, true); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if r := verify(t, path); !r.OK() || r.Torn || r.LastSeq != 4 {
+		t.Fatalf("%+v", r)
+	}
+}
+
+// TestConcurrentAppends: concurrent writers keep one intact chain.
+func TestConcurrentAppends(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.log")
+	f, err := OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 25; i++ {
+				if err := f.Append(context.Background(), &Entry{Event: "signed", PendingID: fmt.Sprint(g, "-", i), Result: "signed"}, true); err != nil {
+					t.Error(err)
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	f.Close()
+	if r := verify(t, path); !r.OK() || r.Entries != 200 {
+		t.Fatalf("%+v", r)
+	}
+	es, err := List(path, Filter{ID: "3-7"})
+	if err != nil || len(es) != 1 {
+		t.Fatalf("%v %v", es, err)
+	}
+}
+
+func mustUnmarshal(t *testing.T, b []byte, v any) {
+	t.Helper()
+	if err := json.Unmarshal(bytes.TrimSpace(b), v); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,384 @@
+package audit
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// File is the default Sink: a JSON-lines file, mode 0600, locked while
+// open, appended to and fsynced (several appends waiting share one fsync).
+// Beside it, <path>.head holds the last entry's seq and hash, so that
+// entries cut from the end are noticed too (Verify).
+type File struct {
+	path string
+	f    *os.File
+	head *os.File
+
+	mu       sync.Mutex // orders appends
+	seq      uint64
+	prev     string
+	written  uint64     // last seq written
+	syncMu   sync.Mutex // one fsync at a time
+	synced   uint64     // last seq known durable
+	closeErr error
+}
+
+// DefaultName is the audit log's file name beside the wallet store.
+const DefaultName = "audit.log"
+
+// PathBeside returns the audit log path in the directory of the store file.
+func PathBeside(storePath string) string { return filepath.Join(filepath.Dir(storePath), DefaultName) }
+
+// ErrLocked: another process has the audit log open.
+var ErrLocked = errors.New("audit log is in use by another process (another gokms daemon?); give each daemon its own --audit file")
+
+// OpenFile opens (creating, mode 0600) the audit log at path for
+// appending. A last line cut short by a crash (never acknowledged, so
+// nothing was broadcast on the strength of it) is dropped.
+func OpenFile(path string) (*File, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open audit log: %w", err)
+	}
+	if err := lockFile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("audit log %s: %w", path, ErrLocked)
+	}
+	fl := &File{path: path, f: f}
+	if err := fl.recover(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("audit log %s: %w", path, err)
+	}
+	if fl.head, err = os.OpenFile(path+".head", os.O_RDWR|os.O_CREATE, 0o600); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("open audit log head: %w", err)
+	}
+	if _, err := f.Seek(0, io.SeekEnd); err != nil {
+		fl.Close()
+		return nil, err
+	}
+	fl.written, fl.synced = fl.seq, fl.seq
+	return fl, nil
+}
+
+// Path returns the log's path.
+func (f *File) Path() string { return f.path }
+
+// recover finds the last complete entry and drops a torn tail.
+func (f *File) recover() error {
+	st, err := f.f.Stat()
+	if err != nil {
+		return err
+	}
+	size := st.Size()
+	if size == 0 {
+		return nil
+	}
+	// Read backwards in chunks until the last complete line is found.
+	const chunk = 64 << 10
+	var tail []byte
+	end := size
+	for off := size; ; {
+		n := int64(chunk)
+		if off < n {
+			n = off
+		}
+		off -= n
+		buf := make([]byte, n)
+		if _, err := f.f.ReadAt(buf, off); err != nil {
+			return err
+		}
+		tail = append(buf, tail...)
+		// the complete part ends at the last newline
+		last := bytes.LastIndexByte(tail, '\n')
+		if last >= 0 {
+			end = off + int64(last) + 1
+			prevNL := bytes.LastIndexByte(tail[:last], '\n')
+			if prevNL >= 0 || off == 0 {
+				line := tail[prevNL+1 : last]
+				var e Entry
+				if err := json.Unmarshal(line, &e); err != nil {
+					return fmt.Errorf("last entry is not valid JSON (run gokms audit verify): %w", err)
+				}
+				f.seq, f.prev = e.Seq, e.Hash
+				break
+			}
+		} else if off == 0 {
+			end = 0
+			break
+		}
+		if off == 0 {
+			break
+		}
+	}
+	if end < size {
+		if err := f.f.Truncate(end); err != nil {
+			return fmt.Errorf("drop the torn last line: %w", err)
+		}
+	}
+	return nil
+}
+
+// Append implements Sink.
+func (f *File) Append(_ context.Context, e *Entry, sync bool) error {
+	f.mu.Lock()
+	if f.f == nil {
+		f.mu.Unlock()
+		return errors.New("audit log is closed")
+	}
+	e.Seq, e.Prev = f.seq+1, f.prev
+	if e.Time.IsZero() {
+		e.Time = time.Now().UTC()
+	}
+	line, err := encode(e)
+	if err != nil {
+		f.mu.Unlock()
+		return fmt.Errorf("encode audit entry: %w", err)
+	}
+	line = append(line, '\n')
+	if _, err := f.f.Write(line); err != nil {
+		f.mu.Unlock()
+		return fmt.Errorf("write audit log: %w", err)
+	}
+	f.seq, f.prev, f.written = e.Seq, e.Hash, e.Seq
+	f.writeHead()
+	seq := e.Seq
+	f.mu.Unlock()
+	if !sync {
+		return nil
+	}
+	return f.syncTo(seq)
+}
+
+// syncTo returns once seq is durable; one fsync covers every line written
+// before it (group commit).
+func (f *File) syncTo(seq uint64) error {
+	f.syncMu.Lock()
+	defer f.syncMu.Unlock()
+	if f.synced >= seq {
+		return nil
+	}
+	f.mu.Lock()
+	upTo := f.written
+	file := f.f
+	f.mu.Unlock()
+	if file == nil {
+		return errors.New("audit log is closed")
+	}
+	if err := file.Sync(); err != nil {
+		return fmt.Errorf("fsync audit log: %w", err)
+	}
+	f.synced = upTo
+	return nil
+}
+
+// writeHead records the last seq and hash beside the log (best effort, no
+// fsync: after a host crash the head may lag the log, never lead it in
+// practice, since it is written after the line). Called with mu held.
+func (f *File) writeHead() {
+	if f.head == nil {
+		return
+	}
+	// Padded to a fixed width, so each write overwrites the last in place
+	// (no truncate, one syscall).
+	b, _ := json.Marshal(head{Seq: f.seq, Hash: f.prev})
+	if len(b) < headWidth {
+		b = append(b, bytes.Repeat([]byte{' '}, headWidth-len(b))...)
+	}
+	b = append(b, '\n')
+	_, _ = f.head.WriteAt(b, 0)
+}
+
+// headWidth fits {"seq":<20 digits>,"hash":"<64 hex>"}.
+const headWidth = 104
+
+type head struct {
+	Seq  uint64 `json:"seq"`
+	Hash string `json:"hash"`
+}
+
+// Close syncs and closes the log.
+func (f *File) Close() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.f == nil {
+		return f.closeErr
+	}
+	err := f.f.Sync()
+	if cerr := f.f.Close(); err == nil {
+		err = cerr
+	}
+	if f.head != nil {
+		f.head.Close()
+	}
+	f.f, f.head, f.closeErr = nil, nil, err
+	return err
+}
+
+// Problem is one thing Verify found wrong.
+type Problem struct {
+	Line int    `json:"line"` // 1-based line of the log
+	Seq  uint64 `json:"seq,omitempty"`
+	What string `json:"what"`
+}
+
+func (p Problem) String() string {
+	if p.Seq > 0 {
+		return fmt.Sprintf("line %d (entry %d): %s", p.Line, p.Seq, p.What)
+	}
+	return fmt.Sprintf("line %d: %s", p.Line, p.What)
+}
+
+// Report is Verify's result.
+type Report struct {
+	Entries  int       `json:"entries"`
+	LastSeq  uint64    `json:"lastSeq"`
+	LastHash string    `json:"lastHash"`
+	Torn     bool      `json:"torn"` // a last line cut short by a crash (not an entry; dropped on the next open)
+	Problems []Problem `json:"problems"`
+}
+
+// OK reports whether the chain is intact.
+func (r *Report) OK() bool { return len(r.Problems) == 0 }
+
+// Verify reads the log at path and checks the chain: every line's hash
+// matches its content (else it was edited), seqs run 1, 2, 3... (a gap is a
+// removed entry, a step back a reordering), every prev is the hash of the
+// entry before (else an entry was replaced), and the head file beside the
+// log is not ahead of it (else entries were cut from the end).
+func Verify(path string) (*Report, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open audit log: %w", err)
+	}
+	defer f.Close()
+	r := &Report{}
+	var (
+		prevSeq  uint64
+		prevHash string
+		lineNo   int
+		hashes   = map[uint64]string{}
+	)
+	br := bufio.NewReaderSize(f, 1<<20)
+	for {
+		line, err := br.ReadBytes('\n')
+		if len(line) == 0 && err == io.EOF {
+			break
+		}
+		if err != nil && err != io.EOF {
+			return nil, fmt.Errorf("read audit log: %w", err)
+		}
+		lineNo++
+		if line[len(line)-1] != '\n' {
+			r.Torn = true // the last line, never acknowledged
+			break
+		}
+		line = line[:len(line)-1]
+		add := func(seq uint64, format string, args ...any) {
+			r.Problems = append(r.Problems, Problem{Line: lineNo, Seq: seq, What: fmt.Sprintf(format, args...)})
+		}
+		var e Entry
+		if err := json.Unmarshal(line, &e); err != nil {
+			add(0, "not an audit entry (edited): %v", err)
+			prevHash = ""
+			continue
+		}
+		r.Entries++
+		computed, claimed, ok := lineHash(line)
+		switch {
+		case !ok:
+			add(e.Seq, "edited: the hash field is missing or moved")
+		case computed != claimed:
+			add(e.Seq, "edited: its content does not match its hash")
+		}
+		switch {
+		case e.Seq == prevSeq+1:
+			if e.Prev != prevHash && ok && computed == claimed {
+				if prevSeq == 0 {
+					add(e.Seq, "the first entry names a previous entry: entries before it were removed")
+				} else {
+					add(e.Seq, "its prev is not the hash of entry %d: entry %d was replaced or edited", prevSeq, prevSeq)
+				}
+			}
+		case e.Seq > prevSeq+1:
+			if e.Seq == prevSeq+2 {
+				add(e.Seq, "entry %d is missing: removed", prevSeq+1)
+			} else {
+				add(e.Seq, "entries %d to %d are missing: removed", prevSeq+1, e.Seq-1)
+			}
+		default:
+			add(e.Seq, "out of order after entry %d: entries reordered (or entry %d duplicated)", prevSeq, e.Seq)
+		}
+		if e.Seq > prevSeq {
+			prevSeq = e.Seq
+		}
+		prevHash = claimed
+		hashes[e.Seq] = claimed
+		r.LastSeq, r.LastHash = e.Seq, claimed
+	}
+	if b, err := os.ReadFile(path + ".head"); err == nil && len(bytes.TrimSpace(b)) > 0 {
+		var h head
+		if err := json.Unmarshal(bytes.TrimSpace(b), &h); err != nil {
+			r.Problems = append(r.Problems, Problem{Line: lineNo, What: "the head file " + path + ".head is not valid: edited"})
+		} else if h.Seq > r.LastSeq {
+			r.Problems = append(r.Problems, Problem{Line: lineNo, Seq: r.LastSeq, What: fmt.Sprintf("the log ends at entry %d but its head file names entry %d: entries %d to %d were removed from the end", r.LastSeq, h.Seq, r.LastSeq+1, h.Seq)})
+		} else if got, ok := hashes[h.Seq]; h.Seq > 0 && (!ok || got != h.Hash) {
+			r.Problems = append(r.Problems, Problem{Seq: h.Seq, What: fmt.Sprintf("entry %d does not match the head file's hash: the log was rewritten from entry %d or before", h.Seq, h.Seq)})
+		}
+	}
+	return r, nil
+}
+
+// Filter selects entries for List.
+type Filter struct {
+	Since  time.Time
+	Chain  string
+	Wallet string // a signatureId
+	ID     string // a pending id
+}
+
+// List returns the entries of the log at path that match f, in order.
+func List(path string, f Filter) ([]Entry, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open audit log: %w", err)
+	}
+	defer fh.Close()
+	var out []Entry
+	sc := bufio.NewScanner(fh)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for n := 1; sc.Scan(); n++ {
+		var e Entry
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			return nil, fmt.Errorf("audit log line %d is not an entry (run gokms audit verify): %w", n, err)
+		}
+		if !f.Since.IsZero() && e.Time.Before(f.Since) {
+			continue
+		}
+		if f.Chain != "" && !strings.EqualFold(e.Chain, f.Chain) {
+			continue
+		}
+		if f.Wallet != "" && !slices.Contains(e.SignatureIDs, f.Wallet) {
+			continue
+		}
+		if f.ID != "" && e.PendingID != f.ID {
+			continue
+		}
+		out = append(out, e)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read audit log: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,220 @@
+package audit
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gokms/gokms/daemon"
+	"github.com/gokms/gokms/daemon/policy"
+	"github.com/gokms/gokms/signing"
+	"github.com/gokms/gokms/tatum"
+)
+
+// Trail feeds the daemon's decisions and events into a Sink. Install its
+// Approver in daemon.Config.Approvers after the policy (it writes the
+// "signed" entry, fsynced, once the approvers before it agreed, while the
+// policy makes its rolling totals durable, and before the transaction is
+// journaled and broadcast; if that write fails the transaction is refused),
+// NotePolicy as the policy approver's OnDecide, and OnDecision / OnEvent as
+// the daemon's hooks.
+type Trail struct {
+	sink     Sink
+	instance string
+	log      *slog.Logger
+	now      func() time.Time
+
+	mu   sync.Mutex
+	info map[string]*txInfo // per pending id in flight
+
+	failures atomic.Int64
+}
+
+type txInfo struct {
+	sigIDs  []string
+	dests   []Dest
+	fee     string
+	txID    string
+	rule    string
+	refused bool // a refusal entry was written from the decision
+}
+
+// NewTrail writes to sink; instance names this daemon in every entry.
+func NewTrail(sink Sink, instance string, log *slog.Logger) *Trail {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Trail{sink: sink, instance: instance, log: log, now: time.Now, info: map[string]*txInfo{}}
+}
+
+// Failures counts entries that could not be written.
+func (t *Trail) Failures() int64 { return t.failures.Load() }
+
+func (t *Trail) get(id string) *txInfo {
+	i := t.info[id]
+	if i == nil {
+		i = &txInfo{}
+		t.info[id] = i
+	}
+	return i
+}
+
+func describe(v *signing.View) ([]Dest, string) {
+	if v == nil {
+		return nil, ""
+	}
+	var ds []Dest
+	for _, o := range v.Outputs {
+		if o.Change {
+			continue
+		}
+		d := Dest{Address: o.Address, Token: o.Token}
+		if o.Amount != nil {
+			d.Amount = o.Amount.String()
+		}
+		ds = append(ds, d)
+	}
+	fee := ""
+	if v.Fee != nil {
+		fee = v.Fee.String()
+	}
+	return ds, fee
+}
+
+// NotePolicy records what the policy decided on a transaction and the view
+// it decided on (policy.Approver.OnDecide).
+func (t *Trail) NotePolicy(tx tatum.PendingTransaction, _ daemon.Stage, v *signing.View, d policy.Decision) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	i := t.get(tx.ID)
+	i.sigIDs = policy.SignatureIDs(tx)
+	i.rule = d.Rule
+	if v != nil {
+		i.dests, i.fee = describe(v)
+		if v.TxID != "" {
+			i.txID = v.TxID
+		}
+	}
+}
+
+func (t *Trail) append(e *Entry, sync bool) error {
+	e.Time, e.Instance = t.now().UTC(), t.instance
+	err := t.sink.Append(context.Background(), e, sync)
+	if err != nil {
+		t.failures.Add(1)
+		t.log.Error("audit: could not write an entry", "id", e.PendingID, "event", e.Event, "error", err.Error())
+	}
+	return err
+}
+
+// fill copies what is known about the id into e.
+func (t *Trail) fill(e *Entry) *txInfo {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	i := t.get(e.PendingID)
+	e.SignatureIDs, e.Destinations, e.Fee = i.sigIDs, i.dests, i.fee
+	if e.TxID == "" {
+		e.TxID = i.txID
+	}
+	if e.Rule == "" {
+		e.Rule = i.rule
+	}
+	return i
+}
+
+func (t *Trail) forget(id string) {
+	t.mu.Lock()
+	delete(t.info, id)
+	t.mu.Unlock()
+}
+
+// OnDecision implements daemon.Config.OnDecision: refusals are written
+// (fsynced); approvals are part of the "signed" entry.
+func (t *Trail) OnDecision(d daemon.Decision) {
+	if d.Approved {
+		return
+	}
+	e := &Entry{Event: "decision", PendingID: d.ID, Chain: d.Chain, Stage: string(d.Stage), Approver: d.Approver, Result: "refused", Detail: d.Reason}
+	i := t.fill(e)
+	if d.Approver != "policy" {
+		e.Rule = d.Approver
+	}
+	t.mu.Lock()
+	i.refused = true
+	t.mu.Unlock()
+	_ = t.append(e, true)
+}
+
+// OnEvent implements daemon.Config.OnEvent.
+func (t *Trail) OnEvent(ev daemon.Event) {
+	e := &Entry{Event: ev.Kind, PendingID: ev.ID, Chain: ev.Chain, TxID: ev.TxID, Result: ev.Kind, Detail: ev.Detail}
+	i := t.fill(e)
+	sync := true
+	switch ev.Kind {
+	case daemon.EventSigned:
+		return // written by the approver, before the journal and the broadcast
+	case daemon.EventRefused:
+		t.mu.Lock()
+		dup := i.refused
+		t.mu.Unlock()
+		t.forget(ev.ID)
+		if dup {
+			return // the decision entry says it, with the approver
+		}
+	case daemon.EventBroadcast, daemon.EventCompleted:
+		// The signed entry (txid included) was fsynced before the
+		// broadcast; these follow it and are synced by the next sync.
+		sync = false
+	}
+	_ = t.append(e, sync)
+	switch ev.Kind {
+	case daemon.EventCompleted, daemon.EventFailed, daemon.EventReplayed:
+		t.forget(ev.ID)
+	}
+}
+
+// Approver returns the trail's approver. Put it last in
+// daemon.Config.Approvers: it notes the transaction's signatureIds, passes
+// the proposal on, and once every approver agreed on the signed
+// transaction, writes the "signed" entry (fsynced) before the daemon
+// journals and broadcasts it; if that write fails, the transaction is
+// refused.
+func (t *Trail) Approver() daemon.Approver { return trailApprover{t} }
+
+type trailApprover struct{ t *Trail }
+
+func (a trailApprover) Name() string { return "audit" }
+
+func (a trailApprover) Approve(ctx context.Context, p *daemon.Proposal, next daemon.Next) error {
+	t := a.t
+	tx := p.Pending
+	t.mu.Lock()
+	t.get(tx.ID).sigIDs = policy.SignatureIDs(tx)
+	t.mu.Unlock()
+	if err := next(ctx, p); err != nil || p.Stage != daemon.StageSigned {
+		return err
+	}
+	t.mu.Lock()
+	known := t.get(tx.ID).dests != nil || t.get(tx.ID).fee != ""
+	t.mu.Unlock()
+	if p.Signed != nil && !known {
+		// No policy decoded it: decode here, so the entry shows what was signed.
+		if v, err := policy.Decode(tx.Chain, p.Testnet, tx.SerializedTransaction, p.Signed.Raw); err == nil {
+			ds, fee := describe(v)
+			t.mu.Lock()
+			t.get(tx.ID).dests, t.get(tx.ID).fee = ds, fee
+			t.mu.Unlock()
+		}
+	}
+	e := &Entry{Event: "signed", PendingID: tx.ID, Chain: tx.Chain, Stage: string(p.Stage), Result: "signed"}
+	if p.Signed != nil {
+		e.TxID = p.Signed.TxID
+	}
+	t.fill(e)
+	if err := t.append(e, true); err != nil {
+		return daemon.Refuse(a.Name(), true, "the audit log could not record the transaction, so it is not broadcast: %v", err)
+	}
+	return nil
+}

@@ -1,0 +1,101 @@
+package policy
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gokms/gokms/daemon"
+	"github.com/gokms/gokms/signing"
+	"github.com/gokms/gokms/tatum"
+)
+
+// Approver checks the policy in the daemon's approver chain twice: before
+// signing, on the unsigned transaction (nothing refused there is signed;
+// rolling totals are read, not added; an EVM fee the node fills is checked
+// later), and after signing, on the signed bytes, where the totals are
+// added. A refusal is reported to Tatum with the rule that refused.
+type Approver struct {
+	p   *Policy
+	now func() time.Time
+	// OnDecide, if set, sees every decision with the view it was made on
+	// (the audit trail notes the rule). v is nil when decoding failed.
+	OnDecide func(tx tatum.PendingTransaction, stage daemon.Stage, v *signing.View, d Decision)
+	refused  *prometheus.CounterVec
+}
+
+// NewApprover returns the policy approver; reg, if not nil, gets the
+// counter gokms_policy_refused_total{chain, rule} (rule: the rule class,
+// a bounded set).
+func NewApprover(p *Policy, reg prometheus.Registerer) (*Approver, error) {
+	a := &Approver{p: p, now: time.Now,
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "gokms", Subsystem: "policy", Name: "refused_total",
+			Help: "Transactions refused by the signing policy, by chain and rule class (maxAmount, maxDaily, destinations, maxFee, contracts, deploy, timeWindows, cel, undecoded, unlisted, counters)."},
+			[]string{"chain", "rule"})}
+	if reg != nil {
+		if err := reg.Register(a.refused); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// Name implements daemon.Approver.
+func (a *Approver) Name() string { return "policy" }
+
+// SignatureIDs lists the wallets a pending transaction names.
+func SignatureIDs(tx tatum.PendingTransaction) []string {
+	ids := slices.Clone(tx.Hashes)
+	for _, s := range tx.Signatures {
+		if !slices.Contains(ids, s.ID) {
+			ids = append(ids, s.ID)
+		}
+	}
+	return ids
+}
+
+// Approve implements daemon.Approver.
+func (a *Approver) Approve(ctx context.Context, prop *daemon.Proposal, next daemon.Next) error {
+	tx := prop.Pending
+	in := Input{ID: tx.ID, Chain: tx.Chain, Testnet: prop.Testnet, SignatureIDs: SignatureIDs(tx), Now: a.now()}
+	var opt Options
+	switch prop.Stage {
+	case daemon.StageRequest:
+		in.View, in.DecodeErr = Decode(tx.Chain, prop.Testnet, tx.SerializedTransaction, "")
+		opt = Options{DryRun: true, FeeLater: true}
+	case daemon.StageSigned:
+		if prop.Signed == nil || prop.Signed.Raw == "" {
+			return daemon.Refuse(a.Name(), true, "undecoded: no signed transaction to check")
+		}
+		in.View, in.DecodeErr = Decode(tx.Chain, prop.Testnet, tx.SerializedTransaction, prop.Signed.Raw)
+	default:
+		return next(ctx, prop)
+	}
+	d, wait := a.p.EvaluateAsync(ctx, in, opt)
+	if a.OnDecide != nil {
+		a.OnDecide(tx, prop.Stage, in.View, d)
+	}
+	if !d.Allowed {
+		_ = wait()
+		a.refused.WithLabelValues(chainLabel(tx.Chain), d.Class).Inc()
+		return daemon.Refuse(a.Name(), true, "rule %s: %s", d.Rule, d.Reason)
+	}
+	// The approvers after this one (the audit trail's fsync) run while the
+	// rolling totals are made durable; both are done before the broadcast.
+	err := next(ctx, prop)
+	if werr := wait(); werr != nil {
+		a.refused.WithLabelValues(chainLabel(tx.Chain), ClassCounters).Inc()
+		return daemon.Refuse(a.Name(), true, "rule %s: record the rolling total: %v", ClassCounters, werr)
+	}
+	return err
+}
+
+func chainLabel(c string) string {
+	if knownChain(c) {
+		return strings.ToUpper(c)
+	}
+	return "other"
+}

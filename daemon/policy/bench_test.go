@@ -1,0 +1,162 @@
+package policy_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/chaincfg"
+
+	"github.com/gokms/gokms/backend"
+	"github.com/gokms/gokms/backend/memory"
+	"github.com/gokms/gokms/daemon"
+	"github.com/gokms/gokms/daemon/audit"
+	"github.com/gokms/gokms/daemon/journal"
+	"github.com/gokms/gokms/daemon/policy"
+	"github.com/gokms/gokms/signing/utxo/utxotest"
+	"github.com/gokms/gokms/tatum"
+	"github.com/gokms/gokms/tatum/tatumtest"
+)
+
+// BenchmarkDrainPolicyAudit: one op is one daemon cycle that signs,
+// broadcasts and completes 1,000 pending BTC transfers (100 wallets, the
+// file journal as gokms daemon opens it, the Tatum stand-in), with the
+// policy and the audit trail off and on, in the same run. Reported:
+// pending/s per mode and the ratios to off (docs/policy.md).
+func BenchmarkDrainPolicyAudit(b *testing.B) {
+	const wallets, pending = 100, 1000
+	store := memory.New()
+	keys := make([]*btcec.PrivateKey, wallets)
+	for i := range keys {
+		h := sha256.Sum256([]byte(fmt.Sprint("bench policy wallet ", i)))
+		keys[i], _ = btcec.PrivKeyFromBytes(h[:])
+		wif, _ := btcutil.NewWIF(keys[i], &chaincfg.TestNet3Params, true)
+		if err := store.Put(context.Background(), backend.Record{ID: fmt.Sprint("w", i), Kind: backend.PrivateKey, Chain: "BTC", Testnet: true, Secret: []byte(wif.String())}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	dest, destScript := p2wpkh(key("bench dest"))
+	txs := make([]tatum.PendingTransaction, pending)
+	for i := range txs {
+		w := i % wallets
+		_, from := p2wpkh(keys[w])
+		h := sha256.Sum256([]byte(fmt.Sprint("bench prev ", i)))
+		s, err := utxotest.BitcoreJSON([]utxotest.Input{{TxID: hex.EncodeToString(h[:]), Vout: 1, Script: from, Satoshis: 200000}},
+			[]utxotest.Output{{Script: destScript, Satoshis: 150000}, {Script: from, Satoshis: 48000}}, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		txs[i] = tatum.PendingTransaction{Chain: "BTC", SerializedTransaction: s, Hashes: []string{fmt.Sprint("w", w)}}
+	}
+	pol := fmt.Sprintf(`version: 1
+chains:
+  BTC:
+    destinations: ["%s"]
+    maxAmount: 1000000
+    maxFee: 10000
+    maxDaily: "1000000000000000"
+rules:
+  - name: no-dust
+    expr: "amount >= 546.0"
+`, dest)
+	discard := slog.New(slog.DiscardHandler)
+	// policy-nodaily is the policy without maxDaily: no counter write per
+	// transaction, so the cost of the rules themselves.
+	modes := []string{"off", "policy-nodaily", "policy", "audit", "policy+audit"}
+	noDaily := strings.Replace(pol, "    maxDaily: \"1000000000000000\"\n", "", 1)
+	if noDaily == pol {
+		b.Fatal("bench policy has no maxDaily line")
+	}
+	type setup struct {
+		d   *daemon.Daemon
+		srv *tatumtest.Server
+		dur time.Duration
+	}
+	var setups []*setup
+	for _, mode := range modes {
+		dir := b.TempDir()
+		j, err := journal.OpenFile(filepath.Join(dir, "journal.db"), journal.FileOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer j.Close()
+		srv := tatumtest.New(tatumtest.Options{})
+		defer srv.Close()
+		api := tatum.New(tatum.Options{BaseURL: srv.URL, APIKey: srv.APIKey, Logger: discard})
+		m := daemon.NewMetrics()
+		cfg := daemon.Config{Backend: store, API: api, Signers: signers, Chains: []string{"BTC"}, Testnet: true, Logger: discard, Journal: j, Metrics: m}
+		var pa *policy.Approver
+		if strings.Contains(mode, "policy") {
+			src := pol
+			if mode == "policy-nodaily" {
+				src = noDaily
+			}
+			f, err := policy.Parse([]byte(src))
+			if err != nil {
+				b.Fatal(err)
+			}
+			p, err := policy.New(f, j)
+			if err != nil {
+				b.Fatal(err)
+			}
+			p.CacheTotals(10 * time.Second) // as gokms daemon does with its file journal
+			if pa, err = policy.NewApprover(p, m.Registry()); err != nil {
+				b.Fatal(err)
+			}
+			cfg.Approvers = append(cfg.Approvers, pa)
+		}
+		if strings.Contains(mode, "audit") {
+			sink, err := audit.OpenFile(filepath.Join(dir, "audit.log"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer sink.Close()
+			tr := audit.NewTrail(sink, "bench", discard)
+			if pa != nil {
+				pa.OnDecide = tr.NotePolicy
+			}
+			cfg.Approvers = append(cfg.Approvers, tr.Approver())
+			cfg.OnDecision, cfg.OnEvent = tr.OnDecision, tr.OnEvent
+		}
+		d, err := daemon.New(cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		setups = append(setups, &setup{d: d, srv: srv})
+	}
+	// One op drains one cycle in every mode, in turn, so that the machine's
+	// drift (fsync latency on a shared disk) hits every mode alike.
+	b.ResetTimer()
+	b.StopTimer()
+	for round := 1; round <= b.N; round++ {
+		for _, st := range setups {
+			for i, tx := range txs {
+				tx.ID = fmt.Sprintf("%08x%016x", round, i)
+				st.srv.Enqueue(tx)
+			}
+			b.StartTimer()
+			t0 := time.Now()
+			cs := st.d.RunCycle(context.Background())
+			st.dur += time.Since(t0)
+			b.StopTimer()
+			if cs.Broadcast != pending || cs.Failed != 0 {
+				b.Fatalf("cycle: %+v; reports %v", cs, st.srv.Errors()[:min(3, len(st.srv.Errors()))])
+			}
+		}
+	}
+	rate := func(st *setup) float64 { return float64(b.N*pending) / st.dur.Seconds() }
+	for i, mode := range modes {
+		b.ReportMetric(rate(setups[i]), mode+"-pending/s")
+	}
+	b.ReportMetric(rate(setups[4])/rate(setups[0]), "policy+audit/off")
+	b.ReportMetric(rate(setups[1])/rate(setups[0]), "policy-nodaily/off")
+	b.ReportMetric(rate(setups[3])/rate(setups[0]), "audit/off")
+}

@@ -1,0 +1,43 @@
+package policy
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/gokms/gokms/signing"
+	"github.com/gokms/gokms/signing/evm"
+	"github.com/gokms/gokms/signing/utxo"
+)
+
+// decodeFunc is a chain family's decoder (utxo.Decode, evm.Decode).
+type decodeFunc func(chain string, testnet bool, serialized, signedHex string) (*signing.View, error)
+
+// decoders maps every chain gokms can decode to its decoder. Chains
+// without one (none yet) can only be signed under a policy that allows
+// undecoded transactions.
+func decoders() map[string]decodeFunc {
+	m := map[string]decodeFunc{}
+	for _, c := range []string{"BTC", "LTC", "DOGE", "BCH"} {
+		m[c] = utxo.Decode
+	}
+	for _, c := range evm.Codes() {
+		m[c] = evm.Decode
+	}
+	return m
+}
+
+var decoderOf = decoders()
+
+func knownChain(c string) bool { _, ok := decoderOf[strings.ToUpper(c)]; return ok }
+
+func isEVM(c string) bool { _, ok := evm.Lookup(c); return ok }
+
+// Decode builds the view of a pending transaction: from signedHex, the
+// signed bytes, when given; else from the unsigned serializedTransaction.
+func Decode(chain string, testnet bool, serialized, signedHex string) (*signing.View, error) {
+	d, ok := decoderOf[strings.ToUpper(chain)]
+	if !ok {
+		return nil, fmt.Errorf("gokms has no decoder for chain %s", chain)
+	}
+	return d(chain, testnet, serialized, signedHex)
+}

@@ -1,0 +1,588 @@
+package policy
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/cel-go/cel"
+
+	"github.com/gokms/gokms/signing"
+)
+
+// Counters hold the rolling totals behind maxDaily. The daemon's journal
+// (daemon/journal.Journal) implements it, so totals survive restarts and,
+// with a shared journal, are shared by several daemons. Add is idempotent
+// per (key, ref): a transaction evaluated again after a restart counts once.
+type Counters interface {
+	Add(ctx context.Context, key, ref string, at time.Time, amount *big.Int) error
+	SumSince(ctx context.Context, key string, since time.Time) (*big.Int, error)
+}
+
+// Window is the span of the rolling limits.
+const Window24h = 24 * time.Hour
+
+// Input is one transaction to decide on.
+type Input struct {
+	ID           string   // pending id (the counters' ref)
+	Chain        string   // the polled chain
+	Testnet      bool     //
+	SignatureIDs []string // hashes and signatures[].id
+	View         *signing.View
+	DecodeErr    error // why View is nil
+	Now          time.Time
+}
+
+// Decision is the policy's verdict on one transaction.
+type Decision struct {
+	Allowed bool   `json:"allowed"`
+	Rule    string `json:"rule"`   // the rule that refused, e.g. chains.BTC.maxAmount; or what allowed it
+	Reason  string `json:"reason"` // for operators
+	// Class is the kind of rule (maxAmount, destinations, ...): a bounded
+	// set, for metric labels.
+	Class string `json:"class"`
+}
+
+// Rule classes.
+const (
+	ClassUnlisted     = "unlisted"
+	ClassUndecoded    = "undecoded"
+	ClassDestinations = "destinations"
+	ClassMaxAmount    = "maxAmount"
+	ClassMaxDaily     = "maxDaily"
+	ClassMaxFee       = "maxFee"
+	ClassContracts    = "contracts"
+	ClassDeploy       = "deploy"
+	ClassTimeWindows  = "timeWindows"
+	ClassCEL          = "cel"
+	ClassCounters     = "counters" // the counters could not be read or written
+)
+
+// Policy evaluates transactions against a File. It is safe for concurrent
+// use.
+type Policy struct {
+	f        *File
+	rules    []compiled
+	counters Counters
+	// mu makes check-then-add of the rolling totals atomic within this
+	// process. Several daemons sharing counters can each pass the same
+	// remaining allowance at the same instant (docs/policy.md).
+	mu        sync.Mutex
+	reserved  map[string]*big.Int // approved, add not yet durable
+	cache     map[string]*cachedTotal
+	charged   map[string]map[string]bool // key -> ids counted by this process
+	chargedAt []chargedID
+	refresh   time.Duration // CacheTotals; 0: read the counters every time
+}
+
+// New prepares f. counters may be nil only if no rule has maxDaily.
+func New(f *File, counters Counters) (*Policy, error) {
+	rules, err := compileRules(f.Rules)
+	if err != nil {
+		return nil, err
+	}
+	if counters == nil && f.needsCounters() {
+		return nil, fmt.Errorf("policy: maxDaily needs the daemon state (counters)")
+	}
+	return &Policy{f: f, rules: rules, counters: counters, reserved: map[string]*big.Int{},
+		cache: map[string]*cachedTotal{}, charged: map[string]map[string]bool{}}, nil
+}
+
+// File returns the policy as loaded.
+func (p *Policy) File() *File { return p.f }
+
+func (f *File) needsCounters() bool {
+	has := func(r *Rule) bool {
+		if r.MaxDaily != nil {
+			return true
+		}
+		for _, c := range r.Contracts {
+			if c.MaxDaily != nil {
+				return true
+			}
+		}
+		return false
+	}
+	for _, r := range f.Chains {
+		if has(r) {
+			return true
+		}
+	}
+	for _, w := range f.Wallets {
+		if has(&w.Rule) {
+			return true
+		}
+	}
+	return false
+}
+
+// section is one rule set that applies to a transaction.
+type section struct {
+	name string // chains.BTC, wallets[hot]
+	key  string // counters key prefix
+	r    *Rule
+}
+
+func (p *Policy) sections(in *Input) ([]section, []string) {
+	var out []section
+	var labels []string
+	chain := strings.ToUpper(in.Chain)
+	if r, ok := p.f.Chains[chain]; ok {
+		out = append(out, section{name: "chains." + chain, key: "policy/chain/" + chain, r: r})
+	}
+	for i, w := range p.f.Wallets {
+		for _, id := range w.SignatureIDs {
+			if slices.Contains(in.SignatureIDs, id) {
+				name := w.Name(i)
+				key := "policy/wallet/" + chain + "/" + name
+				out = append(out, section{name: name, key: key, r: &w.Rule})
+				if w.Label != "" {
+					labels = append(labels, w.Label)
+				}
+				break
+			}
+		}
+	}
+	return out, labels
+}
+
+func refuse(rule, class, format string, args ...any) Decision {
+	return Decision{Rule: rule, Class: class, Reason: fmt.Sprintf(format, args...)}
+}
+
+// Options for Evaluate.
+type Options struct {
+	// DryRun reads the rolling totals but adds nothing (gokms policy
+	// explain, and the check before signing).
+	DryRun bool
+	// FeeLater skips maxFee when the fee is not known yet (before signing
+	// an EVM transaction whose fee the node fills); the check after signing
+	// applies it.
+	FeeLater bool
+}
+
+// Evaluate decides on in. A refusal names the rule; an error from the
+// counters refuses too (class counters), never allows.
+func (p *Policy) Evaluate(ctx context.Context, in Input, opt Options) Decision {
+	d, commit := p.evaluate(ctx, in, opt)
+	if commit != nil {
+		if err := commit(); err != nil {
+			return refuse(ClassCounters, ClassCounters, "record the rolling total: %v", err)
+		}
+	}
+	return d
+}
+
+// EvaluateAsync is Evaluate with the durable add of the rolling totals
+// started in the background: wait returns once it is done (nil: counted),
+// so the caller can overlap it with other durable work (the audit entry)
+// before the broadcast. Until then the amounts are reserved in memory.
+func (p *Policy) EvaluateAsync(ctx context.Context, in Input, opt Options) (d Decision, wait func() error) {
+	d, commit := p.evaluate(ctx, in, opt)
+	if commit == nil {
+		return d, func() error { return nil }
+	}
+	done := make(chan error, 1)
+	go func() { done <- commit() }()
+	return d, func() error { return <-done }
+}
+
+// evaluate decides; commit, if not nil, makes the rolling-total adds
+// durable (the amounts are reserved until it returns).
+func (p *Policy) evaluate(ctx context.Context, in Input, opt Options) (Decision, func() error) {
+	if in.Now.IsZero() {
+		in.Now = time.Now()
+	}
+	secs, labels := p.sections(&in)
+	chain := strings.ToUpper(in.Chain)
+	var rules []compiled
+	for _, c := range p.rules {
+		if len(c.rule.Chains) == 0 || slices.Contains(c.rule.Chains, chain) {
+			rules = append(rules, c)
+		}
+	}
+	if len(secs) == 0 && p.f.Unlisted != "allow" {
+		return refuse(ClassUnlisted, ClassUnlisted, "no rule covers %s transactions of these wallets (policy: unlisted: refuse)", chain), nil
+	}
+	v := in.View
+	act := activation(&in, v, labels, in.Now)
+
+	// Undecoded: refused unless a section or a CEL rule allows it.
+	if v == nil || !v.Complete() {
+		why := "the transaction could not be decoded"
+		if v == nil && in.DecodeErr != nil {
+			why = "the transaction could not be decoded: " + in.DecodeErr.Error()
+		} else if v != nil {
+			why = "the decoder does not fully understand the transaction: " + strings.Join(v.Unknown, "; ")
+		}
+		allowedBy := ""
+		for _, s := range secs {
+			if s.r.AllowUndecoded {
+				allowedBy = s.name + ".allowUndecoded"
+				break
+			}
+		}
+		for _, c := range rules {
+			if allowedBy != "" {
+				break
+			}
+			if c.rule.Effect != EffectAllowUndecoded {
+				continue
+			}
+			ok, err := evalBool(c.prg, act)
+			if err != nil {
+				return refuse("rules["+c.rule.Name+"]", ClassCEL, "rule %s could not be evaluated: %v", c.rule.Name, err), nil
+			}
+			if ok {
+				allowedBy = "rules[" + c.rule.Name + "]"
+			}
+		}
+		if allowedBy == "" {
+			return refuse(ClassUndecoded, ClassUndecoded, "%s; refused unless a rule allows it (allowUndecoded)", why), nil
+		}
+	}
+
+	// Declarative rules, section by section.
+	var charges []charge
+	if v != nil {
+		sent := v.Sent()
+		native := sent[""]
+		if native == nil {
+			native = new(big.Int)
+		}
+		dests := v.Destinations()
+		for _, s := range secs {
+			r := s.r
+			if len(r.TimeWindows) > 0 {
+				inside := false
+				for _, w := range r.TimeWindows {
+					if w.contains(in.Now) {
+						inside = true
+						break
+					}
+				}
+				if !inside {
+					return refuse(s.name+".timeWindows", ClassTimeWindows, "%s is outside the signing windows of %s", act["now"].(time.Time).Format(time.RFC3339), s.name), nil
+				}
+			}
+			if len(r.Destinations) > 0 {
+				for _, d := range dests {
+					if !destAllowed(v.Family, d, r.Destinations) {
+						return refuse(s.name+".destinations", ClassDestinations, "destination %s is not among the allowed destinations of %s", d, s.name), nil
+					}
+				}
+				if v.Method == signing.MethodDeploy {
+					return refuse(s.name+".destinations", ClassDestinations, "a contract creation has no destination, and %s allows only listed ones", s.name), nil
+				}
+			}
+			if r.MaxAmount != nil && native.Cmp(r.MaxAmount.big()) > 0 {
+				return refuse(s.name+".maxAmount", ClassMaxAmount, "amount %s is above %s's maxAmount %s", native, s.name, r.MaxAmount.big()), nil
+			}
+			if r.MaxFee != nil {
+				switch {
+				case v.Fee == nil && opt.FeeLater:
+				case v.Fee == nil:
+					return refuse(s.name+".maxFee", ClassMaxFee, "the fee is not known before signing (the node fills gas or price), and %s has a maxFee", s.name), nil
+				case v.Fee.Cmp(r.MaxFee.big()) > 0:
+					return refuse(s.name+".maxFee", ClassMaxFee, "fee %s is above %s's maxFee %s", v.Fee, s.name, r.MaxFee.big()), nil
+				}
+			}
+			if r.MaxDaily != nil && native.Sign() > 0 {
+				charges = append(charges, charge{key: s.key + "/native", rule: s.name + ".maxDaily", limit: r.MaxDaily.big(), amount: native})
+			} else if native.Sign() > 0 && !opt.DryRun && p.counters != nil && p.f.needsCounters() {
+				// count even without a limit here, so that a limit added
+				// later sees the past day: only when counters exist anyway.
+				charges = append(charges, charge{key: s.key + "/native", amount: native})
+			}
+			switch v.Method {
+			case signing.MethodDeploy:
+				if r.Deploy != nil && !*r.Deploy {
+					return refuse(s.name+".deploy", ClassDeploy, "%s forbids contract creation (deploy: false)", s.name), nil
+				}
+			case signing.MethodERC20Transfer, signing.MethodERC20TransferFrom, signing.MethodERC20Approve:
+				c := findContract(r.Contracts, v.Token)
+				if c == nil {
+					if len(r.Contracts) > 0 {
+						return refuse(s.name+".contracts", ClassContracts, "%s calls to token contract %s are not allowed by %s", v.Method, v.Token, s.name), nil
+					}
+					continue
+				}
+				m := strings.TrimPrefix(v.Method, "erc20.")
+				if len(c.Methods) > 0 && !slices.Contains(c.Methods, m) {
+					return refuse(s.name+".contracts", ClassContracts, "%s allows %s on %s, not %s", s.name, strings.Join(c.Methods, ", "), v.Token, m), nil
+				}
+				amt := sent[strings.ToLower(v.Token)]
+				if amt == nil {
+					amt = new(big.Int)
+				}
+				if c.MaxAmount != nil && amt.Cmp(c.MaxAmount.big()) > 0 {
+					return refuse(s.name+".contracts["+c.Address+"].maxAmount", ClassMaxAmount, "token amount %s is above %s's maxAmount %s for %s", amt, s.name, c.MaxAmount.big(), c.Address), nil
+				}
+				if c.MaxDaily != nil && amt.Sign() > 0 {
+					charges = append(charges, charge{key: s.key + "/token/" + strings.ToLower(c.Address), rule: s.name + ".contracts[" + c.Address + "].maxDaily", limit: c.MaxDaily.big(), amount: amt})
+				}
+			}
+		}
+		// ERC-20 calls need a section that lists the contract; deployment
+		// needs one that turns it on.
+		switch v.Method {
+		case signing.MethodDeploy:
+			on := false
+			for _, s := range secs {
+				if s.r.Deploy != nil && *s.r.Deploy {
+					on = true
+				}
+			}
+			if !on {
+				return refuse(ClassDeploy, ClassDeploy, "contract creation is off (set deploy: true in the chain's or wallet's rules)"), nil
+			}
+		case signing.MethodERC20Transfer, signing.MethodERC20TransferFrom, signing.MethodERC20Approve:
+			listed := false
+			for _, s := range secs {
+				if findContract(s.r.Contracts, v.Token) != nil {
+					listed = true
+				}
+			}
+			if !listed {
+				return refuse(ClassContracts, ClassContracts, "%s on token contract %s: no rule lists this contract (contracts:)", v.Method, v.Token), nil
+			}
+		}
+	}
+
+	// Custom rules.
+	for _, c := range rules {
+		if c.rule.Effect == EffectAllowUndecoded {
+			continue
+		}
+		ok, err := evalBool(c.prg, act)
+		if err != nil {
+			return refuse("rules["+c.rule.Name+"]", ClassCEL, "rule %s could not be evaluated: %v", c.rule.Name, err), nil
+		}
+		if (c.rule.Effect == EffectRequire && !ok) || (c.rule.Effect == EffectDeny && ok) {
+			return refuse("rules["+c.rule.Name+"]", ClassCEL, "rule %s (%s): %s", c.rule.Name, c.rule.Effect, c.rule.Expr), nil
+		}
+	}
+
+	// Rolling totals last: check every limit, then add. The check and a
+	// reservation of the amount happen under the lock; the durable adds
+	// run outside it, so transactions do not queue behind each other's
+	// disk writes. A reservation counts until its add is done, so
+	// concurrent checks never see less than was approved.
+	var commit func() error
+	if len(charges) > 0 {
+		if p.counters == nil {
+			return refuse(charges[0].rule, ClassCounters, "no daemon state for rolling totals"), nil
+		}
+		p.mu.Lock()
+		var todo []charge
+		for _, c := range charges {
+			if p.charged[c.key][in.ID] {
+				continue // this id counted already (decided again after a failed broadcast)
+			}
+			todo = append(todo, c)
+			if c.limit == nil {
+				continue
+			}
+			sum, err := p.total(ctx, c.key, in.Now)
+			if err != nil {
+				p.mu.Unlock()
+				return refuse(c.rule, ClassCounters, "read the rolling total: %v", err), nil
+			}
+			total := new(big.Int).Add(sum, c.amount)
+			if total.Cmp(c.limit) > 0 {
+				p.mu.Unlock()
+				return refuse(c.rule, ClassMaxDaily, "%s in the last 24 hours plus %s is %s, above the limit %s", sum, c.amount, total, c.limit), nil
+			}
+		}
+		if opt.DryRun || len(todo) == 0 {
+			p.mu.Unlock()
+		} else {
+			for _, c := range todo {
+				p.reserve(c.key, c.amount)
+			}
+			p.mu.Unlock()
+			commit = func() error {
+				err := p.add(ctx, in, todo)
+				p.mu.Lock()
+				defer p.mu.Unlock()
+				for _, c := range todo {
+					p.reserve(c.key, new(big.Int).Neg(c.amount))
+					if err == nil {
+						p.noteAdded(c.key, in.ID, in.Now, c.amount)
+					}
+				}
+				return err
+			}
+		}
+	}
+	names := make([]string, 0, len(secs))
+	for _, s := range secs {
+		names = append(names, s.name)
+	}
+	if len(names) == 0 {
+		names = append(names, "unlisted: allow")
+	}
+	return Decision{Allowed: true, Rule: strings.Join(names, ", "), Reason: "allowed"}, commit
+}
+
+// charge is an amount to add to a rolling total, with its limit (nil: count
+// only).
+type charge struct {
+	key, rule string
+	limit     *big.Int
+	amount    *big.Int
+}
+
+// add records the charges durably.
+func (p *Policy) add(ctx context.Context, in Input, charges []charge) error {
+	for _, c := range charges {
+		if err := p.counters.Add(ctx, c.key, in.ID, in.Now, c.amount); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CacheTotals lets the policy trust a rolling total read from the
+// counters for refresh before reading it again (adds made by this process
+// count at once). Use it only when no other process adds to the counters
+// (the file journal, which one daemon holds locked): reading a total scans
+// the counters. Amounts that leave the 24-hour window stay counted until
+// the next read, which errs on the safe side. Without it (the default, and
+// what daemons sharing a database need), every check reads the counters.
+func (p *Policy) CacheTotals(refresh time.Duration) {
+	p.mu.Lock()
+	p.refresh = refresh
+	p.mu.Unlock()
+}
+
+type cachedTotal struct {
+	base   *big.Int // the counters' total when read
+	read   time.Time
+	local  []localAdd // added by this process since
+	charge map[string]time.Time
+}
+
+type localAdd struct {
+	at     time.Time
+	amount *big.Int
+}
+
+// total is the rolling total of key at now: the counters' figure (read at
+// most every TotalsRefresh), what this process added since, and what it
+// has reserved. Called with mu held.
+func (p *Policy) total(ctx context.Context, key string, now time.Time) (*big.Int, error) {
+	ct := p.cache[key]
+	if ct == nil || now.Sub(ct.read) > p.refresh || now.Before(ct.read) {
+		base, err := p.counters.SumSince(ctx, key, now.Add(-Window24h))
+		if err != nil {
+			return nil, err
+		}
+		ct = &cachedTotal{base: base, read: now}
+		p.cache[key] = ct
+	}
+	sum := new(big.Int).Set(ct.base)
+	for _, l := range ct.local {
+		sum.Add(sum, l.amount)
+	}
+	if r := p.reserved[key]; r != nil {
+		sum.Add(sum, r)
+	}
+	return sum, nil
+}
+
+func (p *Policy) reserve(key string, amount *big.Int) {
+	if p.reserved[key] == nil {
+		p.reserved[key] = new(big.Int)
+	}
+	p.reserved[key].Add(p.reserved[key], amount)
+	if p.reserved[key].Sign() == 0 {
+		delete(p.reserved, key)
+	}
+}
+
+// noteAdded counts a durable add in the cached total and remembers that
+// the id counted. Called with mu held.
+func (p *Policy) noteAdded(key, id string, at time.Time, amount *big.Int) {
+	if ct := p.cache[key]; ct != nil {
+		ct.local = append(ct.local, localAdd{at: at, amount: amount})
+	}
+	m := p.charged[key]
+	if m == nil {
+		m = map[string]bool{}
+		p.charged[key] = m
+	}
+	m[id] = true
+	p.chargedAt = append(p.chargedAt, chargedID{key: key, id: id, at: at})
+	// Forget ids older than the window (their amounts left it).
+	for len(p.chargedAt) > 0 && at.Sub(p.chargedAt[0].at) > Window24h {
+		c := p.chargedAt[0]
+		delete(p.charged[c.key], c.id)
+		p.chargedAt = p.chargedAt[1:]
+	}
+}
+
+type chargedID struct {
+	key, id string
+	at      time.Time
+}
+
+func findContract(cs []*Contract, token string) *Contract {
+	for _, c := range cs {
+		if normHex(c.Address) == normHex(token) {
+			return c
+		}
+	}
+	return nil
+}
+
+// normHex lower-cases an EVM address and folds XDC's prefix to 0x.
+func normHex(a string) string {
+	a = strings.ToLower(strings.TrimSpace(a))
+	if strings.HasPrefix(a, "xdc") {
+		a = "0x" + a[3:]
+	}
+	return a
+}
+
+// destAllowed matches a destination against addresses and prefixes (a
+// trailing *). EVM hex compares without case; bech32 addresses are lower
+// case; base58 and cashaddr compare exactly.
+func destAllowed(family, d string, allowed []string) bool {
+	norm := func(s string) string {
+		if family == signing.ViewEVM {
+			return normHex(s)
+		}
+		if strings.ToUpper(s) == s && strings.Contains(s, "1") {
+			return strings.ToLower(s) // upper-case bech32
+		}
+		return s
+	}
+	d = norm(d)
+	for _, a := range allowed {
+		if p, ok := strings.CutSuffix(a, "*"); ok {
+			if strings.HasPrefix(d, norm(p)) {
+				return true
+			}
+		} else if d == norm(a) {
+			return true
+		}
+	}
+	return false
+}
+
+func evalBool(prg cel.Program, act map[string]any) (bool, error) {
+	out, _, err := prg.Eval(act)
+	if err != nil {
+		return false, err
+	}
+	b, ok := out.Value().(bool)
+	if !ok {
+		return false, fmt.Errorf("gave %v, not a bool", out.Value())
+	}
+	return b, nil
+}

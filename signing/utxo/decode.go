@@ -1,0 +1,157 @@
+package utxo
+
+import (
+	"bytes"
+	"encoding/hex"
+	"fmt"
+	"math/big"
+	"strings"
+
+	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/chaincfg"
+	"github.com/btcsuite/btcd/txscript"
+	"github.com/btcsuite/btcd/wire"
+
+	"github.com/gokms/gokms/signing"
+)
+
+// Decode builds the signing.View of a UTXO transaction for policy and
+// audit. serialized is the pending transaction's serializedTransaction: it
+// supplies what a signed transaction does not carry, the amount (and, in
+// bitcore JSON, the script) of every output spent. signedHex, when not
+// empty, is the raw transaction the Signer returned: its outputs are then
+// read from those bytes, the ones that are broadcast, and it must spend
+// exactly the outputs serialized lists. With signedHex empty the unsigned
+// transaction is decoded (gokms policy explain).
+//
+// Outputs are decoded from their scripts into the chain's addresses
+// (P2PKH, P2SH, P2WPKH, P2WSH, P2TR; Bitcoin Cash in the legacy form). An
+// OP_RETURN output of zero value carries data, not money; any other
+// script is listed in View.Unknown. An output to an address one of the
+// inputs spends from is change.
+func Decode(chain string, testnet bool, serialized, signedHex string) (*signing.View, error) {
+	s, ok := For(chain)
+	if !ok {
+		return nil, fmt.Errorf("%s is not a UTXO chain gokms signs", chain)
+	}
+	c := s.c
+	raw := strings.TrimSpace(serialized)
+	if raw == "" {
+		return nil, fmt.Errorf("%s: empty serializedTransaction", c.code)
+	}
+	var (
+		p   *parsedTx
+		err error
+	)
+	if c.forkID && !strings.HasPrefix(raw, "{") {
+		p, err = parseBCHHex(c, raw)
+	} else {
+		p, err = parseBitcore(c, raw)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.code, err)
+	}
+	params := c.params(testnet)
+	v := &signing.View{Chain: c.code, Family: signing.ViewUTXO, Method: signing.MethodTransfer}
+	tx := p.tx
+	if signedHex = strings.TrimSpace(signedHex); signedHex != "" {
+		b, err := hex.DecodeString(strings.TrimPrefix(signedHex, "0x"))
+		if err != nil {
+			return nil, fmt.Errorf("%s: signed transaction is not hex: %w", c.code, err)
+		}
+		st := wire.NewMsgTx(wire.TxVersion)
+		r := bytes.NewReader(b)
+		if c.segwit {
+			err = st.Deserialize(r)
+		} else {
+			err = st.DeserializeNoWitness(r)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: decode signed transaction: %w", c.code, err)
+		}
+		if r.Len() != 0 {
+			return nil, fmt.Errorf("%s: %d bytes after the signed transaction", c.code, r.Len())
+		}
+		if len(st.TxIn) != len(tx.TxIn) {
+			return nil, fmt.Errorf("%s: the signed transaction has %d inputs, the pending one %d", c.code, len(st.TxIn), len(tx.TxIn))
+		}
+		for i := range st.TxIn {
+			if st.TxIn[i].PreviousOutPoint != tx.TxIn[i].PreviousOutPoint {
+				return nil, fmt.Errorf("%s: signed input %d spends %s, the pending transaction %s", c.code, i, st.TxIn[i].PreviousOutPoint, tx.TxIn[i].PreviousOutPoint)
+			}
+		}
+		tx = st
+		v.Signed = true
+		v.TxID = st.TxHash().String()
+	}
+	in := new(big.Int)
+	own := map[string]bool{}
+	for i, ti := range tx.TxIn {
+		f := signing.Flow{Amount: big.NewInt(p.prev[i].amount)}
+		script := p.prev[i].script
+		if script == nil && v.Signed {
+			// BCH hex form: no previous scripts; the signer spends P2PKH
+			// to the key, whose public key is the scriptSig's last push.
+			script = p2pkhFromSigScript(ti.SignatureScript)
+		}
+		if script != nil {
+			f.Script = hex.EncodeToString(script)
+			if a, ok := scriptAddress(script, params); ok {
+				f.Address = a
+				own[a] = true
+			}
+		}
+		in.Add(in, f.Amount)
+		v.Inputs = append(v.Inputs, f)
+	}
+	out := new(big.Int)
+	for i, to := range tx.TxOut {
+		if err := c.checkAmount(to.Value); err != nil {
+			return nil, fmt.Errorf("%s: output %d: %w", c.code, i, err)
+		}
+		f := signing.Flow{Amount: big.NewInt(to.Value), Script: hex.EncodeToString(to.PkScript)}
+		if a, ok := scriptAddress(to.PkScript, params); ok {
+			f.Address = a
+			f.Change = own[a]
+		} else if txscript.GetScriptClass(to.PkScript) == txscript.NullDataTy && to.Value == 0 {
+			// data carrier: moves nothing
+		} else {
+			v.Unknown = append(v.Unknown, fmt.Sprintf("output %d pays %d to a script gokms does not decode into an address (%s)", i, to.Value, txscript.GetScriptClass(to.PkScript)))
+		}
+		out.Add(out, f.Amount)
+		v.Outputs = append(v.Outputs, f)
+	}
+	if out.Cmp(in) > 0 {
+		return nil, fmt.Errorf("%s: outputs spend %s satoshis but the inputs hold only %s", c.code, out, in)
+	}
+	v.Fee = new(big.Int).Sub(in, out)
+	return v, nil
+}
+
+// scriptAddress encodes a standard output script as the chain's address.
+func scriptAddress(script []byte, params *chaincfg.Params) (string, bool) {
+	class, addrs, _, err := txscript.ExtractPkScriptAddrs(script, params)
+	if err != nil || len(addrs) != 1 {
+		return "", false
+	}
+	switch class {
+	case txscript.PubKeyHashTy, txscript.ScriptHashTy, txscript.WitnessV0PubKeyHashTy,
+		txscript.WitnessV0ScriptHashTy, txscript.WitnessV1TaprootTy:
+		return addrs[0].EncodeAddress(), true
+	}
+	return "", false
+}
+
+// p2pkhFromSigScript returns the P2PKH script of the public key a
+// <sig> <pubkey> scriptSig pushes, or nil.
+func p2pkhFromSigScript(sig []byte) []byte {
+	pushes, err := txscript.PushedData(sig)
+	if err != nil || len(pushes) != 2 {
+		return nil
+	}
+	pk := pushes[1]
+	if len(pk) != 33 && len(pk) != 65 {
+		return nil
+	}
+	return p2pkhScript(btcutil.Hash160(pk))
+}

@@ -1,0 +1,110 @@
+package utxo
+
+import (
+	"context"
+	"encoding/hex"
+	"strings"
+	"testing"
+
+	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/chaincfg"
+
+	"github.com/gokms/gokms/signing"
+)
+
+// TestDecodeDesignExample: the DESIGN.md transaction decodes to one P2WPKH
+// output of 1000 satoshis and a fee of 1000 (2000 in, 1000 out).
+func TestDecodeDesignExample(t *testing.T) {
+	v, err := Decode("BTC", false, designExample, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Signed || !v.Complete() || v.Method != signing.MethodTransfer {
+		t.Fatalf("view %+v", v)
+	}
+	h, _ := hex.DecodeString("87c70889f0a1d2f632d216a01472dde71f062aa7")
+	dest, _ := btcutil.NewAddressWitnessPubKeyHash(h, &chaincfg.MainNetParams)
+	h, _ = hex.DecodeString("c8e668ee829837a2355c1e234a41f53f86b8156c")
+	from, _ := btcutil.NewAddressPubKeyHash(h, &chaincfg.MainNetParams)
+	if len(v.Outputs) != 1 || v.Outputs[0].Address != dest.EncodeAddress() || v.Outputs[0].Amount.Int64() != 1000 {
+		t.Fatalf("outputs %+v", v.Outputs)
+	}
+	if v.Fee.Int64() != 1000 || v.Inputs[0].Address != from.EncodeAddress() {
+		t.Fatalf("fee %v inputs %+v", v.Fee, v.Inputs)
+	}
+}
+
+// TestDecodeSigned: the view of a signed transaction comes from its bytes;
+// change back to the input's address is not a destination; a signed
+// transaction spending other outpoints, or outputs changed after signing,
+// are seen as such.
+func TestDecodeSigned(t *testing.T) {
+	a := testKey("a")
+	aP2PKH, _, _ := scriptsOf(a)
+	_, bP2WPKH, _ := scriptsOf(testKey("b"))
+	ks := newMapKeys()
+	ks.pk["pk-a"] = a
+	for _, chain := range []string{"BTC", "LTC", "DOGE", "BCH"} {
+		t.Run(chain, func(t *testing.T) {
+			dest, change := bP2WPKH, aP2PKH
+			if chain == "DOGE" || chain == "BCH" {
+				bP2PKH, _, _ := scriptsOf(testKey("b"))
+				dest = bP2PKH
+			}
+			ser := bitcoreJSON(t, []tin{{txidOf("1"), 0, aP2PKH, 50000}}, []tin{{script: dest, sat: 30000}, {script: change, sat: 15000}}, false)
+			raw, err := signers.Sign(context.Background(), signing.Request{Chain: chain, Testnet: true, SerializedTransaction: ser, Hashes: []string{"pk-a"}}, ks)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := Decode(chain, true, ser, raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !v.Signed || v.TxID == "" || v.Fee.Int64() != 5000 || !v.Complete() {
+				t.Fatalf("view %+v", v)
+			}
+			d := v.Destinations()
+			if len(d) != 1 || d[0] != v.Outputs[0].Address || !v.Outputs[1].Change || v.Outputs[1].Address != v.Inputs[0].Address {
+				t.Fatalf("destinations %v outputs %+v inputs %+v", d, v.Outputs, v.Inputs)
+			}
+			if s := v.Sent()[""]; s.Int64() != 30000 {
+				t.Fatalf("sent %v", s)
+			}
+			// An output rewritten after signing (the signature no longer
+			// matters to a decoder): the view shows the bytes, not the JSON.
+			tampered := strings.Replace(raw, "3075000000000000", "3175000000000000", 1) // 30000 -> 30001 sat
+			if tampered == raw {
+				t.Fatal("test did not find the output amount in the raw transaction")
+			}
+			if v2, err := Decode(chain, true, ser, tampered); err != nil || v2.Outputs[0].Amount.Int64() != 30001 {
+				t.Fatalf("tampered view %v, %v", v2, err)
+			}
+			// Signed bytes that spend another outpoint are refused.
+			other := bitcoreJSON(t, []tin{{txidOf("2"), 0, aP2PKH, 50000}}, []tin{{script: dest, sat: 30000}}, false)
+			if _, err := Decode(chain, true, other, raw); err == nil || !strings.Contains(err.Error(), "spends") {
+				t.Fatalf("other outpoint: %v", err)
+			}
+		})
+	}
+}
+
+// TestDecodeUnknownScript: an output paying to a script with no address is
+// listed as not understood; an OP_RETURN of zero value is data.
+func TestDecodeUnknownScript(t *testing.T) {
+	aP2PKH, _, _ := scriptsOf(testKey("a"))
+	bare := "51" // OP_TRUE: anyone can spend
+	ser := bitcoreJSON(t, []tin{{txidOf("1"), 0, aP2PKH, 50000}}, []tin{{script: bare, sat: 1000}, {script: "6a0568656c6c6f", sat: 0}}, false)
+	v, err := Decode("BTC", false, ser, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Unknown) != 1 || !strings.Contains(v.Unknown[0], "output 0 pays 1000") {
+		t.Fatalf("unknown %v", v.Unknown)
+	}
+	if _, err := Decode("BTC", false, "{nope", ""); err == nil {
+		t.Fatal("malformed transaction decoded")
+	}
+	if _, err := Decode("ETH", false, ser, ""); err == nil {
+		t.Fatal("ETH decoded as UTXO")
+	}
+}
