@@ -29,6 +29,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"slices"
@@ -82,6 +83,10 @@ type Config struct {
 	Journal journal.Journal
 	// Owner names this daemon in journal leases; default host:pid.
 	Owner string
+	// LeaseTTL is how long a claim on a pending id lasts; default TxTimeout
+	// + 30 s. With several daemons on one shared journal, the ids of a
+	// daemon that died wait this long before another takes them over.
+	LeaseTTL time.Duration
 	// Approvers run after the four-eye check (ExternalURL), in order; each
 	// wraps the next. Policy plugs in here.
 	Approvers []Approver
@@ -130,6 +135,7 @@ type Daemon struct {
 	j        journal.Journal
 	owner    string
 	leaseTTL time.Duration
+	shared   bool // the journal is shared with other daemons: fence before broadcasting
 	approve  Next // nil: no approver
 
 	cycleMu sync.Mutex // cycles never overlap
@@ -169,6 +175,12 @@ func New(cfg Config) (*Daemon, error) {
 	d := &Daemon{
 		cfg: cfg, log: cfg.Logger, m: cfg.Metrics, sign: cfg.Sign, keys: cfg.Keys, j: cfg.Journal, owner: cfg.Owner,
 		inFlight: map[string]bool{}, leaseTTL: cfg.TxTimeout + 30*time.Second,
+	}
+	if cfg.LeaseTTL > 0 {
+		d.leaseTTL = cfg.LeaseTTL
+	}
+	if sh, ok := cfg.Journal.(interface{ Shared() bool }); ok && sh.Shared() {
+		d.shared = true
 	}
 	if d.m == nil {
 		d.m = NewMetrics()
@@ -349,8 +361,12 @@ func (d *Daemon) RunOnce(ctx context.Context) error {
 
 // job is one pending transaction to process.
 type job struct {
-	tx tatum.PendingTransaction
+	tx     tatum.PendingTransaction
+	polled time.Time // when the poll that listed it started
 }
+
+// polledAtKey carries a job's poll time to resume (shared journals).
+type polledAtKey struct{}
 
 type crossChainTx struct {
 	tx     tatum.PendingTransaction
@@ -427,7 +443,7 @@ func (d *Daemon) RunCycle(ctx context.Context) CycleStats {
 				d.log.Info("transaction skipped: not in --transactionIds", "id", tx.ID, "chain", tx.Chain)
 				continue
 			}
-			jobs = append(jobs, job{tx: tx})
+			jobs = append(jobs, job{tx: tx, polled: t0})
 		}
 	}
 
@@ -447,6 +463,11 @@ func (d *Daemon) RunCycle(ctx context.Context) CycleStats {
 	}
 	if ctx.Err() == nil {
 		d.reconcile(ctx, seen)
+	}
+	if d.shared {
+		// Daemons sharing a journal poll the same list: each walks it in
+		// its own order, so they rarely contend for the same id.
+		rand.Shuffle(len(jobs), func(a, b int) { jobs[a], jobs[b] = jobs[b], jobs[a] })
 	}
 dispatch:
 	for _, j := range jobs {
@@ -472,7 +493,7 @@ dispatch:
 			defer wg.Done()
 			defer func() { <-sem }()
 			defer d.release(j.tx.ID)
-			tctx, cancel := context.WithTimeout(work, d.cfg.TxTimeout)
+			tctx, cancel := context.WithTimeout(context.WithValue(work, polledAtKey{}, j.polled), d.cfg.TxTimeout)
 			defer cancel()
 			out, rerr := d.safeProcess(tctx, j.tx)
 			stMu.Lock()
@@ -629,6 +650,21 @@ func (d *Daemon) resume(ctx context.Context, log *slog.Logger, l journal.Lease, 
 	}
 	switch e.State {
 	case journal.StateCompleted:
+		if d.shared {
+			// Another daemon may have completed it after this cycle's poll:
+			// a stale listing, not a replay. Completed after the poll began
+			// (2 s allow for the database's clock): stale, no API call;
+			// else only if Tatum now shows it complete.
+			if p, ok := ctx.Value(polledAtKey{}).(time.Time); ok && e.CompletedAt.After(p.Add(-2*time.Second)) {
+				d.m.skipped.WithLabelValues(chain, "completed_elsewhere").Inc()
+				return outSkipped, nil
+			}
+			if pt, gerr := d.cfg.API.Get(ctx, tx.ID); gerr == nil && pt.TxID != "" {
+				log.Debug("completed by another daemon since the poll", "txId", pt.TxID)
+				d.m.skipped.WithLabelValues(chain, "completed_elsewhere").Inc()
+				return outSkipped, nil
+			}
+		}
 		err := fmt.Errorf("pending transaction was already signed, broadcast and completed (txId %s at %s), but the API lists it again: refusing to sign it twice (gokms journal show %s)",
 			e.TxID, e.CompletedAt.UTC().Format(time.RFC3339), tx.ID)
 		d.m.failed.WithLabelValues(chain, "replayed").Inc()
@@ -755,6 +791,13 @@ func (d *Daemon) signNew(ctx context.Context, log *slog.Logger, l journal.Lease,
 		e.Sender, e.Nonce = v.From, &n
 	}
 	if err := d.j.Record(ctx, l, e); err != nil {
+		if d.shared && errors.Is(err, journal.ErrFenced) {
+			// This daemon stalled past its lease and another took the id
+			// over: not a failure to report; the other daemon finishes it.
+			d.m.skipped.WithLabelValues(chain, "lease_lost").Inc()
+			log.Warn("lease lost to another daemon before the signed transaction was journaled: dropping it, not broadcasting", "error", err.Error())
+			return outSkipped, nil
+		}
 		d.m.failed.WithLabelValues(chain, "journal").Inc()
 		log.Error("could not journal the signed transaction: not broadcasting it", "error", err.Error())
 		return outFailed, fmt.Errorf("gokms could not journal the signed transaction, so it was not broadcast: %w", err)
@@ -766,6 +809,21 @@ func (d *Daemon) signNew(ctx context.Context, log *slog.Logger, l journal.Lease,
 
 func (d *Daemon) broadcast(ctx context.Context, log *slog.Logger, l journal.Lease, tx tatum.PendingTransaction, txData string) (outcome, error) {
 	chain := chainLabel(tx.Chain)
+	if d.shared {
+		// Other daemons share the journal: check (and extend) the lease right
+		// before the bytes leave, so a daemon that stalled past its lease and
+		// lost the id does not broadcast; the holder resends these bytes.
+		if _, err := d.j.Renew(ctx, l, d.leaseTTL); err != nil {
+			if errors.Is(err, journal.ErrFenced) {
+				d.m.skipped.WithLabelValues(chain, "lease_lost").Inc()
+				log.Warn("lease lost to another daemon before the broadcast: not broadcasting; the other daemon resends the journaled bytes", "error", err.Error())
+			} else {
+				d.m.failed.WithLabelValues(chain, "journal").Inc()
+				log.Error("journal unavailable before the broadcast: not broadcasting; the journaled bytes are resent later", "error", err.Error())
+			}
+			return outSkipped, nil
+		}
+	}
 	t0 := time.Now()
 	var (
 		res tatum.BroadcastResult

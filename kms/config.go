@@ -111,6 +111,7 @@ var settings = []Setting{
 	{Env: "VAULT_MAX_RETRIES", Reader: "backend/hashivault (Vault API)", About: "Vault client retries"},
 
 	// Daemon.
+	{Env: "GOKMS_STATE", Secret: true, Reader: "cmd/gokms", About: "daemon --state: state shared in PostgreSQL (postgres://...; may hold the password)"},
 	{Env: EnvEVMRPCPrefix, Prefix: true, Reader: "kms", About: "TATUM_KMS_RPC_<CHAIN>: an EVM chain's JSON-RPC node (--evm-rpc CHAIN=URL wins)"},
 }
 

@@ -8,7 +8,7 @@ export GOKMS_CACHE="${GOKMS_CACHE:-$HOME/.cache/gokms}"
 mkdir -p "$GOKMS_CACHE"
 
 # Servers used by integration tests (each script is idempotent and prints what it does).
-for s in scripts/btcd.sh scripts/vault.sh scripts/deploy-tools.sh; do
+for s in scripts/btcd.sh scripts/vault.sh scripts/postgres.sh scripts/deploy-tools.sh; do
 	if [ -x "$s" ]; then
 		echo "== $s"
 		"$s"

@@ -168,6 +168,9 @@ func TestResolverErrors(t *testing.T) {
 		backend.Record{ID: "bad-pk", Kind: backend.PrivateKey, Chain: "BTC", Secret: []byte(wif.String()[:20] + "0OIl")},
 		backend.Record{ID: "ltc-wif-as-btc", Kind: backend.PrivateKey, Chain: "LTC", Secret: []byte(wif.String())},
 		backend.Record{ID: "sol", Kind: backend.PrivateKey, Chain: "SOL", Secret: []byte("x")},
+		// Imported tatum-kms entries of chains gokms does not sign: kept, refused here.
+		backend.Record{ID: "bnb", Kind: backend.PrivateKey, Chain: "BNB", Secret: []byte("0x02"), Address: "bnb1x", Layout: "address,privateKey,chain,testnet"},
+		backend.Record{ID: "ada", Kind: backend.Mnemonic, Chain: "ADA", Secret: []byte(testMnemonic), Xpub: "xpub6", Layout: "mnemonic,xpub,chain,testnet"},
 	)
 	r := signing.NewResolver(st, false)
 	for _, c := range []struct {
@@ -183,6 +186,8 @@ func TestResolverErrors(t *testing.T) {
 		{"bad-pk", nil, "signatureId bad-pk: stored BTC private key", wallet.ErrInvalidPrivateKey},
 		{"ltc-wif-as-btc", nil, "WIF version byte", wallet.ErrInvalidPrivateKey},
 		{"sol", nil, `wallet chain "SOL"`, nil},
+		{"bnb", nil, `signatureId bnb: wallet chain "BNB"`, wallet.ErrUnsupportedChain},
+		{"ada", u32(0), `signatureId ada: wallet chain "ADA"`, wallet.ErrUnsupportedChain},
 		{"mn", u32(1 << 31), "derive BTC key at index 2147483648", nil},
 	} {
 		_, err := r.Key(context.Background(), c.id, c.index)

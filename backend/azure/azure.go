@@ -123,6 +123,9 @@ type value struct {
 	Xpub    string       `json:"xpub,omitempty"`
 	Address string       `json:"address,omitempty"`
 	Created time.Time    `json:"created"`
+	// Added later; absent in older secrets, which read as before.
+	ExtraKey []byte `json:"extraKey,omitempty"`
+	Layout   string `json:"layout,omitempty"`
 }
 
 func tagsFor(r backend.Record) map[string]*string {
@@ -137,6 +140,9 @@ func tagsFor(r backend.Record) map[string]*string {
 	}
 	if r.Address != "" {
 		t["address"] = to(r.Address)
+	}
+	if r.Layout != "" {
+		t["layout"] = to(r.Layout)
 	}
 	return t
 }
@@ -197,7 +203,8 @@ func (b *Backend) Put(ctx context.Context, r backend.Record) error {
 	if r.Created.IsZero() {
 		r.Created = b.now().UTC().Truncate(time.Second)
 	}
-	v := value{V: 1, ID: r.ID, Kind: r.Kind, Chain: r.Chain, Testnet: r.Testnet, Secret: r.Secret, Xpub: r.Xpub, Address: r.Address, Created: r.Created}
+	v := value{V: 1, ID: r.ID, Kind: r.Kind, Chain: r.Chain, Testnet: r.Testnet, Secret: r.Secret, Xpub: r.Xpub, Address: r.Address, Created: r.Created,
+		ExtraKey: r.ExtraKey, Layout: r.Layout}
 	raw, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -257,9 +264,9 @@ func sameRecord(stored string, ours []byte) bool {
 	}
 	defer clear(a.Secret)
 	defer clear(b.Secret)
-	a.Created, b.Created = time.Time{}, time.Time{}
-	return a.ID == b.ID && a.Kind == b.Kind && a.Chain == b.Chain && a.Testnet == b.Testnet &&
-		a.Xpub == b.Xpub && a.Address == b.Address && string(a.Secret) == string(b.Secret)
+	defer clear(a.ExtraKey)
+	defer clear(b.ExtraKey)
+	return backend.Same(a.record(), b.record())
 }
 
 // settleRace makes sure our SetSecret did not add a version on top of a
@@ -322,7 +329,12 @@ func (b *Backend) get(ctx context.Context, name, version string) (backend.Record
 	if err := json.Unmarshal([]byte(deref(resp.Value)), &v); err != nil || v.V != 1 {
 		return backend.Record{}, fmt.Errorf("secret %s does not hold a gokms record: %w", name, backend.ErrCorrupt)
 	}
-	return backend.Record{ID: v.ID, Kind: v.Kind, Chain: v.Chain, Testnet: v.Testnet, Secret: v.Secret, Xpub: v.Xpub, Address: v.Address, Created: v.Created}, nil
+	return v.record(), nil
+}
+
+func (v value) record() backend.Record {
+	return backend.Record{ID: v.ID, Kind: v.Kind, Chain: v.Chain, Testnet: v.Testnet, Secret: v.Secret, Xpub: v.Xpub, Address: v.Address, Created: v.Created,
+		ExtraKey: v.ExtraKey, Layout: v.Layout}
 }
 
 // Get implements backend.SecretBackend.
@@ -406,7 +418,7 @@ func (b *Backend) List(ctx context.Context) ([]backend.Meta, error) {
 				continue
 			}
 			m := backend.Meta{ID: id, Kind: backend.Kind(deref(p.Tags["kind"])), Chain: deref(p.Tags["chain"]),
-				Testnet: deref(p.Tags["testnet"]) == "true", Xpub: deref(p.Tags["xpub"]), Address: deref(p.Tags["address"])}
+				Testnet: deref(p.Tags["testnet"]) == "true", Xpub: deref(p.Tags["xpub"]), Address: deref(p.Tags["address"]), Layout: deref(p.Tags["layout"])}
 			if p.Attributes != nil && p.Attributes.Created != nil {
 				m.Created = p.Attributes.Created.UTC()
 			}

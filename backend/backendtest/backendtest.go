@@ -34,6 +34,8 @@ func Run(t *testing.T, newBackend func(t *testing.T) backend.SecretBackend) {
 	}{
 		{"RoundTripMnemonic", testRoundTripMnemonic},
 		{"RoundTripPrivateKey", testRoundTripPrivateKey},
+		{"RoundTripTatumKMSShapes", testRoundTripShapes},
+		{"ExtraKeyIsACopyAndNeverListed", testExtraKey},
 		{"ReturnedSecretIsACopy", testCopies},
 		{"NotFound", testNotFound},
 		{"DuplicateID", testDuplicate},
@@ -99,9 +101,11 @@ func mustGet(t *testing.T, b backend.SecretBackend, id string) backend.Record {
 func sameRecord(t *testing.T, got, want backend.Record) {
 	t.Helper()
 	if got.ID != want.ID || got.Kind != want.Kind || got.Chain != want.Chain || got.Testnet != want.Testnet ||
-		got.Xpub != want.Xpub || got.Address != want.Address || !bytes.Equal(got.Secret, want.Secret) {
-		got.Secret, want.Secret = nil, nil // never print secrets, even in tests
-		t.Fatalf("record differs (secrets equal: %v):\n got  %+v\n want %+v", bytes.Equal(got.Secret, want.Secret), got, want)
+		got.Xpub != want.Xpub || got.Address != want.Address || !bytes.Equal(got.Secret, want.Secret) ||
+		got.Layout != want.Layout || !bytes.Equal(got.ExtraKey, want.ExtraKey) || (got.ExtraKey == nil) != (want.ExtraKey == nil) {
+		secretsEqual := bytes.Equal(got.Secret, want.Secret) && bytes.Equal(got.ExtraKey, want.ExtraKey)
+		got.Secret, want.Secret, got.ExtraKey, want.ExtraKey = nil, nil, nil, nil // never print secrets, even in tests
+		t.Fatalf("record differs (secrets equal: %v):\n got  %+v\n want %+v", secretsEqual, got, want)
 	}
 	if got.Created.IsZero() {
 		t.Errorf("record %q: Created not set by backend", got.ID)
@@ -121,6 +125,124 @@ func testRoundTripPrivateKey(t *testing.T, b backend.SecretBackend) {
 	sameRecord(t, got, want)
 	if got.Kind != backend.PrivateKey || got.Testnet {
 		t.Fatalf("kind/testnet lost: %v %v", got.Kind, got.Testnet)
+	}
+}
+
+// Secrets used by the tatum-kms shapes; no other test uses them.
+const (
+	testSolKey  = "3r8sD2bP2M4eU6dNvjJ7mHkXyQpLzWcA9fG1hTbRnKsVqE5uYxZoC7iBwN3aJdMfHg8kLpQrStUvWxYz12345"
+	testXrpSeed = "sEdVX4RSB5G1uBizY5LjUN12fNJbT5r"
+)
+
+// shapeRecords are records as an import of tatum-kms entries makes them:
+// a SOL wallet ({mnemonic, address, privateKey}: a mnemonic with an extra
+// key), an XRP wallet ({address, secret}), a batch key ({privateKey}), an
+// ETH wallet in its SDK's key order, and a chain gokms does not sign.
+func shapeRecords() []backend.Record {
+	return []backend.Record{
+		{ID: "shape-sol", Kind: backend.Mnemonic, Chain: "SOL", Secret: []byte(testMnemonic), ExtraKey: []byte(testSolKey),
+			Address: "9wFFyRfZBsuAha4YcuxcXLKwMxJR43S7fPfQLusDBzvT", Layout: "mnemonic,address,privateKey,chain,testnet"},
+		{ID: "shape-xrp", Kind: backend.PrivateKey, Chain: "XRP", Secret: []byte(testXrpSeed),
+			Address: "rHb9CJAWyB4rj91VRWn96DkukG4bwdtyTh", Layout: "address,secret,chain,testnet"},
+		{ID: "shape-batch", Kind: backend.PrivateKey, Chain: "XRP", Testnet: true, Secret: []byte(testXrpSeed), Layout: "privateKey,chain,testnet"},
+		{ID: "shape-eth", Kind: backend.Mnemonic, Chain: "ETH", Secret: []byte(testMnemonic),
+			Xpub: "xpub6EF8jXqFeFEW5bwMU7RpQtHkzE4KJxcqJtvkCjJumzW8CPpacXkb92ek4WzLQXjL93HycJwTPUAcuNxCqFPKKU5m5Z2Vq4nCyh5CyPeBFFr", Layout: "xpub,mnemonic,chain,testnet"},
+		{ID: "shape-kcs", Kind: backend.Mnemonic, Chain: "KCS", Secret: []byte(testMnemonic), Xpub: "xpub-of-a-chain-gokms-does-not-sign"},
+	}
+}
+
+// testRoundTripShapes: every field a tatum-kms entry needs (the extra key
+// beside a mnemonic, the layout naming the key's field and the key order)
+// comes back from Get, and the layout from List.
+func testRoundTripShapes(t *testing.T, b backend.SecretBackend) {
+	recs := shapeRecords()
+	for _, r := range recs {
+		mustPut(t, b, r.Clone())
+	}
+	for _, want := range recs {
+		sameRecord(t, mustGet(t, b, want.ID), want)
+	}
+	l, err := b.List(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l) != len(recs) {
+		t.Fatalf("List has %d records, want %d", len(l), len(recs))
+	}
+	for _, m := range l {
+		for _, want := range recs {
+			if m.ID == want.ID && (m.Layout != want.Layout || m.Address != want.Address || m.Kind != want.Kind) {
+				t.Errorf("List metadata of %q: layout %q address %q kind %s, want %q %q %s", m.ID, m.Layout, m.Address, m.Kind, want.Layout, want.Address, want.Kind)
+			}
+		}
+	}
+	// Through a batch write too (the file store writes a batch in one go).
+	var batch []backend.Record
+	for _, r := range recs {
+		r = r.Clone()
+		r.ID += "-batch"
+		batch = append(batch, r)
+	}
+	if err := backend.PutAll(ctx(t), b, batch); err != nil {
+		t.Fatalf("PutAll: %v", err)
+	}
+	for _, r := range recs {
+		want := r.Clone()
+		want.ID += "-batch"
+		sameRecord(t, mustGet(t, b, want.ID), want)
+	}
+	// Records that do not fit their layout, or an extra key beside a
+	// private key, are refused and store nothing.
+	for _, bad := range []backend.Record{
+		{ID: "bad-extra", Kind: backend.PrivateKey, Chain: "SOL", Secret: []byte(testXrpSeed), ExtraKey: []byte(testSolKey)},
+		{ID: "bad-empty-extra", Kind: backend.Mnemonic, Chain: "SOL", Secret: []byte(testMnemonic), ExtraKey: []byte{}},
+		{ID: "bad-layout", Kind: backend.PrivateKey, Chain: "XRP", Secret: []byte(testXrpSeed), Layout: "address,seed,chain,testnet"},
+		{ID: "bad-layout-kind", Kind: backend.PrivateKey, Chain: "XRP", Secret: []byte(testXrpSeed), Layout: "mnemonic,chain,testnet"},
+		{ID: "bad-layout-extra", Kind: backend.Mnemonic, Chain: "SOL", Secret: []byte(testMnemonic), Layout: "mnemonic,address,privateKey,chain,testnet"},
+		{ID: "bad-layout-twice", Kind: backend.PrivateKey, Chain: "XRP", Secret: []byte(testXrpSeed), Layout: "secret,secret,chain,testnet"},
+	} {
+		err := b.Put(ctx(t), bad)
+		if err == nil {
+			t.Errorf("Put(%s) succeeded", bad.ID)
+			continue
+		}
+		if s := err.Error(); strings.Contains(s, testXrpSeed) || strings.Contains(s, testSolKey) || strings.Contains(s, "abandon") {
+			t.Errorf("Put(%s): error contains secret material", bad.ID)
+		}
+		if _, err := b.Get(ctx(t), bad.ID); !errors.Is(err, backend.ErrNotFound) {
+			t.Errorf("refused record %s was stored (%v)", bad.ID, err)
+		}
+	}
+}
+
+// testExtraKey: the extra key is copied on Put and on Get like Secret, Zero
+// wipes it, and List never carries it.
+func testExtraKey(t *testing.T, b backend.SecretBackend) {
+	r := shapeRecords()[0]
+	r.ExtraKey = []byte(testSolKey)
+	mustPut(t, b, r)
+	for i := range r.ExtraKey {
+		r.ExtraKey[i] = 0
+	}
+	got := mustGet(t, b, r.ID)
+	if string(got.ExtraKey) != testSolKey {
+		t.Fatal("backend kept a reference to the caller's extra key slice (or lost it)")
+	}
+	got.Zero()
+	for _, c := range got.ExtraKey {
+		if c != 0 {
+			t.Fatal("Record.Zero left extra key bytes")
+		}
+	}
+	if string(mustGet(t, b, r.ID).ExtraKey) != testSolKey {
+		t.Fatal("zeroing a returned extra key changed the stored value")
+	}
+	l, err := b.List(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := fmt.Sprintf("%+v %#v", l, l); strings.Contains(s, testSolKey) || strings.Contains(s, "abandon") {
+		t.Error("List metadata contains the extra key or the mnemonic")
 	}
 }
 

@@ -118,10 +118,7 @@ func (c *Cache) Len() int {
 	return len(c.entries)
 }
 
-func clone(r backend.Record) backend.Record {
-	r.Secret = append([]byte(nil), r.Secret...)
-	return r
-}
+func clone(r backend.Record) backend.Record { return r.Clone() }
 
 // Get implements backend.SecretBackend.
 func (c *Cache) Get(ctx context.Context, id string) (backend.Record, error) {

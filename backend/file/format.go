@@ -302,23 +302,42 @@ func (h *header) unwrapWith(kek []byte) ([]byte, error) {
 // Record kinds in sealed metadata.
 var kindCodes = map[backend.Kind]byte{backend.Mnemonic: 1, backend.PrivateKey: 2}
 
+// Metadata flags.
+const (
+	flagTestnet  = 1 << 0
+	flagExtraKey = 1 << 1 // the sealed secret is u32 BE len(secret) | secret | extra key
+	knownFlags   = flagTestnet | flagExtraKey
+)
+
 // encodeMeta is the plaintext of a record's sealed metadata:
 //
-//	created int64 BE (Unix ns) | kind u8 | flags u8 (bit 0: testnet) |
-//	chain, xpub, address: each u16 BE length + bytes
+//	created int64 BE (Unix ns) | kind u8 | flags u8 (bit 0: testnet, bit 1: extra key) |
+//	chain, xpub, address: each u16 BE length + bytes |
+//	[layout: u16 BE length + bytes, only when the record has one]
+//
+// A record without an extra key or layout is encoded exactly as before
+// either existed, so older stores read unchanged and older gokms versions
+// read every record that does not use them.
 func encodeMeta(r backend.Record) ([]byte, error) {
 	code, ok := kindCodes[r.Kind]
 	if !ok {
 		return nil, fmt.Errorf("unknown kind %q", r.Kind)
 	}
-	b := make([]byte, 0, 16+len(r.Chain)+len(r.Xpub)+len(r.Address))
+	b := make([]byte, 0, 18+len(r.Chain)+len(r.Xpub)+len(r.Address)+len(r.Layout))
 	b = binary.BigEndian.AppendUint64(b, uint64(r.Created.UnixNano()))
 	var flags byte
 	if r.Testnet {
-		flags |= 1
+		flags |= flagTestnet
+	}
+	if r.ExtraKey != nil {
+		flags |= flagExtraKey
 	}
 	b = append(b, code, flags)
-	for _, f := range []string{r.Chain, r.Xpub, r.Address} {
+	fields := []string{r.Chain, r.Xpub, r.Address}
+	if r.Layout != "" {
+		fields = append(fields, r.Layout)
+	}
+	for _, f := range fields {
 		if len(f) > 0xffff {
 			return nil, errors.New("metadata field longer than 65535 bytes")
 		}
@@ -330,10 +349,10 @@ func encodeMeta(r backend.Record) ([]byte, error) {
 
 var errBadMeta = fmt.Errorf("%w: malformed metadata", errRecord)
 
-func decodeMetaPlain(id string, b []byte) (backend.Meta, error) {
+func decodeMetaPlain(id string, b []byte) (backend.Meta, bool, error) {
 	bad := errBadMeta
 	if len(b) < 10 {
-		return backend.Meta{}, bad
+		return backend.Meta{}, false, bad
 	}
 	m := backend.Meta{ID: id, Created: time.Unix(0, int64(binary.BigEndian.Uint64(b))).UTC()}
 	switch b[8] {
@@ -342,27 +361,34 @@ func decodeMetaPlain(id string, b []byte) (backend.Meta, error) {
 	case 2:
 		m.Kind = backend.PrivateKey
 	default:
-		return backend.Meta{}, bad
+		return backend.Meta{}, false, bad
 	}
-	if b[9]&^1 != 0 {
-		return backend.Meta{}, bad
+	if b[9]&^knownFlags != 0 {
+		return backend.Meta{}, false, bad
 	}
-	m.Testnet = b[9]&1 != 0
+	m.Testnet = b[9]&flagTestnet != 0
+	extra := b[9]&flagExtraKey != 0
 	b = b[10:]
-	var fields [3]string
+	var fields [4]string
 	for i := range fields {
+		if i == 3 && len(b) == 0 {
+			break // no layout: a record written before layouts existed, or without one
+		}
 		if len(b) < 2 || len(b) < 2+int(binary.BigEndian.Uint16(b)) {
-			return backend.Meta{}, bad
+			return backend.Meta{}, false, bad
 		}
 		n := int(binary.BigEndian.Uint16(b))
 		fields[i] = string(b[2 : 2+n])
 		b = b[2+n:]
 	}
 	if len(b) != 0 || fields[0] == "" {
-		return backend.Meta{}, bad
+		return backend.Meta{}, false, bad
 	}
-	m.Chain, m.Xpub, m.Address = fields[0], fields[1], fields[2]
-	return m, nil
+	m.Chain, m.Xpub, m.Address, m.Layout = fields[0], fields[1], fields[2], fields[3]
+	if m.Layout != "" && backend.ValidLayout(m.Layout, m.Kind, extra) != nil {
+		return backend.Meta{}, false, bad
+	}
+	return m, extra, nil
 }
 
 var errRecord = errors.New("record failed authentication")
@@ -409,7 +435,14 @@ func sealRecord(aead cipher.AEAD, r backend.Record) ([]byte, error) {
 	}
 	binary.BigEndian.PutUint32(out[1:], uint32(len(sealedMeta)))
 	out = append(out, sealedMeta...)
-	return seal(aead, out, r.Secret, recordAD(adSecret, r.ID, sealedMeta))
+	secret := r.Secret
+	if r.ExtraKey != nil {
+		secret = make([]byte, 0, 4+len(r.Secret)+len(r.ExtraKey))
+		secret = binary.BigEndian.AppendUint32(secret, uint32(len(r.Secret)))
+		secret = append(append(secret, r.Secret...), r.ExtraKey...)
+		defer zero(secret)
+	}
+	return seal(aead, out, secret, recordAD(adSecret, r.ID, sealedMeta))
 }
 
 func seal(aead cipher.AEAD, dst, plain, ad []byte) ([]byte, error) {
@@ -461,12 +494,13 @@ func openMeta(aead cipher.AEAD, id string, v []byte, sc *metaScratch) (backend.M
 	if err != nil {
 		return backend.Meta{}, err
 	}
-	return decodeMeta(aead, id, sealedMeta, sc)
+	m, _, err := decodeMeta(aead, id, sealedMeta, sc)
+	return m, err
 }
 
-func decodeMeta(aead cipher.AEAD, id string, sealedMeta []byte, sc *metaScratch) (backend.Meta, error) {
+func decodeMeta(aead cipher.AEAD, id string, sealedMeta []byte, sc *metaScratch) (backend.Meta, bool, error) {
 	if len(id) >= maxIDLenDisk {
-		return backend.Meta{}, fmt.Errorf("%w: id too long", errRecord)
+		return backend.Meta{}, false, fmt.Errorf("%w: id too long", errRecord)
 	}
 	if sc == nil {
 		sc = &metaScratch{}
@@ -474,7 +508,7 @@ func decodeMeta(aead cipher.AEAD, id string, sealedMeta []byte, sc *metaScratch)
 	sc.ad = appendAD(sc.ad[:0], adMeta, id, nil)
 	m, err := open(aead, sc.plain[:0], sealedMeta, sc.ad)
 	if err != nil {
-		return backend.Meta{}, err
+		return backend.Meta{}, false, err
 	}
 	sc.plain = m
 	return decodeMetaPlain(id, m) // copies what it keeps
@@ -486,7 +520,7 @@ func openRecord(aead cipher.AEAD, id string, v []byte) (backend.Record, error) {
 	if err != nil {
 		return backend.Record{}, err
 	}
-	m, err := decodeMeta(aead, id, sealedMeta, nil)
+	m, hasExtra, err := decodeMeta(aead, id, sealedMeta, nil)
 	if err != nil {
 		return backend.Record{}, err
 	}
@@ -494,7 +528,19 @@ func openRecord(aead cipher.AEAD, id string, v []byte) (backend.Record, error) {
 	if err != nil {
 		return backend.Record{}, err
 	}
-	return backend.Record{ID: id, Kind: m.Kind, Chain: m.Chain, Testnet: m.Testnet, Secret: secret, Xpub: m.Xpub, Address: m.Address, Created: m.Created}, nil
+	var extra []byte
+	if hasExtra {
+		// Two slices of one buffer: Record.Zero wipes both.
+		if len(secret) < 4 || uint64(binary.BigEndian.Uint32(secret)) > uint64(len(secret)-4) ||
+			binary.BigEndian.Uint32(secret) == 0 || int(binary.BigEndian.Uint32(secret)) == len(secret)-4 {
+			zero(secret)
+			return backend.Record{}, fmt.Errorf("%w: malformed secret with extra key", errRecord)
+		}
+		n := int(binary.BigEndian.Uint32(secret))
+		secret, extra = secret[4:4+n:4+n], secret[4+n:]
+	}
+	return backend.Record{ID: id, Kind: m.Kind, Chain: m.Chain, Testnet: m.Testnet, Secret: secret, Xpub: m.Xpub, Address: m.Address, Created: m.Created,
+		ExtraKey: extra, Layout: m.Layout}, nil
 }
 
 func zero(b []byte) {

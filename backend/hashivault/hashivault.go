@@ -2,7 +2,6 @@ package hashivault
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -249,7 +248,7 @@ func (b *Backend) Put(ctx context.Context, r backend.Record) error {
 	if err := r.Validate(); err != nil {
 		return fmt.Errorf("vault backend: %w", err)
 	}
-	for name, v := range map[string]string{"xpub": r.Xpub, "address": r.Address, "chain": r.Chain} {
+	for name, v := range map[string]string{"xpub": r.Xpub, "address": r.Address, "chain": r.Chain, "layout": r.Layout} {
 		if len(v) > maxMetaValue {
 			return fmt.Errorf("vault backend: record %s: %s is longer than Vault's %d-byte metadata limit", r.ID, name, maxMetaValue)
 		}
@@ -314,10 +313,7 @@ func (b *Backend) existing(ctx context.Context, r backend.Record, p string) erro
 	return b.writeMeta(ctx, p, cur.Meta())
 }
 
-func sameRecord(a, b backend.Record) bool {
-	return a.ID == b.ID && a.Kind == b.Kind && a.Chain == b.Chain && a.Testnet == b.Testnet &&
-		a.Xpub == b.Xpub && a.Address == b.Address && subtle.ConstantTimeCompare(a.Secret, b.Secret) == 1
-}
+func sameRecord(a, b backend.Record) bool { return backend.Same(a, b) }
 
 func (b *Backend) writeMeta(ctx context.Context, p string, m backend.Meta) error {
 	body := map[string]interface{}{"custom_metadata": customMetadata(m)}
@@ -532,9 +528,11 @@ func (b *Backend) Close() error {
 	return nil
 }
 
-// recordData is the KV data of a record: all of it.
+// recordData is the KV data of a record: all of it. "extra_key" and
+// "layout" are written only when set, so records without them are stored
+// exactly as before they existed.
 func recordData(r backend.Record) map[string]interface{} {
-	return map[string]interface{}{
+	d := map[string]interface{}{
 		"gokms_format": formatVersion,
 		"id":           r.ID,
 		"kind":         string(r.Kind),
@@ -545,6 +543,13 @@ func recordData(r backend.Record) map[string]interface{} {
 		"address":      r.Address,
 		"created":      r.Created.UTC().Format(time.RFC3339Nano),
 	}
+	if r.ExtraKey != nil {
+		d["extra_key"] = base64.StdEncoding.EncodeToString(r.ExtraKey)
+	}
+	if r.Layout != "" {
+		d["layout"] = r.Layout
+	}
+	return d
 }
 
 func customMetadata(m backend.Meta) map[string]interface{} {
@@ -562,6 +567,9 @@ func customMetadata(m backend.Meta) map[string]interface{} {
 	}
 	if m.Address != "" {
 		cm["address"] = m.Address
+	}
+	if m.Layout != "" {
+		cm["layout"] = m.Layout
 	}
 	return cm
 }
@@ -589,6 +597,16 @@ func parseData(d map[string]interface{}) (backend.Record, error) {
 		return backend.Record{}, errors.New("secret is not valid base64") // never the decoder's message: it quotes input
 	}
 	r.Secret = r.Secret[:n]
+	r.Layout = str(d, "layout")
+	if enc, ok := d["extra_key"].(string); ok {
+		r.ExtraKey = make([]byte, base64.StdEncoding.DecodedLen(len(enc)))
+		n, err := base64.StdEncoding.Decode(r.ExtraKey, []byte(enc))
+		if err != nil {
+			r.Zero()
+			return backend.Record{}, errors.New("extra key is not valid base64")
+		}
+		r.ExtraKey = r.ExtraKey[:n]
+	}
 	if !r.Kind.Valid() || r.ID == "" || len(r.Secret) == 0 {
 		r.Zero()
 		return backend.Record{}, errors.New("record fields missing")
@@ -599,7 +617,7 @@ func parseData(d map[string]interface{}) (backend.Record, error) {
 func parseCustomMetadata(id string, cm map[string]interface{}) (backend.Meta, error) {
 	var m backend.Meta
 	m.ID, m.Kind, m.Chain = id, backend.Kind(str(cm, "kind")), str(cm, "chain")
-	m.Xpub, m.Address = str(cm, "xpub"), str(cm, "address")
+	m.Xpub, m.Address, m.Layout = str(cm, "xpub"), str(cm, "address"), str(cm, "layout")
 	var err error
 	if m.Testnet, err = strconv.ParseBool(str(cm, "testnet")); err != nil {
 		return m, errors.New("bad testnet flag")

@@ -26,10 +26,7 @@ func New() *Backend {
 	return &Backend{recs: map[string]backend.Record{}, now: time.Now}
 }
 
-func clone(r backend.Record) backend.Record {
-	r.Secret = append([]byte(nil), r.Secret...)
-	return r
-}
+func clone(r backend.Record) backend.Record { return r.Clone() }
 
 // Put implements backend.SecretBackend.
 func (b *Backend) Put(ctx context.Context, r backend.Record) error {

@@ -10,7 +10,6 @@
 package migrate
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -161,8 +160,7 @@ func (rs Records) List(context.Context) ([]backend.Meta, error) {
 func (rs Records) Get(_ context.Context, id string) (backend.Record, error) {
 	for _, r := range rs {
 		if r.ID == id {
-			r.Secret = bytes.Clone(r.Secret)
-			return r, nil
+			return r.Clone(), nil
 		}
 	}
 	return backend.Record{}, fmt.Errorf("signatureId %s: %w", id, backend.ErrNotFound)
@@ -179,17 +177,12 @@ func (x *indexed) Get(_ context.Context, id string) (backend.Record, error) {
 	if !ok {
 		return backend.Record{}, fmt.Errorf("signatureId %s: %w", id, backend.ErrNotFound)
 	}
-	r := x.Records[i]
-	r.Secret = bytes.Clone(r.Secret)
-	return r, nil
+	return x.Records[i].Clone(), nil
 }
 
 // Same reports whether two records hold the same secret and metadata. The
 // creation time is not compared: a backend sets its own.
-func Same(a, b backend.Record) bool {
-	return a.ID == b.ID && a.Kind == b.Kind && a.Chain == b.Chain && a.Testnet == b.Testnet &&
-		a.Xpub == b.Xpub && a.Address == b.Address && bytes.Equal(a.Secret, b.Secret)
-}
+func Same(a, b backend.Record) bool { return backend.Same(a, b) }
 
 // Copy copies every record of src into dst. It first checks every id the
 // destination already has (identical: skipped; different: a ConflictError

@@ -105,16 +105,27 @@ type indexEntry struct {
 	Xpub    string       `json:"xpub,omitempty"`
 	Address string       `json:"address,omitempty"`
 	Created time.Time    `json:"created"`
+	Layout  string       `json:"layout,omitempty"` // added later; absent in older index entries
 }
 
 func (e indexEntry) meta(id string) backend.Meta {
-	return backend.Meta{ID: id, Kind: e.Kind, Chain: e.Chain, Testnet: e.Testnet, Xpub: e.Xpub, Address: e.Address, Created: e.Created}
+	return backend.Meta{ID: id, Kind: e.Kind, Chain: e.Chain, Testnet: e.Testnet, Xpub: e.Xpub, Address: e.Address, Created: e.Created, Layout: e.Layout}
 }
 
+// storedValue is what an alias holds: every secret of the record.
+// ExtraKey was added later; older values lack it and read as before.
 type storedValue struct {
-	V      int    `json:"v"`
-	ID     string `json:"id"`
-	Secret string `json:"secret"`
+	V        int    `json:"v"`
+	ID       string `json:"id"`
+	Secret   string `json:"secret"`
+	ExtraKey string `json:"extraKey,omitempty"`
+}
+
+func b64OrEmpty(b []byte) string {
+	if b == nil {
+		return ""
+	}
+	return base64.StdEncoding.EncodeToString(b)
 }
 
 func (b *Backend) open(readOnly bool) (*bolt.DB, error) {
@@ -171,7 +182,7 @@ func (b *Backend) Put(ctx context.Context, r backend.Record) error {
 	} else if !errors.Is(err, backend.ErrNotFound) {
 		return err
 	}
-	value, err := json.Marshal(storedValue{V: 1, ID: r.ID, Secret: base64.StdEncoding.EncodeToString(r.Secret)})
+	value, err := json.Marshal(storedValue{V: 1, ID: r.ID, Secret: base64.StdEncoding.EncodeToString(r.Secret), ExtraKey: b64OrEmpty(r.ExtraKey)})
 	if err != nil {
 		return err
 	}
@@ -184,7 +195,7 @@ func (b *Backend) Put(ctx context.Context, r backend.Record) error {
 	if created.IsZero() {
 		created = b.now().UTC()
 	}
-	entry, err := json.Marshal(indexEntry{Alias: alias, Kind: r.Kind, Chain: r.Chain, Testnet: r.Testnet, Xpub: r.Xpub, Address: r.Address, Created: created})
+	entry, err := json.Marshal(indexEntry{Alias: alias, Kind: r.Kind, Chain: r.Chain, Testnet: r.Testnet, Xpub: r.Xpub, Address: r.Address, Created: created, Layout: r.Layout})
 	if err != nil {
 		return err
 	}
@@ -230,8 +241,15 @@ func (b *Backend) Get(ctx context.Context, id string) (backend.Record, error) {
 	if err != nil {
 		return backend.Record{}, fmt.Errorf("vgs backend: value of %s: %w", id, backend.ErrCorrupt)
 	}
+	var extra []byte
+	if v.ExtraKey != "" {
+		if extra, err = base64.StdEncoding.DecodeString(v.ExtraKey); err != nil {
+			clear(secret)
+			return backend.Record{}, fmt.Errorf("vgs backend: value of %s: %w", id, backend.ErrCorrupt)
+		}
+	}
 	return backend.Record{ID: id, Kind: e.Kind, Chain: e.Chain, Testnet: e.Testnet, Secret: secret,
-		Xpub: e.Xpub, Address: e.Address, Created: e.Created}, nil
+		Xpub: e.Xpub, Address: e.Address, Created: e.Created, ExtraKey: extra, Layout: e.Layout}, nil
 }
 
 // Delete implements backend.SecretBackend: the alias goes first, so a

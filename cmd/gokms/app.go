@@ -62,7 +62,7 @@ const (
 func commandList() []*cli.Command {
 	var cs []*cli.Command
 	for _, group := range [][]*cli.Command{auditCommands(), changePasswordCommands(), configCommands(), daemonCommands(),
-		journalCommands(), keyCommands(), migrateCommands(), policyCommands(), txCommands(), testCommands} {
+		journalCommands(), keyCommands(), migrateCommands(), policyCommands(), stateCommands(), txCommands(), testCommands} {
 		cs = append(cs, group...)
 	}
 	return cs

@@ -31,8 +31,8 @@ const (
 	flagChainFamily    = "chain-family"
 )
 
-// daemonCmd is the daemon command; its flags include the policy and audit
-// ones of policy.go.
+// daemonCmd is the daemon command; its flags include those of policy.go
+// (--policy, --audit, --instance) and state.go (--state, --lease).
 var daemonCmd = &cli.Command{
 	Name:  "daemon",
 	Usage: "run as a daemon, which periodically checks for new transactions to sign, signs and broadcasts them",
@@ -56,7 +56,7 @@ var daemonCmd = &cli.Command{
 		&cli.DurationFlag{Name: flagCacheTTL, Value: cache.DefaultTTL, Usage: "with a remote --backend (vault, azure, vgs): serve wallets and the wallet list from memory for this long " +
 			"instead of asking the store every cycle; changes made elsewhere show within this time (0 turns the cache off, at most 1h)"},
 		evmRPCFlag,
-	}, policyDaemonFlags...),
+	}, append(policyDaemonFlags, stateDaemonFlags...)...),
 }
 
 func daemonCommands() []*cli.Command {
@@ -111,7 +111,11 @@ func cmdDaemon(c *cli.Context) error {
 	}
 	// The journal is locked for as long as the daemon runs: a second daemon
 	// on it refuses to start (before any password prompt).
-	j, err := journal.OpenFile(journalPath(c), journal.FileOptions{})
+	lease, err := daemonLease(c)
+	if err != nil {
+		return err
+	}
+	j, where, err := openDaemonJournal(c) // the file, or PostgreSQL (state.go)
 	if err != nil {
 		return err
 	}
@@ -133,9 +137,10 @@ func cmdDaemon(c *cli.Context) error {
 	}
 	defer b.Close()
 	log := logger(c)
-	log.Info("journal opened", "path", j.Path())
+	log.Info("journal opened", "path", where)
 	d, err := daemon.New(daemon.Config{
 		Journal:           j,
+		LeaseTTL:          lease,
 		Families:          splitList(c.String(flagChainFamily)),
 		Backend:           b,
 		API:               api,
@@ -157,6 +162,7 @@ func cmdDaemon(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	registerStateMetrics(d, j)
 	// A wrong password or revoked credentials stop the daemon here, not at
 	// the first signature.
 	if err := d.Check(c.Context); err != nil {

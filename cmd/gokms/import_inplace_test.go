@@ -28,7 +28,7 @@ func TestImportInPlace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantExport, err := os.ReadFile("../../testdata/tatumkms/small.roundtrip.txt")
+	wantExport, err := os.ReadFile("../../testdata/tatumkms/small.export.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestImportInPlace(t *testing.T) {
 		t.Fatal("the staging store was left behind")
 	}
 	// The same path and password now open a gokms store with the same wallets,
-	// printed as tatum-kms exports them (small.roundtrip.txt: its key order).
+	// printed as tatum-kms exports them (small.export.txt: its key order).
 	code, out, errOut = runApp(t, env, "--path", wallet, "export")
 	if code != 0 || out != string(wantExport) {
 		t.Fatalf("export after conversion: exit %d, %s\n got %q", code, errOut, out)

@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/gokms/gokms/backend"
+	"github.com/gokms/gokms/backend/file/tatumkms"
 	"github.com/gokms/gokms/kms"
 	"github.com/gokms/gokms/wallet"
 )
@@ -116,26 +117,6 @@ func noSuchWallet(id string, err error) error { return kms.NoSuchWallet(id, err)
 
 // The JSON shapes tatum-kms prints. Field order is part of the shape.
 type (
-	// The SDKs behind UTXO chains and TRON return {mnemonic, xpub}, the
-	// EVM ones {xpub, mnemonic} (wallet.XpubFirst); tatum-kms stores and
-	// prints them in that order.
-	storedWalletJSON struct {
-		Mnemonic string `json:"mnemonic"`
-		Xpub     string `json:"xpub"`
-		Chain    string `json:"chain"`
-		Testnet  bool   `json:"testnet"`
-	}
-	evmStoredWalletJSON struct {
-		Xpub     string `json:"xpub"`
-		Mnemonic string `json:"mnemonic"`
-		Chain    string `json:"chain"`
-		Testnet  bool   `json:"testnet"`
-	}
-	storedKeyJSON struct {
-		PrivateKey string `json:"privateKey"`
-		Chain      string `json:"chain"`
-		Testnet    bool   `json:"testnet"`
-	}
 	signatureIDJSON struct {
 		SignatureID string `json:"signatureId"`
 	}
@@ -278,16 +259,21 @@ func cmdGetManagedWallet(c *cli.Context) error {
 		return err
 	}
 	defer rec.Zero()
-	switch rec.Kind {
-	case backend.Mnemonic:
-		if ch, err := wallet.ParseChain(rec.Chain); err == nil && wallet.XpubFirst(ch) {
-			return printJSON(c, evmStoredWalletJSON{Xpub: rec.Xpub, Mnemonic: string(rec.Secret), Chain: rec.Chain, Testnet: rec.Testnet})
-		}
-		return printJSON(c, storedWalletJSON{Mnemonic: string(rec.Secret), Xpub: rec.Xpub, Chain: rec.Chain, Testnet: rec.Testnet})
-	case backend.PrivateKey:
-		return printJSON(c, storedKeyJSON{PrivateKey: string(rec.Secret), Chain: rec.Chain, Testnet: rec.Testnet})
+	// tatum-kms prints the stored entry as is: the record's own shape (an
+	// imported entry's fields and order, e.g. {address, secret} for XRP or
+	// {mnemonic, address, privateKey} for SOL; else what tatum-kms writes).
+	e, err := tatumkms.FromRecord(rec)
+	if err != nil {
+		return fmt.Errorf("wallet %s: %w", rec.ID, err)
 	}
-	return fmt.Errorf("wallet %s: unknown kind %q", rec.ID, rec.Kind)
+	obj := tatumkms.MarshalEntry(e, "  ")
+	defer zero(obj)
+	text := append(obj, '\n')
+	defer zero(text) // a new array if append grew it
+	if _, err := c.App.Writer.Write(text); err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	return nil
 }
 
 // idAndIndex reads the <signatureId> <index> arguments: the index is

@@ -86,6 +86,26 @@ func TestMigrateScripts(t *testing.T) {
 					ts.Fatalf("%s has mode %o, want %s%o", args[0], got, map[bool]string{true: "not ", false: ""}[neg], want)
 				}
 			},
+			// getmanagedwallet-each STORE FILE: for every signatureId in FILE
+			// (a JSON object id -> expected stdout), `gokms getmanagedwallet id
+			// --path STORE` prints exactly that.
+			"getmanagedwallet-each": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 2 || neg {
+					ts.Fatalf("usage: getmanagedwallet-each store file")
+				}
+				var want map[string]string
+				ts.Check(json.Unmarshal([]byte(ts.ReadFile(args[1])), &want))
+				if len(want) == 0 {
+					ts.Fatalf("%s lists no wallets", args[1])
+				}
+				for id, out := range want {
+					ts.Check(ts.Exec("gokms", "getmanagedwallet", id, "--path", ts.MkAbs(args[0])))
+					if got := ts.ReadFile("stdout"); got != out {
+						ts.Fatalf("getmanagedwallet %s printed\n%s\nwant (tatum-kms)\n%s", id, got, out)
+					}
+				}
+				ts.Logf("%d wallets print as tatum-kms printed them", len(want))
+			},
 			// count FILE N: the tatum-kms JSON export in FILE lists N wallets.
 			"count": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) != 2 {
@@ -121,7 +141,7 @@ func writeBadWallets(dir string) error {
 	}
 	mixed := []tatumkms.Entry{
 		{ID: "ok-entry", PrivateKey: []byte("0x01"), Chain: "ETH"},
-		{ID: "both-kinds", Mnemonic: []byte("zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo wrong"), PrivateKey: []byte("0x02"), Chain: "ETH"},
+		{ID: "two-keys", Mnemonic: []byte("zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo wrong"), PrivateKey: []byte("0x02"), Secret: []byte("0x03"), Chain: "SOL"},
 	}
 	if files["mixed-kind.dat"], err = tatumkms.Encode(mixed, []byte("mixed password"), nil); err != nil {
 		return err

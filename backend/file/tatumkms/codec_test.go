@@ -358,7 +358,7 @@ func TestMalformedEntries(t *testing.T) {
 		{"no chain", `{"a":{"privateKey":"` + pk + `","testnet":true}}`, nil, true},
 		{"no secret at all", `{"a":{"xpub":"xpub6","chain":"BTC","testnet":true}}`, nil, true},
 		{"empty secrets", `{"a":{"mnemonic":"","privateKey":null,"chain":"BTC","testnet":true}}`, nil, true},
-		{"mnemonic and private key", `{"a":{"mnemonic":"` + mn + `","privateKey":"` + pk + `","chain":"ETH","testnet":true}}`, nil, true},
+		{"mnemonic and private key and a different secret", `{"a":{"mnemonic":"` + mn + `","privateKey":"` + pk + `","secret":"sXXX","chain":"SOL","testnet":true}}`, nil, true},
 		{"different privateKey and secret", `{"a":{"privateKey":"` + pk + `","secret":"sXXX","chain":"XRP","testnet":true}}`, nil, true},
 		{"empty id", `{"":{"privateKey":"` + pk + `","chain":"ETH","testnet":true}}`, nil, true},
 		{"id too long", `{"` + strings.Repeat("i", backend.MaxIDLen+1) + `":{"privateKey":"` + pk + `","chain":"ETH","testnet":true}}`, nil, true},

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/gokms/gokms/backend"
@@ -27,18 +29,12 @@ type Entry struct {
 	// Unknown lists the names (never the values) of fields gokms does not
 	// keep, so that an import can say what it leaves behind.
 	Unknown []string
-	// order is the xpub/mnemonic order of a decoded entry; zero (an entry
-	// made from a record) means the order tatum-kms's SDK uses for the chain.
-	order keyOrder
+	// Fields are the names of the fields the entry has, in the order of its
+	// JSON object (only those gokms keeps, each once). Nil (an entry made
+	// from a record without a layout) means the shape tatum-kms writes for
+	// the chain and kind.
+	Fields []string
 }
-
-type keyOrder uint8
-
-const (
-	orderByChain keyOrder = iota
-	orderMnemonicFirst
-	orderXpubFirst
-)
 
 // Zero overwrites the entry's secret bytes.
 func (e *Entry) Zero() {
@@ -101,10 +97,9 @@ func parse(plain []byte) ([]Entry, error) {
 			zeroEntries(entries)
 			return nil, corrupt(id, "not a JSON object")
 		}
-		order := xpubOrder(raw)
+		names := keyNames(raw)
 		zero(raw)
-		e, err := parseEntry(id, fields)
-		e.order = order
+		e, err := parseEntry(id, fields, names)
 		if err != nil {
 			zeroEntries(entries)
 			return nil, err
@@ -123,38 +118,32 @@ func parse(plain []byte) ([]Entry, error) {
 	return entries, nil
 }
 
-// xpubOrder tells whether "xpub" or "mnemonic" comes first among the keys
-// of the JSON object raw (orderByChain if it lacks one of them). Values are
-// skipped as raw bytes and zeroed, never turned into strings.
-func xpubOrder(raw json.RawMessage) keyOrder {
+// keyNames lists the keys of the JSON object raw in order, each once at its
+// first position (JSON.parse keeps a repeated key's first position).
+// Values are skipped as raw bytes and zeroed, never turned into strings.
+func keyNames(raw json.RawMessage) []string {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if _, err := dec.Token(); err != nil {
-		return orderByChain
+		return nil
 	}
-	var first string
+	var names []string
 	for dec.More() {
 		t, err := dec.Token()
 		if err != nil {
-			return orderByChain
+			return names
 		}
 		k, _ := t.(string)
 		var v json.RawMessage
 		err = dec.Decode(&v)
 		zero(v)
 		if err != nil {
-			return orderByChain
+			return names
 		}
-		switch {
-		case k != "xpub" && k != "mnemonic":
-		case first == "":
-			first = k
-		case first != k && first == "xpub":
-			return orderXpubFirst
-		case first != k:
-			return orderMnemonicFirst
+		if !slices.Contains(names, k) {
+			names = append(names, k)
 		}
 	}
-	return orderByChain
+	return names
 }
 
 // trailing reports whether anything but whitespace follows the JSON value.
@@ -187,7 +176,7 @@ func corrupt(id, format string, args ...any) error {
 	return fmt.Errorf("tatum-kms wallet: entry %q: %s: %w", id, fmt.Sprintf(format, args...), backend.ErrCorrupt)
 }
 
-func parseEntry(id string, fields map[string]json.RawMessage) (Entry, error) {
+func parseEntry(id string, fields map[string]json.RawMessage, names []string) (Entry, error) {
 	e := Entry{ID: id}
 	if fields == nil {
 		return e, corrupt(id, "not a JSON object")
@@ -232,10 +221,17 @@ func parseEntry(id string, fields map[string]json.RawMessage) (Entry, error) {
 		}
 		*dst = string(b)
 	}
+	hasTestnet := false
 	if v, ok := fields["testnet"]; ok && string(v) != "null" {
 		if err := json.Unmarshal(v, &e.Testnet); err != nil {
 			e.Zero()
 			return e, corrupt(id, `field "testnet" is not a boolean`)
+		}
+		hasTestnet = true
+	}
+	for _, name := range names {
+		if name == "testnet" && hasTestnet || name != "testnet" && e.has(name) {
+			e.Fields = append(e.Fields, name)
 		}
 	}
 	for name := range fields {
@@ -267,15 +263,45 @@ func jsonString(v json.RawMessage) ([]byte, error) {
 	return []byte(s), nil
 }
 
-// Record maps the entry to a gokms record: Kind Mnemonic when it has a
-// mnemonic, PrivateKey when it has a privateKey or a secret (the field
+// has reports whether the entry holds a value for the field name (testnet:
+// always, it is a boolean).
+func (e Entry) has(name string) bool {
+	switch name {
+	case "mnemonic":
+		return len(e.Mnemonic) > 0
+	case "privateKey":
+		return len(e.PrivateKey) > 0
+	case "secret":
+		return len(e.Secret) > 0
+	case "xpub":
+		return e.Xpub != ""
+	case "address":
+		return e.Address != ""
+	case "chain":
+		return e.Chain != ""
+	case "testnet":
+		return true
+	}
+	return false
+}
+
+// Record maps the entry to a gokms record, keeping every field: Kind
+// Mnemonic when it has a mnemonic (a private key beside it, as in
+// tatum-kms's SOL wallets {mnemonic, address, privateKey}, goes to
+// ExtraKey); Kind PrivateKey when it has a privateKey or a secret (the field
 // tatum-kms's XRP, XLM and ALGO wallets use; its signer reads
-// `secret ?? privateKey` for them). The chain is kept as stored. An entry
-// gokms cannot represent faithfully (no secret, or two different secrets)
-// is an error naming the entry, never its secrets. The record shares the
-// entry's secret bytes: zero one or the other, not both.
+// `secret ?? privateKey` for them). The chain is kept as stored, whether or
+// not gokms can sign it. Layout records the entry's field names in order,
+// so FromRecord gives the entry back unchanged. An entry gokms cannot
+// represent (no secret, or a privateKey and a different secret) is an error
+// naming the entry, never its secrets. The record shares the entry's
+// secret bytes: zero one or the other, not both.
 func (e Entry) Record() (backend.Record, error) {
-	r := backend.Record{ID: e.ID, Chain: e.Chain, Testnet: e.Testnet, Xpub: e.Xpub, Address: e.Address}
+	r := backend.Record{ID: e.ID, Chain: e.Chain, Testnet: e.Testnet, Xpub: e.Xpub, Address: e.Address, Layout: strings.Join(e.Fields, ",")}
+	key := e.PrivateKey
+	if len(key) == 0 {
+		key = e.Secret
+	}
 	switch {
 	case e.ID == "":
 		return r, corrupt(e.ID, "empty signatureId")
@@ -283,18 +309,20 @@ func (e Entry) Record() (backend.Record, error) {
 		return r, corrupt(e.ID[:20]+"…", "signatureId longer than %d bytes", backend.MaxIDLen)
 	case e.Chain == "":
 		return r, corrupt(e.ID, `no "chain"`)
-	case len(e.Mnemonic) > 0 && (len(e.PrivateKey) > 0 || len(e.Secret) > 0):
-		return r, corrupt(e.ID, "holds both a mnemonic and a private key; gokms keeps one secret per signatureId")
-	case len(e.Mnemonic) > 0:
-		r.Kind, r.Secret = backend.Mnemonic, e.Mnemonic
 	case len(e.PrivateKey) > 0 && len(e.Secret) > 0 && !bytes.Equal(e.PrivateKey, e.Secret):
 		return r, corrupt(e.ID, `holds a "privateKey" and a different "secret"`)
-	case len(e.PrivateKey) > 0:
-		r.Kind, r.Secret = backend.PrivateKey, e.PrivateKey
-	case len(e.Secret) > 0:
-		r.Kind, r.Secret = backend.PrivateKey, e.Secret
+	case len(e.Mnemonic) > 0:
+		r.Kind, r.Secret = backend.Mnemonic, e.Mnemonic
+		if len(key) > 0 {
+			r.ExtraKey = key
+		}
+	case len(key) > 0:
+		r.Kind, r.Secret = backend.PrivateKey, key
 	default:
 		return r, corrupt(e.ID, `has no "mnemonic", "privateKey" or "secret"`)
+	}
+	if err := backend.ValidLayout(r.Layout, r.Kind, r.ExtraKey != nil); err != nil {
+		return r, corrupt(e.ID, "%v", err)
 	}
 	return r, nil
 }
@@ -311,27 +339,59 @@ var (
 	// addressKeyChains' generated wallets are {address, privateKey}.
 	addressKeyChains = map[string]bool{"BNB": true, "SOL": true}
 	// xpubFirstChains' SDKs return {xpub, mnemonic}; the others {mnemonic, xpub}.
-	xpubFirstChains = map[string]bool{"ETH": true, "BSC": true, "MATIC": true, "CELO": true, "ONE": true, "KLAY": true, "XDC": true, "VET": true}
+	xpubFirstChains = map[string]bool{"ETH": true, "BSC": true, "MATIC": true, "CELO": true, "ONE": true, "KLAY": true, "XDC": true, "KCS": true, "VET": true}
 )
 
 // FromRecord maps a gokms record back to a tatum-kms entry (the inverse of
-// Record), in the shape tatum-kms itself writes for that kind and chain, so
-// that tatum-kms answers after a rollback as it did before the import: a
-// private key keeps its address only where tatum-kms's own wallets of that
-// chain have one (tatum-kms's getaddress returns a stored address as is).
-// The entry shares the record's secret bytes. A secret that is not UTF-8
-// cannot live in tatum-kms's JSON and is an error.
+// Record). A record imported from tatum-kms carries its entry's layout and
+// comes back with exactly those fields in that order. A record gokms made
+// itself gets the shape tatum-kms itself writes for that kind and chain, so
+// that tatum-kms answers after a rollback as it did before: a private key
+// keeps its address only where tatum-kms's own wallets of that chain have
+// one (tatum-kms's getaddress returns a stored address as is). The entry
+// shares the record's secret bytes. A secret that is not UTF-8 cannot live
+// in tatum-kms's JSON and is an error.
 func FromRecord(r backend.Record) (Entry, error) {
 	e := Entry{ID: r.ID, Xpub: r.Xpub, Address: r.Address, Chain: r.Chain, Testnet: r.Testnet}
-	if !utf8.Valid(r.Secret) {
+	if !utf8.Valid(r.Secret) || !utf8.Valid(r.ExtraKey) {
 		return e, fmt.Errorf("record %q: secret is binary, which a tatum-kms wallet (JSON text) cannot hold", r.ID)
 	}
 	if len(r.Secret) == 0 {
 		return e, fmt.Errorf("record %q: empty secret", r.ID)
 	}
+	if !r.Kind.Valid() {
+		return e, fmt.Errorf("record %q: unknown kind %q", r.ID, r.Kind)
+	}
+	if err := backend.ValidLayout(r.Layout, r.Kind, r.ExtraKey != nil); err != nil {
+		return e, fmt.Errorf("record %q: %w", r.ID, err)
+	}
+	key := r.Secret
+	if r.Kind == backend.Mnemonic {
+		key = r.ExtraKey
+	}
+	if r.Layout != "" {
+		e.Fields = strings.Split(r.Layout, ",")
+		e.Xpub, e.Address = "", ""
+		for _, f := range e.Fields {
+			switch f {
+			case "mnemonic":
+				e.Mnemonic = r.Secret
+			case "privateKey":
+				e.PrivateKey = key
+			case "secret":
+				e.Secret = key
+			case "xpub":
+				e.Xpub = r.Xpub
+			case "address":
+				e.Address = r.Address
+			}
+		}
+		return e, nil
+	}
 	switch r.Kind {
 	case backend.Mnemonic:
 		e.Mnemonic = r.Secret
+		e.PrivateKey = r.ExtraKey
 	case backend.PrivateKey:
 		e.Xpub = ""
 		switch {
@@ -344,8 +404,6 @@ func FromRecord(r backend.Record) (Entry, error) {
 			// address it derived, tatum-kms never wrote one.
 			e.PrivateKey, e.Address = r.Secret, ""
 		}
-	default:
-		return e, fmt.Errorf("record %q: unknown kind %q", r.ID, r.Kind)
 	}
 	return e, nil
 }
@@ -357,74 +415,99 @@ func FromRecord(r backend.Record) (Entry, error) {
 // first for the EVM chains and VET, mnemonic first for the others). Strings are escaped as JSON.stringify does,
 // without passing secrets through Go strings. The caller zeroes the result.
 func MarshalEntries(entries []Entry, indent string) []byte {
+	nl, colon := jsonLayout(indent)
 	var b []byte
-	nl := func(depth int) {
-		if indent == "" {
-			return
-		}
-		b = append(b, '\n')
-		for i := 0; i < depth; i++ {
-			b = append(b, indent...)
-		}
-	}
-	colon := ":"
-	if indent != "" {
-		colon = ": "
-	}
 	b = append(b, '{')
 	for i, e := range entries {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		nl(1)
+		nl(&b, 1)
 		b = appendString(b, []byte(e.ID))
 		b = append(b, colon...)
-		b = append(b, '{')
-		first := true
-		field := func(name string, v []byte) {
-			if !first {
-				b = append(b, ',')
-			}
-			first = false
-			nl(2)
-			b = appendString(b, []byte(name))
-			b = append(b, colon...)
-			b = appendString(b, v)
-		}
-		xpubFirst := e.order == orderXpubFirst || (e.order == orderByChain && xpubFirstChains[e.Chain])
-		if xpubFirst && e.Xpub != "" {
-			field("xpub", []byte(e.Xpub))
-		}
-		if len(e.Mnemonic) > 0 {
-			field("mnemonic", e.Mnemonic)
-		}
-		if !xpubFirst && e.Xpub != "" {
-			field("xpub", []byte(e.Xpub))
-		}
-		if e.Address != "" {
-			field("address", []byte(e.Address))
-		}
-		if len(e.PrivateKey) > 0 {
-			field("privateKey", e.PrivateKey)
-		}
-		if len(e.Secret) > 0 {
-			field("secret", e.Secret)
-		}
-		field("chain", []byte(e.Chain))
-		b = append(b, ',')
-		nl(2)
-		b = appendString(b, []byte("testnet"))
-		b = append(b, colon...)
-		b = strconv.AppendBool(b, e.Testnet)
-		nl(1)
-		b = append(b, '}')
+		b = appendObject(b, e, nl, colon, 1)
 	}
 	if len(entries) > 0 {
-		nl(0)
+		nl(&b, 0)
 	}
 	b = append(b, '}')
 	return b
 }
+
+// MarshalEntry writes one entry's object as JSON.stringify(entry, null,
+// indent) would: what tatum-kms's getmanagedwallet prints (with indent "  ").
+// The caller zeroes the result.
+func MarshalEntry(e Entry, indent string) []byte {
+	nl, colon := jsonLayout(indent)
+	return appendObject(nil, e, nl, colon, 0)
+}
+
+// jsonLayout returns JSON.stringify's line break (with indentation for a
+// depth) and key separator for an indent ("" for compact).
+func jsonLayout(indent string) (func(b *[]byte, depth int), string) {
+	if indent == "" {
+		return func(*[]byte, int) {}, ":"
+	}
+	return func(b *[]byte, depth int) {
+		*b = append(*b, '\n')
+		for i := 0; i < depth; i++ {
+			*b = append(*b, indent...)
+		}
+	}, ": "
+}
+
+// appendObject writes the entry's fields: in its Fields order when it has
+// one, else in the order tatum-kms builds them ({...wallet, chain,
+// testnet}, the wallet's keys in its SDK's order: xpub first for the EVM
+// chains and VET, mnemonic first for the others).
+func appendObject(b []byte, e Entry, nl func(*[]byte, int), colon string, depth int) []byte {
+	b = append(b, '{')
+	names := e.Fields
+	if names == nil {
+		names = defaultOrder
+		if xpubFirstChains[e.Chain] {
+			names = defaultXpubFirst
+		}
+	}
+	first := true
+	for _, name := range names {
+		if !e.has(name) {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		nl(&b, depth+1)
+		b = appendString(b, []byte(name))
+		b = append(b, colon...)
+		switch name {
+		case "testnet":
+			b = strconv.AppendBool(b, e.Testnet)
+		case "mnemonic":
+			b = appendString(b, e.Mnemonic)
+		case "privateKey":
+			b = appendString(b, e.PrivateKey)
+		case "secret":
+			b = appendString(b, e.Secret)
+		case "xpub":
+			b = appendString(b, []byte(e.Xpub))
+		case "address":
+			b = appendString(b, []byte(e.Address))
+		case "chain":
+			b = appendString(b, []byte(e.Chain))
+		}
+	}
+	if !first {
+		nl(&b, depth)
+	}
+	return append(b, '}')
+}
+
+var (
+	defaultOrder     = []string{"mnemonic", "xpub", "address", "privateKey", "secret", "chain", "testnet"}
+	defaultXpubFirst = []string{"xpub", "mnemonic", "address", "privateKey", "secret", "chain", "testnet"}
+)
 
 // appendString quotes s as JSON.stringify does: '"' and '\\' escaped,
 // \b \f \n \r \t by name, other control characters as \u00XX, everything

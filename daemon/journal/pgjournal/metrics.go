@@ -1,0 +1,43 @@
+package pgjournal
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// metrics are this instance's view of the shared state: every daemon
+// exports its own (no labels: never an id, an owner or an address).
+type metrics struct {
+	claimsWon     prometheus.Counter
+	claimsLost    prometheus.Counter
+	leaseExpiries prometheus.Counter
+	recoveries    prometheus.Counter
+	fenced        prometheus.Counter
+	retries       prometheus.Counter
+	all           []prometheus.Counter
+}
+
+func newMetrics() *metrics {
+	c := func(name, help string) prometheus.Counter {
+		return prometheus.NewCounter(prometheus.CounterOpts{Namespace: "gokms", Subsystem: "state", Name: name, Help: help})
+	}
+	m := &metrics{
+		claimsWon:     c("claims_won_total", "Pending transactions this daemon claimed."),
+		claimsLost:    c("claims_lost_total", "Claims refused because another daemon holds a live lease on the pending transaction."),
+		leaseExpiries: c("lease_expiries_total", "Claims that took a pending transaction over from another daemon whose lease had expired."),
+		recoveries:    c("recoveries_total", "Claims that found a signed but unfinished transaction in the journal: resent or completed, never signed again."),
+		fenced:        c("fenced_writes_total", "Writes refused because this daemon's lease was superseded (it stalled past its lease)."),
+		retries:       c("retries_total", "Operations retried because the database was unreachable or restarting."),
+	}
+	m.all = []prometheus.Counter{m.claimsWon, m.claimsLost, m.leaseExpiries, m.recoveries, m.fenced, m.retries}
+	return m
+}
+
+func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
+	for _, c := range m.all {
+		c.Describe(ch)
+	}
+}
+
+func (m *metrics) Collect(ch chan<- prometheus.Metric) {
+	for _, c := range m.all {
+		c.Collect(ch)
+	}
+}

@@ -1,0 +1,838 @@
+// Package pgjournal is the daemon state on PostgreSQL: the journal of
+// signed pending transactions, the claims that let several gokms daemons
+// drain one Tatum queue without ever signing an id twice, EVM nonces
+// allocated per sender, and policy counters (journal.Journal).
+//
+// How the database keeps the promise of package journal across daemons:
+//   - a claim is one row per pending id, taken or refused in one
+//     transaction under that row's lock; its lease time is the database's
+//     clock (daemons' clocks may differ) and its token grows with every
+//     claim;
+//   - every write carries the lease and checks owner and token under the
+//     same row lock in the same transaction as the write (the fence), so a
+//     daemon that was paused or cut off past its lease changes nothing once
+//     another daemon claimed the id, and cannot record a broadcast;
+//   - an entry is inserted once, before the broadcast, and never replaced:
+//     a later claim reads it (after waiting for the lock, in a fresh
+//     snapshot) and resends those bytes;
+//   - nonces are rows under a per-sender lock; a reservation left by a dead
+//     daemon is reused only after its claim is superseded, so the dead
+//     daemon cannot record a transaction with that nonce afterwards.
+//
+// Operations that fail on a lost connection (a restart, a failover) are
+// retried until Options.RetryFor or the context ends; each is written so a
+// retry after an unknown outcome is harmless.
+package pgjournal
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gokms/gokms/daemon/journal"
+)
+
+// Options configures Open.
+type Options struct {
+	// MaxConns bounds the pool (default 16: the daemon's workers plus polls).
+	MaxConns int32
+	// RetryFor is how long an operation keeps retrying while the database
+	// is unreachable (default 60 s), within its context's deadline.
+	RetryFor time.Duration
+	// NoMigrate skips applying migrations at open; the schema must then be
+	// current already (`gokms state migrate` run by a privileged role).
+	NoMigrate bool
+	// SkipVersionCheck, with NoMigrate, only connects (`gokms state
+	// migrate` and `status` look at the schema themselves).
+	SkipVersionCheck bool
+	// Logger for retries and migrations (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// Journal is a journal.Journal on PostgreSQL. Safe for concurrent use.
+type Journal struct {
+	pool     *pgxpool.Pool
+	dsn      string // masked
+	secrets  []string
+	retryFor time.Duration
+	log      *slog.Logger
+	m        *metrics
+}
+
+var _ journal.Journal = (*Journal)(nil)
+
+// Open connects to the database named by dsn (a libpq URL or key=value
+// string: sslmode, sslrootcert, sslcert, sslkey, passfile, PGPASSWORD and
+// the other PG* variables behave as in libpq), applies pending schema
+// migrations and returns the journal. Errors name the database with its
+// password masked.
+func Open(ctx context.Context, dsn string, o Options) (*Journal, error) {
+	masked := MaskDSN(dsn)
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		// pgx's message quotes the string; say it again without it.
+		return nil, fmt.Errorf("state %s: not a valid PostgreSQL connection string (want postgres://user@host:5432/db?sslmode=verify-full&sslrootcert=/path/ca.crt): %s",
+			masked, redact(errors.Unwrap(err).Error(), secretsOf(dsn)...))
+	}
+	secrets := secretsOf(dsn)
+	if cfg.ConnConfig.Password != "" {
+		secrets = append(secrets, cfg.ConnConfig.Password)
+	}
+	if o.MaxConns <= 0 {
+		o.MaxConns = 16
+	}
+	if o.RetryFor <= 0 {
+		o.RetryFor = 60 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	cfg.MaxConns = o.MaxConns
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = 10 * time.Second
+	}
+	// The claim protocol relies on READ COMMITTED: a statement that waited
+	// for a row lock sees, in its next statement, what the holder committed.
+	cfg.ConnConfig.RuntimeParams["default_transaction_isolation"] = "read committed"
+	// A daemon paused in the middle of a transaction (SIGSTOP, a partition)
+	// must not hold its row locks and stall every other daemon: the server
+	// ends such a session after 5 s (its transaction rolls back; the paused
+	// daemon's next call fails and retries against the new state), and no
+	// lock is waited for longer than 30 s. The DSN may set either itself.
+	for k, v := range map[string]string{"idle_in_transaction_session_timeout": "5s", "lock_timeout": "30s"} {
+		if _, set := cfg.ConnConfig.RuntimeParams[k]; !set {
+			cfg.ConnConfig.RuntimeParams[k] = v
+		}
+	}
+	if cfg.ConnConfig.RuntimeParams["application_name"] == "" {
+		cfg.ConnConfig.RuntimeParams["application_name"] = "gokms"
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("state %s: %s", masked, redact(err.Error(), secrets...))
+	}
+	j := &Journal{pool: pool, dsn: masked, secrets: secrets, retryFor: o.RetryFor, log: o.Logger, m: newMetrics()}
+	if err := j.retry(ctx, "connect", func() error { return pool.Ping(ctx) }); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("state %s: connect: %w", masked, j.clean(err))
+	}
+	if o.NoMigrate && o.SkipVersionCheck {
+		return j, nil
+	}
+	if o.NoMigrate {
+		v, err := SchemaVersion(ctx, pool)
+		if err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("state %s: read schema version: %w", masked, j.clean(err))
+		}
+		if v != LatestVersion() {
+			pool.Close()
+			return nil, fmt.Errorf("state %s: schema version %d, this gokms needs %d: run `gokms state migrate`", masked, v, LatestVersion())
+		}
+		return j, nil
+	}
+	var res MigrateResult
+	err = j.retry(ctx, "migrate", func() (err error) { res, err = Migrate(ctx, pool); return err })
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("state %s: %w", masked, j.clean(err))
+	}
+	if len(res.Applied) > 0 {
+		j.log.Info("daemon state schema migrated", "state", masked, "from", res.From, "to", res.To)
+	}
+	return j, nil
+}
+
+// secretsOf returns the password forms that may appear in texts about dsn.
+func secretsOf(dsn string) []string {
+	var out []string
+	if IsDSN(dsn) {
+		if i := strings.Index(dsn, "://"); i >= 0 {
+			rest := dsn[i+3:]
+			if at := strings.LastIndex(strings.SplitN(rest, "/", 2)[0], "@"); at >= 0 {
+				if _, pw, ok := strings.Cut(rest[:at], ":"); ok && pw != "" {
+					out = append(out, pw)
+				}
+			}
+		}
+	}
+	for _, m := range kvSecret.FindAllStringSubmatch(dsn, -1) {
+		out = append(out, strings.Trim(m[2], "'"))
+	}
+	return out
+}
+
+// Shared reports that other daemons may use this journal at the same time
+// (the daemon then checks its lease right before every broadcast).
+func (j *Journal) Shared() bool { return true }
+
+// DSN returns the connection string with the password masked.
+func (j *Journal) DSN() string { return j.dsn }
+
+// Pool exposes the connection pool (tests, `gokms state`).
+func (j *Journal) Pool() *pgxpool.Pool { return j.pool }
+
+// Close closes the pool.
+func (j *Journal) Close() error {
+	j.pool.Close()
+	return nil
+}
+
+// clean strips known secrets from an error, keeping its sentinel (errors.Is).
+func (j *Journal) clean(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := redact(err.Error(), j.secrets...)
+	if msg == err.Error() {
+		return err
+	}
+	return &cleanErr{msg: msg, err: err}
+}
+
+type cleanErr struct {
+	msg string
+	err error
+}
+
+func (e *cleanErr) Error() string { return e.msg }
+func (e *cleanErr) Unwrap() error { return e.err }
+
+// retryable reports a failure that says nothing about the data: the
+// database was unreachable, restarting, or chose this transaction as a
+// serialization or deadlock victim.
+func retryable(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	// A certificate that does not verify will not verify on the next try.
+	var ua x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var ci x509.CertificateInvalidError
+	var cv *tls.CertificateVerificationError
+	if errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ci) || errors.As(err, &cv) {
+		return false
+	}
+	if pgconn.SafeToRetry(err) {
+		return true
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "40001", "40P01", // serialization failure, deadlock
+			"55P03", "25P03", // lock wait timed out; our session was idle in a transaction too long
+			"57P01", "57P02", "57P03", // admin/crash shutdown, cannot connect now
+			"08000", "08003", "08006", "08001", "08004": // connection exceptions
+			return true
+		}
+		return false
+	}
+	var ne net.Error
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ne) || errors.As(err, &ce) {
+		return true
+	}
+	s := err.Error()
+	return strings.Contains(s, "conn closed") || strings.Contains(s, "unexpected EOF") ||
+		strings.Contains(s, "connection reset") || strings.Contains(s, "broken pipe") || strings.Contains(s, "failed to connect")
+}
+
+// retry runs fn until it succeeds, fails for a reason other than the
+// connection, or RetryFor or ctx runs out.
+func (j *Journal) retry(ctx context.Context, op string, fn func() error) error {
+	deadline := time.Now().Add(j.retryFor)
+	wait := 50 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		err := fn()
+		if err == nil || !retryable(err) || time.Now().After(deadline) || ctx.Err() != nil {
+			return j.clean(err)
+		}
+		j.m.retries.Inc()
+		if attempt == 0 || attempt%20 == 0 {
+			j.log.Warn("daemon state unreachable; retrying", "op", op, "state", j.dsn, "error", j.clean(err).Error())
+		}
+		select {
+		case <-ctx.Done():
+			return j.clean(err)
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
+}
+
+// tx runs fn in a READ COMMITTED transaction, retried as retry says. fn
+// learns whether an earlier attempt may have committed (its outcome was
+// unknown), to recognise its own work.
+func (j *Journal) tx(ctx context.Context, op string, fn func(tx pgx.Tx, again bool) error) error {
+	again := false
+	return j.retry(ctx, op, func() error {
+		err := pgx.BeginTxFunc(ctx, j.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
+			return fn(tx, again)
+		})
+		if err != nil && retryable(err) {
+			again = true
+		}
+		return err
+	})
+}
+
+func micros(d time.Duration) int64 { return d.Microseconds() }
+
+// Claim implements journal.Journal: one statement takes (or refuses) the
+// claim row under its lock; the entry is read in a second statement of the
+// same transaction, whose snapshot follows the lock (so it sees an entry
+// the previous holder committed while this claim waited).
+func (j *Journal) Claim(ctx context.Context, id, owner string, ttl time.Duration) (journal.Lease, *journal.Entry, error) {
+	if id == "" || owner == "" || ttl <= 0 {
+		return journal.Lease{}, nil, errors.New("journal: claim needs an id, an owner and a positive ttl")
+	}
+	var (
+		l        journal.Lease
+		ent      *journal.Entry
+		won      bool
+		tookOver bool
+		holder   string
+		until    time.Time
+	)
+	err := j.retry(ctx, "claim", func() error {
+		b := &pgx.Batch{}
+		b.Queue(`INSERT INTO gokms_claims AS c (id, owner, token, expires_at, claimed_at)
+			VALUES ($1, $2, 1, now() + $3::bigint * interval '1 microsecond', now())
+			ON CONFLICT (id) DO UPDATE SET owner = EXCLUDED.owner, token = c.token + 1,
+				expires_at = EXCLUDED.expires_at, claimed_at = EXCLUDED.claimed_at, released = false,
+				took_over = (c.owner <> EXCLUDED.owner AND NOT c.released)
+			WHERE c.released OR c.owner = EXCLUDED.owner OR c.expires_at <= now()
+			RETURNING token, expires_at, took_over`, id, owner, micros(ttl))
+		b.Queue(`SELECT owner, expires_at FROM gokms_claims WHERE id = $1`, id)
+		b.Queue(selectEntry+` WHERE id = $1`, id)
+		br := j.pool.SendBatch(ctx, b)
+		defer br.Close()
+		var tok int64
+		err := br.QueryRow().Scan(&tok, &l.Expires, &tookOver)
+		won = err == nil
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		if err := br.QueryRow().Scan(&holder, &until); err != nil {
+			return err
+		}
+		l = journal.Lease{ID: id, Owner: owner, Token: uint64(tok), Expires: l.Expires}
+		e, err := scanEntry(br.QueryRow())
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			ent = nil
+		case err != nil:
+			return err
+		default:
+			ent = &e
+		}
+		return br.Close()
+	})
+	if err != nil {
+		return journal.Lease{}, nil, fmt.Errorf("claim %s: %w", id, err)
+	}
+	if !won {
+		j.m.claimsLost.Inc()
+		return journal.Lease{}, nil, fmt.Errorf("%s: %w (%s, until %s)", id, journal.ErrClaimed, holder, until.UTC().Format(time.RFC3339))
+	}
+	j.m.claimsWon.Inc()
+	if tookOver {
+		j.m.leaseExpiries.Inc()
+	}
+	if ent != nil && ent.State != journal.StateCompleted {
+		j.m.recoveries.Inc()
+	}
+	return l, ent, nil
+}
+
+// fence locks l's claim row and fails with ErrFenced unless l is its
+// current, unreleased claim. live reports whether the lease has not expired.
+func (j *Journal) fence(ctx context.Context, tx pgx.Tx, l journal.Lease) (live bool, err error) {
+	var owner string
+	var tok int64
+	var released bool
+	err = tx.QueryRow(ctx, `SELECT owner, token, released, expires_at > now() FROM gokms_claims WHERE id = $1 FOR UPDATE`, l.ID).
+		Scan(&owner, &tok, &released, &live)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, j.fenced(l)
+	}
+	if err != nil {
+		return false, err
+	}
+	if released || owner != l.Owner || uint64(tok) != l.Token {
+		return false, j.fenced(l)
+	}
+	return live, nil
+}
+
+func (j *Journal) fenced(l journal.Lease) error {
+	j.m.fenced.Inc()
+	return fmt.Errorf("%s (token %d): %w", l.ID, l.Token, journal.ErrFenced)
+}
+
+// Renew implements journal.Journal.
+func (j *Journal) Renew(ctx context.Context, l journal.Lease, ttl time.Duration) (journal.Lease, error) {
+	// One statement: the fence is its WHERE, under the row lock it takes.
+	err := j.retry(ctx, "renew", func() error {
+		err := j.pool.QueryRow(ctx, `UPDATE gokms_claims SET expires_at = now() + $4::bigint * interval '1 microsecond'
+			WHERE id = $1 AND owner = $2 AND token = $3 AND NOT released RETURNING expires_at`,
+			l.ID, l.Owner, int64(l.Token), micros(ttl)).Scan(&l.Expires)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return j.fenced(l)
+		}
+		return err
+	})
+	return l, err
+}
+
+// Release implements journal.Journal. A never-recorded id's nonce
+// reservations are freed. One statement: the fenced release and the
+// freeing of the nonces commit together.
+func (j *Journal) Release(ctx context.Context, l journal.Lease) error {
+	again := false
+	return j.retry(ctx, "release", func() error {
+		var n int
+		err := j.pool.QueryRow(ctx, `WITH f AS (
+				UPDATE gokms_claims SET released = true, expires_at = now()
+				WHERE id = $1 AND owner = $2 AND token = $3 AND NOT released RETURNING id),
+			n AS (
+				DELETE FROM gokms_nonces WHERE pending_id = $1 AND EXISTS (SELECT 1 FROM f) RETURNING 1)
+			SELECT (SELECT count(*) FROM f) + 0 * (SELECT count(*) FROM n)`, l.ID, l.Owner, int64(l.Token)).Scan(&n)
+		if err != nil {
+			if retryable(err) {
+				again = true
+			}
+			return err
+		}
+		if n == 1 {
+			return nil
+		}
+		if again {
+			var ok bool
+			if err := j.pool.QueryRow(ctx, `SELECT released AND owner = $2 AND token = $3 FROM gokms_claims WHERE id = $1`,
+				l.ID, l.Owner, int64(l.Token)).Scan(&ok); err == nil && ok {
+				return nil // our earlier attempt committed
+			}
+		}
+		return j.fenced(l)
+	})
+}
+
+func (j *Journal) releasedBy(ctx context.Context, tx pgx.Tx, l journal.Lease) bool {
+	var ok bool
+	err := tx.QueryRow(ctx, `SELECT released AND owner = $2 AND token = $3 FROM gokms_claims WHERE id = $1`, l.ID, l.Owner, int64(l.Token)).Scan(&ok)
+	return err == nil && ok
+}
+
+func nonceArgs(k journal.NonceKey) (string, bool, string) { return k.Chain, k.Testnet, k.Sender }
+
+// ReserveNonce implements journal.Journal: the lowest nonce >= pending
+// that no journaled entry of the sender holds and no other live claim
+// reserved. The per-sender row is locked first, so reservations of one
+// sender are serialised across daemons; a reservation is tied to its claim
+// (id and token) and dies with it. Should a claim that stalled past its
+// lease come back and record a nonce another claim took meanwhile, the
+// unique index on (sender, nonce) refuses the second record.
+func (j *Journal) ReserveNonce(ctx context.Context, l journal.Lease, k journal.NonceKey, pending uint64) (uint64, error) {
+	if k.Chain == "" || k.Sender == "" {
+		return 0, errors.New("journal: nonce key needs a chain and a sender")
+	}
+	if pending > 1<<62 {
+		return 0, fmt.Errorf("journal: pending nonce %d out of range", pending)
+	}
+	c, tn, s := nonceArgs(k)
+	p := int64(pending)
+	var out int64
+	err := j.tx(ctx, "reserve nonce", func(tx pgx.Tx, _ bool) error {
+		if _, err := j.fence(ctx, tx, l); err != nil {
+			return err
+		}
+		var recorded bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM gokms_entries WHERE id = $1)`, l.ID).Scan(&recorded); err != nil {
+			return err
+		}
+		if recorded {
+			return fmt.Errorf("%s: %w: its nonce is in the journal", l.ID, journal.ErrExists)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO gokms_nonce_seqs (chain, testnet, sender, next) VALUES ($1, $2, $3, 0) ON CONFLICT DO NOTHING`, c, tn, s); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM gokms_nonce_seqs WHERE chain = $1 AND testnet = $2 AND sender = $3 FOR UPDATE`, c, tn, s); err != nil {
+			return err
+		}
+		// The same claim asking again (pending not past it) keeps its nonce.
+		err := tx.QueryRow(ctx, `SELECT nonce FROM gokms_nonces WHERE chain = $1 AND testnet = $2 AND sender = $3
+			AND pending_id = $4 AND token = $5 AND nonce >= $6
+			AND NOT EXISTS (SELECT 1 FROM gokms_entries e WHERE e.chain = $1 AND e.testnet = $2 AND e.sender = $3 AND e.nonce = gokms_nonces.nonce)`,
+			c, tn, s, l.ID, int64(l.Token), p).Scan(&out)
+		if err == nil {
+			return nil
+		} else if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		err = tx.QueryRow(ctx, `WITH taken AS (
+				SELECT nonce FROM gokms_entries WHERE chain = $1 AND testnet = $2 AND sender = $3 AND nonce >= $4
+				UNION
+				SELECT r.nonce FROM gokms_nonces r JOIN gokms_claims c ON c.id = r.pending_id
+				WHERE r.chain = $1 AND r.testnet = $2 AND r.sender = $3 AND r.nonce >= $4 AND r.pending_id <> $5
+				  AND c.token = r.token AND NOT c.released AND c.expires_at > now())
+			SELECT min(n) FROM (SELECT $4::bigint AS n UNION SELECT nonce + 1 FROM taken) cand
+			WHERE n NOT IN (SELECT nonce FROM taken)`, c, tn, s, p, l.ID).Scan(&out)
+		if err != nil {
+			return err
+		}
+		// One reservation per claim and sender; a dead one on this nonce
+		// (its claim expired or ended) is replaced.
+		if _, err := tx.Exec(ctx, `DELETE FROM gokms_nonces WHERE pending_id = $1 AND chain = $2 AND testnet = $3 AND sender = $4`, l.ID, c, tn, s); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO gokms_nonces (chain, testnet, sender, nonce, pending_id, token) VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (chain, testnet, sender, nonce) DO UPDATE SET pending_id = EXCLUDED.pending_id, token = EXCLUDED.token`,
+			c, tn, s, out, l.ID, int64(l.Token))
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("reserve nonce for %s: %w", l.ID, err)
+	}
+	return uint64(out), nil
+}
+
+const entryCols = `id, chain, testnet, signature_ids, withdrawal_id, signed_tx, tx_id, sender, nonce, state,
+	broadcasts, last_error, owner, recorded_at, updated_at, completed_at`
+
+const selectEntry = `SELECT ` + entryCols + ` FROM gokms_entries`
+
+func scanEntry(row pgx.Row) (journal.Entry, error) {
+	var e journal.Entry
+	var nonce pgtype.Int8
+	var state string
+	var completed pgtype.Timestamptz
+	err := row.Scan(&e.ID, &e.Chain, &e.Testnet, &e.SignatureIDs, &e.WithdrawalID, &e.SignedTx, &e.TxID, &e.Sender, &nonce, &state,
+		&e.Broadcasts, &e.LastError, &e.Owner, &e.RecordedAt, &e.UpdatedAt, &completed)
+	if err != nil {
+		return e, err
+	}
+	if nonce.Valid {
+		n := uint64(nonce.Int64)
+		e.Nonce = &n
+	}
+	e.State = journal.State(state)
+	if completed.Valid {
+		e.CompletedAt = completed.Time
+	}
+	if len(e.SignatureIDs) == 0 {
+		e.SignatureIDs = nil
+	}
+	return e, nil
+}
+
+// Record implements journal.Journal: the entry is inserted under the
+// fenced claim, and never replaced.
+func (j *Journal) Record(ctx context.Context, l journal.Lease, e journal.Entry) error {
+	if e.ID != l.ID {
+		return fmt.Errorf("journal: record %q under the lease of %q", e.ID, l.ID)
+	}
+	if e.SignedTx == "" || e.Chain == "" {
+		return errors.New("journal: record needs the chain and the signed transaction")
+	}
+	var nonce pgtype.Int8
+	if e.Nonce != nil {
+		if *e.Nonce > 1<<62 {
+			return fmt.Errorf("journal: nonce %d out of range", *e.Nonce)
+		}
+		nonce = pgtype.Int8{Int64: int64(*e.Nonce), Valid: true}
+	}
+	sigs := e.SignatureIDs
+	if sigs == nil {
+		sigs = []string{}
+	}
+	if !nonce.Valid {
+		return j.recordPlain(ctx, l, e, sigs)
+	}
+	return j.tx(ctx, "record", func(tx pgx.Tx, again bool) error {
+		if _, err := j.fence(ctx, tx, l); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `INSERT INTO gokms_entries (id, chain, testnet, signature_ids, withdrawal_id, signed_tx, tx_id, sender, nonce,
+				state, owner, recorded_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'signed', $10, clock_timestamp(), clock_timestamp())
+			ON CONFLICT (id) DO NOTHING`,
+			e.ID, e.Chain, e.Testnet, sigs, e.WithdrawalID, e.SignedTx, e.TxID, e.Sender, nonce, l.Owner)
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "gokms_entries_nonce" {
+			// Another claim journaled this nonce while this one stalled past
+			// its lease: these bytes must never be broadcast.
+			return fmt.Errorf("%s: nonce %d of %s is already journaled for another pending transaction; not recording (the transaction is signed again with a free nonce)",
+				e.ID, *e.Nonce, e.Sender)
+		}
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			if again {
+				// Our earlier attempt may have committed: the same bytes by
+				// the same owner are our own record.
+				var same bool
+				if err := tx.QueryRow(ctx, `SELECT owner = $2 AND signed_tx = $3 FROM gokms_entries WHERE id = $1`, e.ID, l.Owner, e.SignedTx).Scan(&same); err == nil && same {
+					return nil
+				}
+			}
+			return fmt.Errorf("%s: %w", e.ID, journal.ErrExists)
+		}
+		// The entry holds its nonce now; the claim's reservations end.
+		_, err = tx.Exec(ctx, `DELETE FROM gokms_nonces WHERE pending_id = $1`, e.ID)
+		return err
+	})
+}
+
+// recordPlain is Record for an entry without a nonce (UTXO chains), in one
+// statement: the fence (a locking read of the claim row), the insert, and
+// the freeing of any nonce reservation the id held.
+func (j *Journal) recordPlain(ctx context.Context, l journal.Lease, e journal.Entry, sigs []string) error {
+	again := false
+	return j.retry(ctx, "record", func() error {
+		var n int
+		err := j.pool.QueryRow(ctx, `WITH f AS (
+				SELECT 1 FROM gokms_claims WHERE id = $1 AND owner = $10 AND token = $11 AND NOT released FOR UPDATE),
+			ins AS (
+				INSERT INTO gokms_entries (id, chain, testnet, signature_ids, withdrawal_id, signed_tx, tx_id, sender, nonce,
+					state, owner, recorded_at, updated_at)
+				SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9::bigint, 'signed', $10, clock_timestamp(), clock_timestamp()
+				WHERE EXISTS (SELECT 1 FROM f)
+				ON CONFLICT (id) DO NOTHING RETURNING id),
+			r AS (
+				DELETE FROM gokms_nonces WHERE pending_id = $1 AND EXISTS (SELECT 1 FROM ins) RETURNING 1)
+			SELECT (SELECT count(*) FROM ins) + 0 * (SELECT count(*) FROM r)`,
+			e.ID, e.Chain, e.Testnet, sigs, e.WithdrawalID, e.SignedTx, e.TxID, e.Sender, nil, l.Owner, int64(l.Token)).Scan(&n)
+		if err != nil {
+			if retryable(err) {
+				again = true
+			}
+			return err
+		}
+		if n == 1 {
+			return nil
+		}
+		// Nothing inserted: fenced, or journaled already (by our own
+		// earlier attempt, if its outcome was unknown).
+		var fenceOK, exists, ours bool
+		if err := j.pool.QueryRow(ctx, `SELECT
+				EXISTS (SELECT 1 FROM gokms_claims WHERE id = $1 AND owner = $2 AND token = $3 AND NOT released),
+				EXISTS (SELECT 1 FROM gokms_entries WHERE id = $1),
+				EXISTS (SELECT 1 FROM gokms_entries WHERE id = $1 AND owner = $2 AND signed_tx = $4)`,
+			l.ID, l.Owner, int64(l.Token), e.SignedTx).Scan(&fenceOK, &exists, &ours); err != nil {
+			return err
+		}
+		switch {
+		case !fenceOK:
+			return j.fenced(l)
+		case again && ours:
+			return nil
+		case exists:
+			return fmt.Errorf("%s: %w", e.ID, journal.ErrExists)
+		}
+		return fmt.Errorf("%s: journal entry not recorded for an unknown reason; try again", e.ID)
+	})
+}
+
+// mutate runs one UPDATE of l's entry under the fence, in one statement.
+func (j *Journal) mutate(ctx context.Context, op string, l journal.Lease, set string, args ...any) error {
+	all := append([]any{l.ID, l.Owner, int64(l.Token)}, args...)
+	return j.retry(ctx, op, func() error {
+		tag, err := j.pool.Exec(ctx, `WITH f AS (SELECT 1 FROM gokms_claims WHERE id = $1 AND owner = $2 AND token = $3 AND NOT released FOR UPDATE)
+			UPDATE gokms_entries SET `+set+`, updated_at = clock_timestamp() WHERE id = $1 AND EXISTS (SELECT 1 FROM f)`, all...)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 1 {
+			return nil
+		}
+		var fencedOK, exists bool
+		if err := j.pool.QueryRow(ctx, `SELECT
+				EXISTS (SELECT 1 FROM gokms_claims WHERE id = $1 AND owner = $2 AND token = $3 AND NOT released),
+				EXISTS (SELECT 1 FROM gokms_entries WHERE id = $1)`, l.ID, l.Owner, int64(l.Token)).Scan(&fencedOK, &exists); err != nil {
+			return err
+		}
+		if !fencedOK {
+			return j.fenced(l)
+		}
+		if !exists {
+			return fmt.Errorf("%s: %w", l.ID, journal.ErrNotFound)
+		}
+		return fmt.Errorf("%s: journal entry changed under a concurrent write; try again", l.ID)
+	})
+}
+
+// MarkAttempt implements journal.Journal.
+func (j *Journal) MarkAttempt(ctx context.Context, l journal.Lease, errText string) error {
+	return j.mutate(ctx, "mark attempt", l, `broadcasts = broadcasts + 1, last_error = $4`, errText)
+}
+
+// MarkBroadcast implements journal.Journal: the fence is checked in the
+// same statement (and transaction) that records the broadcast.
+func (j *Journal) MarkBroadcast(ctx context.Context, l journal.Lease, txID string) error {
+	if txID == "" {
+		return fmt.Errorf("%s: %w: broadcast without a txId", l.ID, journal.ErrBadTransition)
+	}
+	return j.mutate(ctx, "mark broadcast", l,
+		`tx_id = $4, last_error = '', state = CASE WHEN state = 'completed' THEN state ELSE 'broadcast' END`, txID)
+}
+
+// MarkCompleted implements journal.Journal.
+func (j *Journal) MarkCompleted(ctx context.Context, l journal.Lease, txID string) error {
+	if txID == "" {
+		return fmt.Errorf("%s: %w: completed without a txId", l.ID, journal.ErrBadTransition)
+	}
+	return j.mutate(ctx, "mark completed", l,
+		`tx_id = $4, last_error = '', state = 'completed', completed_at = coalesce(completed_at, clock_timestamp())`, txID)
+}
+
+// Get implements journal.Journal.
+func (j *Journal) Get(ctx context.Context, id string) (journal.Entry, error) {
+	var e journal.Entry
+	err := j.retry(ctx, "get", func() (err error) {
+		e, err = scanEntry(j.pool.QueryRow(ctx, selectEntry+` WHERE id = $1`, id))
+		return err
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return e, fmt.Errorf("%s: %w", id, journal.ErrNotFound)
+	}
+	return e, err
+}
+
+// List implements journal.Journal.
+func (j *Journal) List(ctx context.Context, open bool) ([]journal.Entry, error) {
+	q := selectEntry + ` ORDER BY recorded_at, id`
+	if open {
+		q = selectEntry + ` WHERE state <> 'completed' ORDER BY recorded_at, id`
+	}
+	var out []journal.Entry
+	err := j.retry(ctx, "list", func() error {
+		out = nil
+		rows, err := j.pool.Query(ctx, q)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			e, err := scanEntry(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, e)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// Forget implements journal.Journal. An unfinished entry's EVM nonce is
+// freed (if its transaction reached the chain, the node's pending nonce
+// has passed it and it is never handed out).
+func (j *Journal) Forget(ctx context.Context, id string) error {
+	return j.tx(ctx, "forget", func(tx pgx.Tx, again bool) error {
+		var owner string
+		var live bool
+		err := tx.QueryRow(ctx, `SELECT owner, NOT released AND expires_at > now() FROM gokms_claims WHERE id = $1 FOR UPDATE`, id).Scan(&owner, &live)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		var state string
+		err2 := tx.QueryRow(ctx, `SELECT state FROM gokms_entries WHERE id = $1 FOR UPDATE`, id).Scan(&state)
+		if errors.Is(err2, pgx.ErrNoRows) {
+			if again {
+				return nil // our earlier attempt committed
+			}
+			return fmt.Errorf("%s: %w", id, journal.ErrNotFound)
+		}
+		if err2 != nil {
+			return err2
+		}
+		if live {
+			return fmt.Errorf("%s: %w (%s); stop the daemon first", id, journal.ErrClaimed, owner)
+		}
+		// Deleting the entry unbinds its nonce (if its transaction reached
+		// the chain, the node's pending nonce has passed it).
+		if _, err = tx.Exec(ctx, `DELETE FROM gokms_nonces WHERE pending_id = $1`, id); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM gokms_entries WHERE id = $1`, id)
+		return err
+	})
+}
+
+// Add implements journal.Journal.
+func (j *Journal) Add(ctx context.Context, key, ref string, at time.Time, amount *big.Int) error {
+	if key == "" || ref == "" || amount == nil {
+		return errors.New("journal: counter add needs a key, a ref and an amount")
+	}
+	n := pgtype.Numeric{Int: new(big.Int).Set(amount), Valid: true}
+	return j.retry(ctx, "counter add", func() error {
+		_, err := j.pool.Exec(ctx, `INSERT INTO gokms_counters (key, ref, at, amount) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, key, ref, at, n)
+		return err
+	})
+}
+
+// SumSince implements journal.Journal.
+func (j *Journal) SumSince(ctx context.Context, key string, since time.Time) (*big.Int, error) {
+	var s string
+	err := j.retry(ctx, "counter sum", func() error {
+		return j.pool.QueryRow(ctx, `SELECT coalesce(sum(amount), 0)::text FROM gokms_counters WHERE key = $1 AND at >= $2`, key, since).Scan(&s)
+	})
+	if err != nil {
+		return nil, err
+	}
+	v, ok := new(big.Int).SetString(s, 10)
+	if !ok {
+		return nil, fmt.Errorf("journal: counter %s sums to %q, not an integer", key, s)
+	}
+	return v, nil
+}
+
+// Status is what `gokms state status` shows.
+type Status struct {
+	State         string `json:"state"`         // the URL, password masked
+	SchemaVersion int    `json:"schemaVersion"` // 0: never migrated
+	Latest        int    `json:"latestVersion"` // what this gokms writes
+	Entries       int64  `json:"entries"`       // journaled transactions
+	Open          int64  `json:"open"`          // signed, not yet completed
+	LiveClaims    int64  `json:"liveClaims"`    // pending ids being processed now
+	Owners        int64  `json:"owners"`        // daemons holding live claims
+}
+
+// Status reads the schema version and the journal's counts.
+func (j *Journal) Status(ctx context.Context) (Status, error) {
+	st := Status{State: j.dsn, Latest: LatestVersion()}
+	v, err := SchemaVersion(ctx, j.pool)
+	if err != nil {
+		return st, j.clean(err)
+	}
+	st.SchemaVersion = v
+	if v == 0 {
+		return st, nil
+	}
+	err = j.pool.QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM gokms_entries),
+		(SELECT count(*) FROM gokms_entries WHERE state <> 'completed'),
+		(SELECT count(*) FROM gokms_claims WHERE NOT released AND expires_at > now()),
+		(SELECT count(DISTINCT owner) FROM gokms_claims WHERE NOT released AND expires_at > now())`).
+		Scan(&st.Entries, &st.Open, &st.LiveClaims, &st.Owners)
+	return st, j.clean(err)
+}
+
+// Collector returns the journal's Prometheus metrics (claims won and lost,
+// lease expiries, recoveries, fenced writes, retries).
+func (j *Journal) Collector() prometheus.Collector { return j.m }
