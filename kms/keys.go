@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/gokms/gokms/backend"
+	"github.com/gokms/gokms/backend/file/tatumkms"
 	"github.com/gokms/gokms/wallet"
 )
 
@@ -190,6 +191,24 @@ func (k Keys) Get(ctx context.Context, id string) (backend.Record, error) {
 		return backend.Record{}, NoSuchWallet(id, err)
 	}
 	return rec, nil
+}
+
+// StoredEntry returns a wallet as tatum-kms prints it: the stored entry as
+// is, in the record's own shape (an imported entry's fields and order, e.g.
+// {address, secret} for XRP or {mnemonic, address, privateKey} for SOL;
+// else what tatum-kms writes), indented. The caller zeroes it.
+func (k Keys) StoredEntry(ctx context.Context, id string) ([]byte, error) {
+	rec, err := k.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rec.Zero()
+	e, err := tatumkms.FromRecord(rec)
+	if err != nil {
+		return nil, fmt.Errorf("wallet %s: %w", rec.ID, err)
+	}
+	defer e.Zero()
+	return tatumkms.MarshalEntry(e, "  "), nil
 }
 
 // recordChain parses the chain a record was stored for.

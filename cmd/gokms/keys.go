@@ -9,7 +9,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/gokms/gokms/backend"
-	"github.com/gokms/gokms/backend/file/tatumkms"
 	"github.com/gokms/gokms/kms"
 	"github.com/gokms/gokms/wallet"
 )
@@ -254,19 +253,10 @@ func cmdGetManagedWallet(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	rec, err := keys(c).Get(c.Context, args[0])
+	obj, err := keys(c).StoredEntry(c.Context, args[0])
 	if err != nil {
 		return err
 	}
-	defer rec.Zero()
-	// tatum-kms prints the stored entry as is: the record's own shape (an
-	// imported entry's fields and order, e.g. {address, secret} for XRP or
-	// {mnemonic, address, privateKey} for SOL; else what tatum-kms writes).
-	e, err := tatumkms.FromRecord(rec)
-	if err != nil {
-		return fmt.Errorf("wallet %s: %w", rec.ID, err)
-	}
-	obj := tatumkms.MarshalEntry(e, "  ")
 	defer zero(obj)
 	text := append(obj, '\n')
 	defer zero(text) // a new array if append grew it
