@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"sort"
 	"strings"
-	"sync"
 )
 
 // An address names a backend the same way in every command and in the daemon:
@@ -49,32 +48,72 @@ func (cfg OpenConfig) Env(key string) string {
 // Opener opens the backend an address names.
 type Opener func(ctx context.Context, addr *url.URL, cfg OpenConfig) (SecretBackend, error)
 
-var (
-	openersMu sync.RWMutex
-	openers   = map[string]Opener{}
-)
+// Driver is one kind of backend: the address schemes it serves, how to open
+// it, and what callers decide from (never from scheme strings).
+type Driver struct {
+	Schemes []string // e.g. "vault" and "vault+http"
+	Open    Opener
+	// Local: the store lives on this machine, so a read costs no network
+	// round trip (the daemon puts no cache in front of it).
+	Local bool
+	// About is one line for help texts: what an address of it looks like.
+	About string
+}
 
-// Register makes a backend available under a URL scheme. Implementations call
-// it from init, like database/sql drivers; the binary imports them for effect.
-func Register(scheme string, open Opener) {
-	openersMu.Lock()
-	defer openersMu.Unlock()
-	if _, dup := openers[scheme]; dup {
-		panic("backend: Register called twice for scheme " + scheme)
+// Registry maps address schemes to drivers. It is a value: the binary builds
+// one (backend/all) and passes it to whatever opens stores; there is no
+// process-wide registration.
+type Registry struct {
+	drivers map[string]Driver
+}
+
+// NewRegistry returns a registry of ds; a scheme served twice is an error.
+func NewRegistry(ds ...Driver) (*Registry, error) {
+	r := &Registry{drivers: map[string]Driver{}}
+	for _, d := range ds {
+		if d.Open == nil || len(d.Schemes) == 0 {
+			return nil, fmt.Errorf("backend: a driver needs schemes and an opener (%v)", d.Schemes)
+		}
+		for _, s := range d.Schemes {
+			if _, dup := r.drivers[s]; dup {
+				return nil, fmt.Errorf("backend: scheme %q served twice", s)
+			}
+			r.drivers[s] = d
+		}
 	}
-	openers[scheme] = open
+	return r, nil
 }
 
 // Schemes lists the registered schemes, sorted.
-func Schemes() []string {
-	openersMu.RLock()
-	defer openersMu.RUnlock()
-	var s []string
-	for k := range openers {
+func (r *Registry) Schemes() []string {
+	s := make([]string, 0, len(r.drivers))
+	for k := range r.drivers {
 		s = append(s, k)
 	}
 	sort.Strings(s)
 	return s
+}
+
+// Lookup returns the driver of an address and the parsed address.
+func (r *Registry) Lookup(addr string) (Driver, *url.URL, error) {
+	u, err := ParseAddress(addr)
+	if err != nil {
+		return Driver{}, nil, err
+	}
+	d, ok := r.drivers[u.Scheme]
+	if !ok {
+		return Driver{}, nil, fmt.Errorf("unknown backend scheme %q in %q (known: %s)", u.Scheme, redact(addr), strings.Join(r.Schemes(), ", "))
+	}
+	return d, u, nil
+}
+
+// Open opens the backend named by addr.
+func (r *Registry) Open(ctx context.Context, addr string, cfg OpenConfig) (SecretBackend, error) {
+	d, u, err := r.Lookup(addr)
+	if err != nil {
+		return nil, err
+	}
+	return d.Open(ctx, u, cfg)
 }
 
 // ParseAddress parses a backend address. A string without "scheme://" is a
@@ -95,21 +134,6 @@ func ParseAddress(s string) (*url.URL, error) {
 		return nil, fmt.Errorf("backend address %q must not contain credentials; use the environment", redact(s))
 	}
 	return u, nil
-}
-
-// Open opens the backend named by addr.
-func Open(ctx context.Context, addr string, cfg OpenConfig) (SecretBackend, error) {
-	u, err := ParseAddress(addr)
-	if err != nil {
-		return nil, err
-	}
-	openersMu.RLock()
-	open, ok := openers[u.Scheme]
-	openersMu.RUnlock()
-	if !ok {
-		return nil, fmt.Errorf("unknown backend scheme %q in %q (known: %s)", u.Scheme, redact(addr), strings.Join(Schemes(), ", "))
-	}
-	return open(ctx, u, cfg)
 }
 
 // redact drops any userinfo from an address before it is shown.

@@ -201,7 +201,7 @@ func (w *evmWorld) daemonWith(t testing.TB, logs *syncBuf, mod func(*daemon.Conf
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	api := tatum.New(tatum.Options{BaseURL: w.srv.URL, APIKey: w.srv.APIKey, Logger: log, Timeout: 5 * time.Second,
 		MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond})
-	cfg := daemon.Config{Backend: w.store, API: api, Chains: []string{"ETH"}, Testnet: true, Concurrency: 4, Logger: log}
+	cfg := daemon.Config{Backend: w.store, API: api, Signers: w.signers, Chains: []string{"ETH"}, Testnet: true, Concurrency: 4, Logger: log}
 	if mod != nil {
 		mod(&cfg)
 	}

@@ -100,7 +100,7 @@ func BenchmarkDaemonDrain(b *testing.B) {
 			srv := tatumtest.New(tatumtest.Options{})
 			defer srv.Close()
 			api := tatum.New(tatum.Options{BaseURL: srv.URL, APIKey: srv.APIKey, Logger: discard})
-			d, err := daemon.New(daemon.Config{Backend: store, API: api, Chains: []string{"BTC"}, Testnet: true, Logger: discard,
+			d, err := daemon.New(daemon.Config{Backend: store, API: api, Signers: utxoSigners, Chains: []string{"BTC"}, Testnet: true, Logger: discard,
 				Journal: benchJournal(b, bc.journal)})
 			if err != nil {
 				b.Fatal(err)
@@ -150,7 +150,7 @@ func signRate(b *testing.B, reqs []signing.Request, ks signing.KeySource, worker
 			go func() {
 				defer wg.Done()
 				for r := range next {
-					if _, err := signing.Sign(context.Background(), r, ks); err != nil {
+					if _, err := utxoSigners.Sign(context.Background(), r, ks); err != nil {
 						panic(err)
 					}
 				}

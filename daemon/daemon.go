@@ -38,6 +38,7 @@ import (
 	"time"
 
 	"github.com/gokms/gokms/backend"
+	"github.com/gokms/gokms/chain"
 	"github.com/gokms/gokms/daemon/journal"
 	"github.com/gokms/gokms/signing"
 	"github.com/gokms/gokms/tatum"
@@ -55,14 +56,17 @@ type API interface {
 
 var _ API = (*tatum.Client)(nil)
 
-// SignFunc signs one request; signing.SignDetailed by default.
+// SignFunc signs one request; Config.Signers.SignDetailed by default.
 type SignFunc func(ctx context.Context, req signing.Request, keys signing.KeySource) (signing.Signed, error)
 
-// Config configures a Daemon. Backend and API are required.
+// Config configures a Daemon. Backend, API and Signers are required.
 type Config struct {
 	Backend backend.SecretBackend
 	API     API
-	// Chains to poll; default every chain with a registered signing.Signer.
+	// Signers sign for the chains (the application builds the Set from the
+	// UTXO and EVM families with their nodes).
+	Signers *signing.Set
+	// Chains to poll; default every chain of Signers.
 	Chains  []string
 	Testnet bool
 	// Period between the starts of two cycles; default 5 s.
@@ -109,9 +113,9 @@ type Config struct {
 	Logger    *slog.Logger
 	// Metrics receives the daemon's counters; default a fresh NewMetrics().
 	Metrics *Metrics
-	// Sign replaces signing.SignDetailed (tests).
+	// Sign replaces Signers.SignDetailed (tests).
 	Sign SignFunc
-	// FindTx replaces signing.FindTx (tests).
+	// FindTx replaces Signers.FindTx (tests).
 	FindTx func(ctx context.Context, chain string, testnet bool, txID string) (signing.TxState, error)
 	// Keys replaces the signing.Resolver over Backend (tests). It must
 	// remain valid across cycles.
@@ -182,12 +186,15 @@ func New(cfg Config) (*Daemon, error) {
 	if d.m == nil {
 		d.m = NewMetrics()
 	}
+	if cfg.Signers == nil || len(cfg.Signers.Chains()) == 0 {
+		return nil, errors.New("daemon: no signers configured (Config.Signers)")
+	}
 	if d.sign == nil {
-		d.sign = signing.SignDetailed
+		d.sign = cfg.Signers.SignDetailed
 	}
 	d.findTx = cfg.FindTx
 	if d.findTx == nil {
-		d.findTx = signing.FindTx
+		d.findTx = cfg.Signers.FindTx
 	}
 	if err := signing.CheckFamilies(cfg.Families); err != nil {
 		return nil, err
@@ -206,7 +213,7 @@ func New(cfg Config) (*Daemon, error) {
 	}
 	// Chains: upper-case, deduplicated, each with a signer and a broadcast endpoint.
 	if len(cfg.Chains) == 0 {
-		cfg.Chains = signing.Chains()
+		cfg.Chains = cfg.Signers.Chains()
 	}
 	var chains []string
 	for _, c := range cfg.Chains {
@@ -217,8 +224,8 @@ func New(cfg Config) (*Daemon, error) {
 		if err := signing.ShutDown(c); err != nil {
 			return nil, fmt.Errorf("--chain %s: %w", c, err)
 		}
-		if _, err := signing.For(c); err != nil {
-			return nil, fmt.Errorf("--chain %s: gokms cannot sign it (it signs %s)", c, strings.Join(signing.Chains(), ", "))
+		if _, err := cfg.Signers.For(c); err != nil {
+			return nil, fmt.Errorf("--chain %s: gokms cannot sign it (it signs %s)", c, strings.Join(cfg.Signers.Chains(), ", "))
 		}
 		if _, err := tatum.BroadcastPath(c); err != nil {
 			return nil, fmt.Errorf("--chain %s: %w", c, err)
@@ -952,11 +959,11 @@ func network(testnet bool) string {
 	return "mainnet"
 }
 
-// chainLabel bounds metric label values to known chain codes.
+// chainLabel bounds metric label values to the codes of the chain table.
 func chainLabel(c string) string {
-	c = strings.ToUpper(c)
-	if _, err := signing.For(c); err != nil {
+	k, ok := chain.Lookup(c)
+	if !ok {
 		return "other"
 	}
-	return c
+	return k.Code
 }

@@ -26,7 +26,6 @@ import (
 	"github.com/gokms/gokms/backend/memory"
 	"github.com/gokms/gokms/daemon"
 	"github.com/gokms/gokms/signing"
-	_ "github.com/gokms/gokms/signing/utxo"
 	"github.com/gokms/gokms/signing/utxo/utxotest"
 	"github.com/gokms/gokms/tatum"
 	"github.com/gokms/gokms/tatum/tatumtest"
@@ -163,7 +162,7 @@ func (f *fixture) enqueueMN(i uint32) string {
 
 func (f *fixture) daemon(mod func(*daemon.Config)) *daemon.Daemon {
 	f.t.Helper()
-	cfg := daemon.Config{Backend: f.store, API: f.api, Testnet: true, Logger: f.log, Concurrency: 4}
+	cfg := daemon.Config{Backend: f.store, API: f.api, Signers: utxoSigners, Testnet: true, Logger: f.log, Concurrency: 4}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -338,7 +337,7 @@ func TestFourEye(t *testing.T) {
 }
 
 func TestMainnetNeedsExternalURL(t *testing.T) {
-	_, err := daemon.New(daemon.Config{Backend: memory.New(), API: tatum.New(tatum.Options{})})
+	_, err := daemon.New(daemon.Config{Backend: memory.New(), API: tatum.New(tatum.Options{}), Signers: utxoSigners})
 	if err == nil || !strings.Contains(err.Error(), "--externalUrl is mandatory on mainnet") {
 		t.Fatal(err)
 	}
@@ -349,7 +348,7 @@ func TestMainnetNeedsExternalURL(t *testing.T) {
 		{daemon.Config{Testnet: true, Chains: []string{"SOL"}}, "--chain SOL: gokms cannot sign it"},
 		{daemon.Config{Testnet: true, ExternalURLMethod: "PUT"}, `--externalUrlMethod "PUT": want GET or POST`},
 	} {
-		c.cfg.Backend, c.cfg.API = memory.New(), tatum.New(tatum.Options{})
+		c.cfg.Backend, c.cfg.API, c.cfg.Signers = memory.New(), tatum.New(tatum.Options{}), utxoSigners
 		if _, err := daemon.New(c.cfg); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("err = %v, want %q", err, c.want)
 		}
@@ -368,7 +367,7 @@ func TestBroadcast500BeforeHandling(t *testing.T) {
 	d := f.daemon(func(c *daemon.Config) {
 		c.Sign = func(ctx context.Context, r signing.Request, k signing.KeySource) (signing.Signed, error) {
 			signs.Add(1)
-			return signing.SignDetailed(ctx, r, k)
+			return utxoSigners.SignDetailed(ctx, r, k)
 		}
 	})
 	if err := d.RunOnce(context.Background()); err != nil {
@@ -642,7 +641,7 @@ func TestCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	bad := &failingBackend{SecretBackend: f.store}
-	d2, err := daemon.New(daemon.Config{Backend: bad, API: f.api, Testnet: true})
+	d2, err := daemon.New(daemon.Config{Backend: bad, API: f.api, Signers: utxoSigners, Testnet: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -679,7 +678,7 @@ func TestPanicIsOneFailure(t *testing.T) {
 				var m map[string]int
 				m["boom"]++ // nil map write: a panic
 			}
-			return signing.SignDetailed(ctx, r, k)
+			return utxoSigners.SignDetailed(ctx, r, k)
 		}
 	})
 	err := d.RunOnce(context.Background())

@@ -31,7 +31,6 @@ import (
 	"github.com/gokms/gokms/backend/memory"
 	"github.com/gokms/gokms/daemon"
 	"github.com/gokms/gokms/signing"
-	"github.com/gokms/gokms/signing/evm"
 	"github.com/gokms/gokms/signing/evm/evmtest"
 	"github.com/gokms/gokms/tatum"
 	"github.com/gokms/gokms/tatum/tatumtest"
@@ -57,6 +56,8 @@ type evmWorld struct {
 	token evmtest.Token
 	pk    *btcec.PrivateKey
 	mnKey func(i uint32) *btcec.PrivateKey
+	// signers: the UTXO and EVM families, EVM on this world's chain.
+	signers *signing.Set
 }
 
 func newEVMWorld(t testing.TB, mnIndexes int) *evmWorld {
@@ -101,10 +102,7 @@ func newEVMWorld(t testing.TB, mnIndexes int) *evmWorld {
 		w.chain.Commit()
 		return h.Hex(), nil
 	})
-	if err := evm.Configure(evm.Config{RPC: map[string]string{"ETH": w.chain.URL}}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = evm.Configure(evm.Config{}) })
+	w.signers = evmSigners(t, w.chain.URL)
 	return w
 }
 
@@ -115,7 +113,7 @@ func (w *evmWorld) daemon(t testing.TB, concurrency int, logs *syncBuf) *daemon.
 	}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	api := tatum.New(tatum.Options{BaseURL: w.srv.URL, APIKey: w.srv.APIKey, Logger: log, Timeout: 30 * time.Second})
-	d, err := daemon.New(daemon.Config{Backend: w.store, API: api, Chains: []string{"ETH"}, Testnet: true,
+	d, err := daemon.New(daemon.Config{Backend: w.store, API: api, Signers: w.signers, Chains: []string{"ETH"}, Testnet: true,
 		Concurrency: concurrency, Logger: log})
 	if err != nil {
 		t.Fatal(err)
@@ -447,13 +445,10 @@ func BenchmarkEVMDaemonDrain(b *testing.B) {
 				b.Fatal(err)
 			}
 			chain := evmtest.Start(b, 11155111, alloc)
-			if err := evm.Configure(evm.Config{RPC: map[string]string{"ETH": chain.URL}}); err != nil {
-				b.Fatal(err)
-			}
-			defer func() { _ = evm.Configure(evm.Config{}) }()
+			signers := evmSigners(b, chain.URL)
 			srv := tatumtest.New(tatumtest.Options{})
 			defer srv.Close()
-			cfg := daemon.Config{Backend: store, Chains: []string{"ETH"}, Testnet: true, Logger: discard, Concurrency: 8, Journal: benchJournal(b, vj[1]),
+			cfg := daemon.Config{Backend: store, Signers: signers, Chains: []string{"ETH"}, Testnet: true, Logger: discard, Concurrency: 8, Journal: benchJournal(b, vj[1]),
 				API: tatum.New(tatum.Options{BaseURL: srv.URL, APIKey: srv.APIKey, Logger: discard, Timeout: time.Minute})}
 			presigned := map[string]string{}
 			if variant == "nosign" {
@@ -482,7 +477,7 @@ func BenchmarkEVMDaemonDrain(b *testing.B) {
 				if variant == "nosign" {
 					clear(presigned)
 					for _, tx := range txs {
-						raw, err := signing.Sign(context.Background(), signing.Request{ID: tx.ID, Chain: "ETH", Testnet: true,
+						raw, err := signers.Sign(context.Background(), signing.Request{ID: tx.ID, Chain: "ETH", Testnet: true,
 							SerializedTransaction: tx.SerializedTransaction, Hashes: tx.Hashes}, fixed)
 						if err != nil {
 							b.Fatal(err)

@@ -47,20 +47,20 @@ func (c ChainCount) String() string {
 	return fmt.Sprintf("%s: %d", n, c.Wallets)
 }
 
-// CanSign reports whether gokms has a signer for chain.
-func CanSign(chain string) bool {
-	_, err := signing.For(chain)
+// CanSign reports whether set has a signer for chain.
+func CanSign(set *signing.Set, chain string) bool {
+	_, err := set.For(chain)
 	return err == nil
 }
 
 // UnsignableWallets counts the records of metas whose chain gokms cannot
 // sign, per chain and network, sorted by chain then mainnet first. Only
 // metadata is read: no secret.
-func UnsignableWallets(metas []backend.Meta) []ChainCount {
+func UnsignableWallets(set *signing.Set, metas []backend.Meta) []ChainCount {
 	idx := map[ChainCount]int{}
 	for _, m := range metas {
 		c := strings.ToUpper(strings.TrimSpace(m.Chain))
-		if CanSign(c) {
+		if CanSign(set, c) {
 			continue
 		}
 		idx[ChainCount{Chain: c, Testnet: m.Testnet}]++
@@ -133,14 +133,14 @@ func (d *Daemon) unsignedIDs(ctx context.Context, ids map[string][]string) map[s
 		}
 		for _, m := range metas {
 			c := strings.ToUpper(m.Chain)
-			if m.Testnet == d.cfg.Testnet && slices.Contains(d.cfg.Wallets, m.ID) && !CanSign(c) {
+			if m.Testnet == d.cfg.Testnet && slices.Contains(d.cfg.Wallets, m.ID) && !CanSign(d.cfg.Signers, c) {
 				out[c] = append(out[c], m.ID)
 			}
 		}
 		return out
 	}
 	for c, l := range ids {
-		if !CanSign(c) {
+		if !CanSign(d.cfg.Signers, c) {
 			out[c] = l
 		}
 	}

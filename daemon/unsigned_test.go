@@ -150,7 +150,7 @@ func TestUnsignableRespectsWallets(t *testing.T) {
 }
 
 func TestUnsignableWalletsCountsMetadataOnly(t *testing.T) {
-	got := daemon.FormatChainCounts(daemon.UnsignableWallets([]backend.Meta{
+	got := daemon.FormatChainCounts(daemon.UnsignableWallets(utxoSigners, []backend.Meta{
 		{ID: "a", Chain: "BTC"}, {ID: "b", Chain: "xrp", Testnet: true}, {ID: "c", Chain: "XRP"},
 		{ID: "d", Chain: "XRP", Testnet: true}, {ID: "e", Chain: "TRON"},
 	}))
@@ -164,7 +164,7 @@ func TestUnsignableWalletsCountsMetadataOnly(t *testing.T) {
 
 func TestChainBNBRefused(t *testing.T) {
 	f := newFixture(t)
-	_, err := daemon.New(daemon.Config{Backend: f.store, API: f.api, Testnet: true, Logger: f.log, Chains: []string{"BNB"}})
+	_, err := daemon.New(daemon.Config{Backend: f.store, API: f.api, Signers: utxoSigners, Testnet: true, Logger: f.log, Chains: []string{"BNB"}})
 	if err == nil || !strings.Contains(err.Error(), "shut down in December 2024") {
 		t.Fatalf("--chain BNB: %v", err)
 	}

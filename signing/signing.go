@@ -1,7 +1,7 @@
 // Package signing turns a pending transaction into a signed raw transaction:
 // it resolves signatureIds to keys through a KeySource (backed by the
-// configured SecretBackend) and dispatches to the Signer registered for the
-// transaction's chain. It knows nothing of HTTP; the daemon joins it to the
+// configured SecretBackend) and dispatches to the Signer of the transaction's
+// chain in a Set. It knows nothing of HTTP; the daemon joins it to the
 // Tatum API client.
 package signing
 
@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/btcsuite/btcd/btcec/v2"
 )
@@ -55,43 +54,59 @@ type Signer interface {
 	Sign(ctx context.Context, req Request, keys KeySource) (string, error)
 }
 
-// ErrUnsupportedChain is returned for a chain no Signer is registered for.
+// ErrUnsupportedChain is returned for a chain no Signer of the Set signs.
 var ErrUnsupportedChain = errors.New("unsupported chain")
 
-var (
-	regMu   sync.RWMutex
-	signers = map[string]Signer{}
-)
+// Family is what one signer family contributes to a Set: its Signer for
+// each chain code it signs.
+type Family map[string]Signer
 
-// Register installs the Signer for a chain code. Chain families register
-// from init.
-func Register(chain string, s Signer) {
-	regMu.Lock()
-	defer regMu.Unlock()
-	chain = strings.ToUpper(chain)
-	if _, dup := signers[chain]; dup {
-		panic("signing: Register called twice for chain " + chain)
-	}
-	signers[chain] = s
+// Set is the signers of one configuration, by chain code. It is a value
+// built once from the configured families (signing/utxo's, signing/evm's
+// with its nodes) and handed to whoever signs: there is no process-wide
+// registry, so two daemons with different nodes can live in one process.
+// A Set is read-only once built and safe for concurrent use.
+type Set struct {
+	signers map[string]Signer
 }
 
-// For returns the Signer registered for chain.
-func For(chain string) (Signer, error) {
-	regMu.RLock()
-	defer regMu.RUnlock()
-	s, ok := signers[strings.ToUpper(chain)]
-	if !ok {
-		return nil, fmt.Errorf("chain %q: %w", chain, ErrUnsupportedChain)
+// NewSet joins families; a chain claimed by two of them is an error.
+func NewSet(fams ...Family) (*Set, error) {
+	s := &Set{signers: map[string]Signer{}}
+	for _, f := range fams {
+		for chain, sg := range f {
+			chain = strings.ToUpper(strings.TrimSpace(chain))
+			if _, dup := s.signers[chain]; dup {
+				return nil, fmt.Errorf("signing: two signers for chain %s", chain)
+			}
+			if sg == nil {
+				return nil, fmt.Errorf("signing: nil signer for chain %s", chain)
+			}
+			s.signers[chain] = sg
+		}
 	}
 	return s, nil
 }
 
+// For returns the Signer for chain.
+func (s *Set) For(chain string) (Signer, error) {
+	var sg Signer
+	if s != nil {
+		sg = s.signers[strings.ToUpper(strings.TrimSpace(chain))]
+	}
+	if sg == nil {
+		return nil, fmt.Errorf("chain %q: %w", chain, ErrUnsupportedChain)
+	}
+	return sg, nil
+}
+
 // Chains lists the chains that have a Signer, sorted.
-func Chains() []string {
-	regMu.RLock()
-	defer regMu.RUnlock()
-	var l []string
-	for c := range signers {
+func (s *Set) Chains() []string {
+	if s == nil {
+		return nil
+	}
+	l := make([]string, 0, len(s.signers))
+	for c := range s.signers {
 		l = append(l, c)
 	}
 	sort.Strings(l)
@@ -99,10 +114,10 @@ func Chains() []string {
 }
 
 // Sign dispatches req to its chain's Signer.
-func Sign(ctx context.Context, req Request, keys KeySource) (string, error) {
-	s, err := For(req.Chain)
+func (s *Set) Sign(ctx context.Context, req Request, keys KeySource) (string, error) {
+	sg, err := s.For(req.Chain)
 	if err != nil {
 		return "", err
 	}
-	return s.Sign(ctx, req, keys)
+	return sg.Sign(ctx, req, keys)
 }

@@ -65,8 +65,8 @@ type NonceSource interface {
 
 // SignDetailed dispatches req to its chain's Signer; a Signer that is not a
 // DetailedSigner gives a Signed with Raw only.
-func SignDetailed(ctx context.Context, req Request, keys KeySource) (Signed, error) {
-	s, err := For(req.Chain)
+func (set *Set) SignDetailed(ctx context.Context, req Request, keys KeySource) (Signed, error) {
+	s, err := set.For(req.Chain)
 	if err != nil {
 		return Signed{}, err
 	}
@@ -97,8 +97,8 @@ type TxFinder interface {
 }
 
 // FindTx asks the chain's Signer about txID; TxUnknown when it cannot tell.
-func FindTx(ctx context.Context, chain string, testnet bool, txID string) (TxState, error) {
-	s, err := For(chain)
+func (set *Set) FindTx(ctx context.Context, chain string, testnet bool, txID string) (TxState, error) {
+	s, err := set.For(chain)
 	if err != nil {
 		return TxUnknown, err
 	}

@@ -4,36 +4,22 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/gokms/gokms/chain"
 )
 
 // broadcastPaths maps a Tatum chain code to the <name> of its broadcast
-// endpoint POST /v3/<name>/broadcast, as the SDKs tatum-kms 8.0.1 uses call
-// them (@tatumio/tatum 1.37 btcBroadcast, ltcBroadcast, ..., the v2 SDKs for
-// SOL, TRON, XRP, XLM, CELO, ADA and @tatumio/tatum-kcs for KCS).
-var broadcastPaths = map[string]string{
-	"BTC":   "bitcoin",
-	"LTC":   "litecoin",
-	"DOGE":  "dogecoin",
-	"BCH":   "bcash",
-	"ETH":   "ethereum",
-	"BSC":   "bsc",
-	"MATIC": "polygon",
-	"CELO":  "celo",
-	"KLAY":  "klaytn",
-	"ONE":   "one",
-	"XDC":   "xdc",
-	"KCS":   "kcs",
-	"TRON":  "tron",
-	"XRP":   "xrp",
-	"XLM":   "xlm",
-	"ALGO":  "algorand",
-	"EGLD":  "egld",
-	"VET":   "vet",
-	"FLOW":  "flow",
-	"ADA":   "ada",
-	"SOL":   "solana",
-	"BNB":   "bnb",
-}
+// endpoint POST /v3/<name>/broadcast, from the chain table (package chain:
+// the names the SDKs tatum-kms 8.0.1 uses call).
+var broadcastPaths = func() map[string]string {
+	m := map[string]string{}
+	for _, c := range chain.All() {
+		if c.Broadcast != "" {
+			m[c.Code] = c.Broadcast
+		}
+	}
+	return m
+}()
 
 // BroadcastPath returns the URL path of chain's KMS broadcast endpoint, for
 // example "/v3/bitcoin/broadcast" for "BTC". The chain code is

@@ -16,12 +16,15 @@ import (
 	"strings"
 
 	"github.com/btcsuite/btcd/btcutil/hdkeychain"
+
+	"github.com/gokms/gokms/chain"
 )
 
 // Chain is a blockchain code as tatum-kms spells it (upper case).
 type Chain string
 
-// The supported chains.
+// The chains whose keys this package derives (the HD chains of the chain
+// table, package chain, which holds their paths and version bytes).
 const (
 	BTC   Chain = "BTC"
 	LTC   Chain = "LTC"
@@ -49,39 +52,44 @@ var ErrInvalidIndex = errors.New("invalid derivation index")
 // children, so 0 <= index < 2^31.
 const MaxIndex = hdkeychain.HardenedKeyStart - 1
 
-type family int
+type family = chain.Family
 
 const (
-	famUTXO family = iota
-	famEVM
-	famTRON
+	famUTXO = chain.UTXO
+	famEVM  = chain.EVM
+	famTRON = chain.TRON
 )
 
 // addrKind is how a public key becomes an address.
-type addrKind int
+type addrKind = chain.AddressKind
 
 const (
-	addrP2PKH    addrKind = iota // base58check(version || hash160(pubkey))
-	addrP2WPKH                   // bech32 segwit v0
-	addrCashAddr                 // BCH cashaddr with prefix
-	addrEVM                      // 0x + lower-case hex of keccak(pubkey)[12:]
-	addrXDC                      // xdc + lower-case hex
-	addrTRON                     // base58check(0x41 || keccak(pubkey)[12:])
+	addrP2PKH    = chain.P2PKH
+	addrP2WPKH   = chain.P2WPKH
+	addrCashAddr = chain.CashAddr
+	addrEVM      = chain.EVMHex
+	addrXDC      = chain.XDCHex
+	addrTRON     = chain.TRONBase58
 )
 
-// netSpec is one chain on one network.
+// The extended public key versions the chains use.
+var (
+	versionXpub = chain.VersionXpub
+	versionTpub = chain.VersionTpub
+	versionLtub = chain.VersionLtub
+	versionTtub = chain.VersionTtub
+)
+
+// netSpec is one chain on one network, as the chain table gives it.
 type netSpec struct {
-	coinType uint32  // BIP44 coin type of the account path m/44'/coin'/0'/0
-	xpubID   [4]byte // version bytes of the serialized extended public key
-	// UTXO chains only:
-	pubKeyHashID byte   // base58 address version
-	wifID        byte   // WIF version
-	hrp          string // bech32 human-readable part (BTC)
-	cashPrefix   string // cashaddr prefix (BCH)
-	// xpubAddr is what generateAddressFromXPub returns, keyAddr what
-	// generateAddressFromPrivatekey returns (they differ for BTC).
-	xpubAddr addrKind
-	keyAddr  addrKind
+	coinType     uint32  // BIP44 coin type of the account path m/44'/coin'/0'/0
+	xpubID       [4]byte // version bytes of the serialized extended public key
+	pubKeyHashID byte    // UTXO: base58 address version
+	wifID        byte    // UTXO: WIF version
+	hrp          string  // bech32 human-readable part (segwit chains)
+	cashPrefix   string  // cashaddr prefix (BCH)
+	xpubAddr     addrKind
+	keyAddr      addrKind
 }
 
 type chainSpec struct {
@@ -90,70 +98,32 @@ type chainSpec struct {
 	testnet netSpec
 }
 
-var (
-	versionXpub = [4]byte{0x04, 0x88, 0xb2, 0x1e} // xpub
-	versionTpub = [4]byte{0x04, 0x35, 0x87, 0xcf} // tpub
-	versionLtub = [4]byte{0x01, 0x9d, 0xa4, 0x62} // Ltub (@tatumio/tatum LTC_NETWORK)
-	versionTtub = [4]byte{0x04, 0x36, 0xf6, 0xe1} // ttub (@tatumio/tatum LTC_TEST_NETWORK)
-)
+// coinType is a chain's BIP44 coin type on the network, from the chain table.
+func coinType(code string, testnet bool) uint32 {
+	c, _ := chain.Lookup(code)
+	return c.Net(testnet).CoinType
+}
 
-// Tatum's testnet wallets use m/44'/1'/0'/0 for every chain except BCH and
-// TRON, which keep their mainnet path.
-const testnetCoin = 1
+func toNetSpec(n chain.Network) netSpec {
+	return netSpec{coinType: n.CoinType, xpubID: n.XpubVersion, pubKeyHashID: n.PubKeyHash, wifID: n.WIF,
+		hrp: n.Bech32HRP, cashPrefix: n.CashAddrPrefix, xpubAddr: n.XpubAddress, keyAddr: n.KeyAddress}
+}
 
-func evmSpec(coin uint32, kind addrKind) chainSpec {
-	// ethereumjs-wallet's hdkey always serializes with bitcoin mainnet
-	// versions: an EVM xpub is "xpub..." on testnet too.
-	return chainSpec{
-		family:  famEVM,
-		mainnet: netSpec{coinType: coin, xpubID: versionXpub, xpubAddr: kind, keyAddr: kind},
-		testnet: netSpec{coinType: testnetCoin, xpubID: versionXpub, xpubAddr: kind, keyAddr: kind},
+// specs and chainOrder are the HD chains of the chain table (mnemonics with
+// secp256k1 BIP32 derivation); chains with keys of their own (XRP, SOL, XLM)
+// have their own functions in this package.
+var specs, chainOrder = func() (map[Chain]chainSpec, []Chain) {
+	m := map[Chain]chainSpec{}
+	var order []Chain
+	for _, c := range chain.All() {
+		if !c.Family.HD() {
+			continue
+		}
+		m[Chain(c.Code)] = chainSpec{family: c.Family, mainnet: toNetSpec(c.Mainnet), testnet: toNetSpec(c.Testnet)}
+		order = append(order, Chain(c.Code))
 	}
-}
-
-var specs = map[Chain]chainSpec{
-	BTC: {
-		family: famUTXO,
-		// generateAddressFromXPub gives P2WPKH (bc1q...), while
-		// generateAddressFromPrivatekey gives P2PKH (1...): copied.
-		mainnet: netSpec{coinType: 0, xpubID: versionXpub, pubKeyHashID: 0x00, wifID: 0x80, hrp: "bc", xpubAddr: addrP2WPKH, keyAddr: addrP2PKH},
-		testnet: netSpec{coinType: testnetCoin, xpubID: versionTpub, pubKeyHashID: 0x6f, wifID: 0xef, hrp: "tb", xpubAddr: addrP2WPKH, keyAddr: addrP2PKH},
-	},
-	LTC: {
-		family:  famUTXO,
-		mainnet: netSpec{coinType: 2, xpubID: versionLtub, pubKeyHashID: 0x30, wifID: 0xb0, xpubAddr: addrP2PKH, keyAddr: addrP2PKH},
-		testnet: netSpec{coinType: testnetCoin, xpubID: versionTtub, pubKeyHashID: 0x6f, wifID: 0xef, xpubAddr: addrP2PKH, keyAddr: addrP2PKH},
-	},
-	DOGE: {
-		family:  famUTXO,
-		mainnet: netSpec{coinType: 3, xpubID: versionXpub, pubKeyHashID: 0x1e, wifID: 0x9e, xpubAddr: addrP2PKH, keyAddr: addrP2PKH},
-		testnet: netSpec{coinType: testnetCoin, xpubID: versionTpub, pubKeyHashID: 0x71, wifID: 0xf1, xpubAddr: addrP2PKH, keyAddr: addrP2PKH},
-	},
-	BCH: {
-		family: famUTXO,
-		// Testnet keeps the mainnet path m/44'/145'/0'/0 (Tatum: "historically
-		// uses mainnet derivation path"), with tpub serialization.
-		mainnet: netSpec{coinType: 145, xpubID: versionXpub, pubKeyHashID: 0x00, wifID: 0x80, cashPrefix: "bitcoincash", xpubAddr: addrCashAddr, keyAddr: addrCashAddr},
-		testnet: netSpec{coinType: 145, xpubID: versionTpub, pubKeyHashID: 0x6f, wifID: 0xef, cashPrefix: "bchtest", xpubAddr: addrCashAddr, keyAddr: addrCashAddr},
-	},
-	ETH:   evmSpec(60, addrEVM),
-	BSC:   evmSpec(60, addrEVM),
-	MATIC: evmSpec(966, addrEVM),
-	CELO:  evmSpec(52752, addrEVM),
-	KLAY:  evmSpec(8217, addrEVM),
-	ONE:   evmSpec(1023, addrEVM), // the SDK's ONE address is 0x hex (basicHex), not one1 bech32
-	XDC:   evmSpec(550, addrXDC),
-	KCS:   evmSpec(60, addrEVM), // docs.tatum.io / @tatumio/shared-core path table; see docs/keys.md
-	TRON: {
-		family: famTRON,
-		// Same path and serialization on both networks (bitcoinjs bip32 default
-		// network: xpub).
-		mainnet: netSpec{coinType: 195, xpubID: versionXpub, xpubAddr: addrTRON, keyAddr: addrTRON},
-		testnet: netSpec{coinType: 195, xpubID: versionXpub, xpubAddr: addrTRON, keyAddr: addrTRON},
-	},
-}
-
-var chainOrder = []Chain{BTC, LTC, DOGE, BCH, ETH, BSC, MATIC, CELO, KLAY, ONE, XDC, KCS, TRON}
+	return m, order
+}()
 
 // Chains returns every supported chain in a stable order.
 func Chains() []Chain {
@@ -186,7 +156,7 @@ func (c Chain) IsTRON() bool { s, ok := specs[c]; return ok && s.family == famTR
 func (c Chain) spec(testnet bool) (netSpec, family, error) {
 	s, ok := specs[c]
 	if !ok {
-		return netSpec{}, 0, ErrUnsupportedChain
+		return netSpec{}, chain.None, ErrUnsupportedChain
 	}
 	if testnet {
 		return s.testnet, s.family, nil

@@ -31,10 +31,7 @@ const egldHRP = "erd"
 
 // EGLDPath is the derivation path of index i.
 func EGLDPath(index uint32, testnet bool) string {
-	if testnet {
-		return fmt.Sprintf("m/44'/1'/0'/0'/%d'", index)
-	}
-	return fmt.Sprintf("m/44'/508'/0'/0'/%d'", index)
+	return fmt.Sprintf("m/44'/%d'/0'/0'/%d'", coinType("EGLD", testnet), index)
 }
 
 // EGLDKeyFromMnemonic derives the ed25519 key at index. Like the SDK it does
@@ -48,10 +45,7 @@ func EGLDKeyFromMnemonic(mnemonic string, index uint32, testnet bool) (ed25519.P
 		return nil, err
 	}
 	defer zero(seed)
-	coin := uint32(508)
-	if testnet {
-		coin = testnetCoin
-	}
+	coin := coinType("EGLD", testnet)
 	s := slip10Ed25519(seed, []uint32{44, coin, 0, 0, index})
 	defer zero(s)
 	return ed25519.NewKeyFromSeed(s), nil

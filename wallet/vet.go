@@ -24,10 +24,7 @@ import (
 
 // VETPath is the account path (the parent of every index).
 func VETPath(testnet bool) string {
-	if testnet {
-		return "m/44'/1'/0'/0"
-	}
-	return "m/44'/818'/0'/0"
+	return fmt.Sprintf("m/44'/%d'/0'/0", coinType("VET", testnet))
 }
 
 func vetAccount(mnemonic string, testnet bool) (*hdkeychain.ExtendedKey, error) {
@@ -36,10 +33,7 @@ func vetAccount(mnemonic string, testnet bool) (*hdkeychain.ExtendedKey, error) 
 		return nil, err
 	}
 	defer zero(seed)
-	coin := uint32(818)
-	if testnet {
-		coin = testnetCoin
-	}
+	coin := coinType("VET", testnet)
 	return accountKey(seed, netSpec{coinType: coin})
 }
 

@@ -58,14 +58,13 @@ var xrpEd25519SeedPrefix = []byte{0x01, 0xe1, 0x4b}
 
 // The XRPL base58 alphabet is a permutation of Bitcoin's, and base58 is
 // positional, so mapping characters one to one converts between the two.
-var toXRP, toBTC [256]byte
-
-func init() {
+var toXRP, toBTC = func() (x, b [256]byte) {
 	for i := 0; i < 58; i++ {
-		toXRP[btcAlphabet[i]] = xrpAlphabet[i]
-		toBTC[xrpAlphabet[i]] = btcAlphabet[i]
+		x[btcAlphabet[i]] = xrpAlphabet[i]
+		b[xrpAlphabet[i]] = btcAlphabet[i]
 	}
-}
+	return x, b
+}()
 
 func xrpBase58CheckEncode(payload []byte) string {
 	sum := doubleSHA256(payload)

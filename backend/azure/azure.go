@@ -463,32 +463,21 @@ func VaultURL(s string) string {
 	return "https://" + strings.TrimRight(s, "/")
 }
 
-// PasswordOptions configure FetchPassword.
-type PasswordOptions struct {
-	Credential    azcore.TokenCredential // default: DefaultAzureCredential
-	ClientOptions *azsecrets.ClientOptions
-}
-
-// FetchPassword reads the wallet-file password from a Key Vault secret, as
-// tatum-kms's --azure does (TATUM_KMS_AZURE_VAULTURL, TATUM_KMS_AZURE_SECRETNAME,
-// TATUM_KMS_AZURE_SECRETVERSION), but authenticated through azidentity.
-func FetchPassword(ctx context.Context, getenv func(string) string, o PasswordOptions) ([]byte, error) {
-	vault, name := getenv("TATUM_KMS_AZURE_VAULTURL"), getenv("TATUM_KMS_AZURE_SECRETNAME")
-	if vault == "" || name == "" {
-		return nil, errors.New("set TATUM_KMS_AZURE_VAULTURL and TATUM_KMS_AZURE_SECRETNAME")
-	}
-	cred := o.Credential
+// ReadSecret reads one plain secret (not a gokms record) from a Key Vault:
+// what the --azure password source reads. cred nil means
+// DefaultAzureCredential; version "" the latest.
+func ReadSecret(ctx context.Context, vaultURL, name, version string, cred azcore.TokenCredential, opts *azsecrets.ClientOptions) ([]byte, error) {
 	if cred == nil {
 		var err error
 		if cred, err = azidentity.NewDefaultAzureCredential(nil); err != nil {
 			return nil, err
 		}
 	}
-	c, err := azsecrets.NewClient(VaultURL(vault), cred, o.ClientOptions)
+	c, err := azsecrets.NewClient(VaultURL(vaultURL), cred, opts)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.GetSecret(ctx, name, getenv("TATUM_KMS_AZURE_SECRETVERSION"), nil)
+	resp, err := c.GetSecret(ctx, name, version, nil)
 	if err != nil {
 		if code, _ := statusOf(err); code == http.StatusNotFound {
 			return nil, fmt.Errorf("Azure Vault secret %s does not exist", name)
@@ -501,20 +490,24 @@ func FetchPassword(ctx context.Context, getenv func(string) string, o PasswordOp
 	return []byte(*resp.Value), nil
 }
 
-func init() {
-	backend.Register("azure", func(ctx context.Context, u *url.URL, cfg backend.OpenConfig) (backend.SecretBackend, error) {
-		host := u.Host
-		if host == "" {
-			host = cfg.Env("TATUM_KMS_AZURE_VAULTURL")
-		}
-		if host == "" {
-			return nil, errors.New("azure backend: give the vault as azure://NAME.vault.azure.net or TATUM_KMS_AZURE_VAULTURL")
-		}
-		q := u.Query()
-		cred, err := Credential(q.Get("auth"))
-		if err != nil {
-			return nil, fmt.Errorf("azure backend: %w", err)
-		}
-		return New(Options{VaultURL: VaultURL(host), Credential: cred, Prefix: q.Get("prefix"), Purge: q.Get("purge") == "true"})
-	})
+// Driver is Azure Key Vault for a backend.Registry.
+func Driver() backend.Driver {
+	return backend.Driver{Schemes: []string{"azure"}, Open: openAddress,
+		About: "azure://NAME.vault.azure.net: Azure Key Vault secrets"}
+}
+
+func openAddress(ctx context.Context, u *url.URL, cfg backend.OpenConfig) (backend.SecretBackend, error) {
+	host := u.Host
+	if host == "" {
+		host = cfg.Env("TATUM_KMS_AZURE_VAULTURL")
+	}
+	if host == "" {
+		return nil, errors.New("azure backend: give the vault as azure://NAME.vault.azure.net or TATUM_KMS_AZURE_VAULTURL")
+	}
+	q := u.Query()
+	cred, err := Credential(q.Get("auth"))
+	if err != nil {
+		return nil, fmt.Errorf("azure backend: %w", err)
+	}
+	return New(Options{VaultURL: VaultURL(host), Credential: cred, Prefix: q.Get("prefix"), Purge: q.Get("purge") == "true"})
 }

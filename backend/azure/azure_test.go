@@ -213,26 +213,3 @@ func TestListReadsNoValues(t *testing.T) {
 		t.Fatalf("List read %d secrets, want none", got)
 	}
 }
-
-func TestFetchPassword(t *testing.T) {
-	s := azuretest.New()
-	defer s.Close()
-	s.SetDirect("kms-password", "wallet-file-password", "", nil)
-	host := strings.TrimPrefix(s.URL, "https://")
-	env := map[string]string{"TATUM_KMS_AZURE_VAULTURL": host, "TATUM_KMS_AZURE_SECRETNAME": "kms-password"}
-	getenv := func(k string) string { return env[k] }
-	o := azure.PasswordOptions{Credential: s.Credential(), ClientOptions: clientOptions(s)}
-	pw, err := azure.FetchPassword(ctx, getenv, o)
-	if err != nil || string(pw) != "wallet-file-password" {
-		t.Fatalf("FetchPassword = %q, %v", pw, err)
-	}
-	env["TATUM_KMS_AZURE_SECRETNAME"] = "missing"
-	if _, err := azure.FetchPassword(ctx, getenv, o); err == nil || !strings.Contains(err.Error(), "does not exist") {
-		t.Fatalf("missing secret: %v", err)
-	}
-	env["TATUM_KMS_AZURE_SECRETNAME"] = "kms-password"
-	env["TATUM_KMS_AZURE_SECRETVERSION"] = "0123456789abcdef0123456789abcdef"
-	if _, err := azure.FetchPassword(ctx, getenv, o); err == nil {
-		t.Fatal("unknown version should fail")
-	}
-}

@@ -231,7 +231,7 @@ func TestOpenErrors(t *testing.T) {
 			}
 			// The registry path (what the CLI uses) must not create or
 			// overwrite anything either, even with Create set.
-			_, err = backend.Open(context.Background(), path, backend.OpenConfig{
+			_, err = registry.Open(context.Background(), path, backend.OpenConfig{
 				Create:      c.want != fs.ErrNotExist,
 				Password:    func(context.Context, string) ([]byte, error) { return bytes.Clone(pw), nil },
 				NewPassword: func(context.Context, string) ([]byte, error) { return bytes.Clone(pw), nil },

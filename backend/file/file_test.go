@@ -39,7 +39,7 @@ func TestConformance(t *testing.T) {
 func TestConformanceViaRegistry(t *testing.T) {
 	backendtest.Run(t, func(t *testing.T) backend.SecretBackend {
 		path := filepath.Join(t.TempDir(), "sub", "wallet.dat")
-		b, err := backend.Open(context.Background(), path, backend.OpenConfig{
+		b, err := registry.Open(context.Background(), path, backend.OpenConfig{
 			Create:      true,
 			NewPassword: func(context.Context, string) ([]byte, error) { return bytes.Clone(testPassword), nil },
 			Password: func(context.Context, string) ([]byte, error) {

@@ -12,8 +12,11 @@ import (
 	"github.com/gokms/gokms/backend"
 )
 
-func init() {
-	backend.Register("file", openAddress)
+// Driver is the file store for a backend.Registry: file:// addresses and
+// bare paths, on this machine.
+func Driver() backend.Driver {
+	return backend.Driver{Schemes: []string{"file"}, Open: openAddress, Local: true,
+		About: "file:// and bare paths: the default encrypted store"}
 }
 
 // PathFromURL returns the path a file address names:

@@ -109,7 +109,7 @@ func openAddr(t *testing.T, path string, env map[string]string, log *slog.Logger
 	u, _ := url.Parse(dev.Addr)
 	oc := openCfg(env, false)
 	oc.Logger = log
-	sb, err := backend.Open(testCtx(t), "vault+http://"+u.Host+"/"+path, oc)
+	sb, err := registry.Open(testCtx(t), "vault+http://"+u.Host+"/"+path, oc)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +132,7 @@ func TestAppRoleConformanceWithMinimalPolicy(t *testing.T) {
 		u, _ := url.Parse(dev.Addr)
 		oc := openCfg(approleEnv(roleID, file), false)
 		oc.Logger = logs.logger()
-		sb, err := backend.Open(testCtx(t), fmt.Sprintf("vault+http://%s/secret/%s/%d", u.Host, prefix, n), oc)
+		sb, err := registry.Open(testCtx(t), fmt.Sprintf("vault+http://%s/secret/%s/%d", u.Host, prefix, n), oc)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -210,11 +210,11 @@ func TestOpenThroughRegistry(t *testing.T) {
 	u, _ := url.Parse(dev.Addr)
 	path := uniquePath("registry")
 	addr := "vault+http://" + u.Host + "/" + path
-	if _, err := backend.Open(ctx, addr, openCfg(nil, false)); err == nil || !strings.Contains(err.Error(), "no Vault token") {
+	if _, err := registry.Open(ctx, addr, openCfg(nil, false)); err == nil || !strings.Contains(err.Error(), "no Vault token") {
 		t.Fatalf("Open without a token = %v", err)
 	}
 	t.Setenv("VAULT_TOKEN", dev.RootToken)
-	sb, err := backend.Open(ctx, addr, openCfg(nil, false))
+	sb, err := registry.Open(ctx, addr, openCfg(nil, false))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +241,7 @@ func TestOpenThroughRegistry(t *testing.T) {
 		}
 	}
 	// Default path: secret/gokms/.
-	d, err := backend.Open(ctx, "vault+http://"+u.Host, openCfg(nil, false))
+	d, err := registry.Open(ctx, "vault+http://"+u.Host, openCfg(nil, false))
 	if err != nil {
 		t.Fatal(err)
 	}

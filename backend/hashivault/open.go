@@ -33,9 +33,10 @@ const (
 // DefaultK8sTokenFile is where Kubernetes mounts a pod's service-account JWT.
 const DefaultK8sTokenFile = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 
-func init() {
-	backend.Register("vault", Open)
-	backend.Register("vault+http", Open)
+// Driver is Vault for a backend.Registry.
+func Driver() backend.Driver {
+	return backend.Driver{Schemes: []string{"vault", "vault+http"}, Open: Open,
+		About: "vault:// (HTTPS) and vault+http://: HashiCorp Vault KV v2"}
 }
 
 // Open is the backend.Opener for vault:// (HTTPS) and vault+http:// addresses.

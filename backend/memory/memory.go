@@ -109,9 +109,11 @@ func (b *Backend) Close() error {
 	return nil
 }
 
-func init() {
-	// memory:// is for tests and demos; it forgets everything on exit.
-	backend.Register("memory", func(context.Context, *url.URL, backend.OpenConfig) (backend.SecretBackend, error) {
-		return New(), nil
-	})
+// Driver is memory:// for a backend.Registry: for tests and demos, it
+// forgets everything on exit.
+func Driver() backend.Driver {
+	return backend.Driver{Schemes: []string{"memory"}, Local: true, About: "memory://: tests and demos, forgotten on exit",
+		Open: func(context.Context, *url.URL, backend.OpenConfig) (backend.SecretBackend, error) {
+			return New(), nil
+		}}
 }

@@ -312,56 +312,31 @@ func NewClientFromEnv(baseURL string, getenv func(string) string) (*Client, erro
 	return &Client{BaseURL: baseURL, Username: user, Password: pass, HTTP: hc, Retries: 4}, nil
 }
 
-// FetchPassword reads the wallet-file password from a VGS alias, as
-// tatum-kms's --vgs does (TATUM_KMS_VGS_ALIAS, value at data[0].value).
-// The base URL is the live vault unless TATUM_KMS_VGS_URL says otherwise.
-func FetchPassword(ctx context.Context, getenv func(string) string) ([]byte, error) {
-	alias := getenv("TATUM_KMS_VGS_ALIAS")
-	if alias == "" {
-		return nil, errors.New("TATUM_KMS_VGS_ALIAS is not set")
-	}
-	base := getenv("TATUM_KMS_VGS_URL")
-	if base == "" {
-		base = LiveURL
-	}
-	c, err := NewClientFromEnv(base, getenv)
-	if err != nil {
-		return nil, err
-	}
-	v, err := c.Reveal(ctx, alias)
-	if errors.Is(err, ErrAliasNotFound) {
-		return nil, fmt.Errorf("VGS Vault alias %s does not exist: %w", alias, ErrAliasNotFound)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if v == "" {
-		return nil, fmt.Errorf("VGS Vault alias %s holds an empty value", alias)
-	}
-	return []byte(v), nil
+// Driver is VGS for a backend.Registry.
+func Driver() backend.Driver {
+	return backend.Driver{Schemes: []string{"vgs"}, Open: openAddress,
+		About: "vgs://api.live.verygoodvault.com: VGS aliases + local index"}
 }
 
-func init() {
-	backend.Register("vgs", func(ctx context.Context, u *url.URL, cfg backend.OpenConfig) (backend.SecretBackend, error) {
-		if u.Host == "" {
-			return nil, errors.New("vgs backend address needs a host, e.g. vgs://api.sandbox.verygoodvault.com")
-		}
-		getenv := cfg.Getenv
-		if getenv == nil {
-			getenv = os.Getenv
-		}
-		c, err := NewClientFromEnv("https://"+u.Host, getenv)
+func openAddress(ctx context.Context, u *url.URL, cfg backend.OpenConfig) (backend.SecretBackend, error) {
+	if u.Host == "" {
+		return nil, errors.New("vgs backend address needs a host, e.g. vgs://api.sandbox.verygoodvault.com")
+	}
+	getenv := cfg.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	c, err := NewClientFromEnv("https://"+u.Host, getenv)
+	if err != nil {
+		return nil, fmt.Errorf("vgs backend: %w", err)
+	}
+	index := u.Query().Get("index")
+	if index == "" {
+		home, err := os.UserHomeDir()
 		if err != nil {
-			return nil, fmt.Errorf("vgs backend: %w", err)
+			return nil, fmt.Errorf("vgs backend: no ?index= path and no home directory: %w", err)
 		}
-		index := u.Query().Get("index")
-		if index == "" {
-			home, err := os.UserHomeDir()
-			if err != nil {
-				return nil, fmt.Errorf("vgs backend: no ?index= path and no home directory: %w", err)
-			}
-			index = filepath.Join(home, ".tatumrc", "vgs-index.db")
-		}
-		return New(Options{Client: c, IndexPath: index})
-	})
+		index = filepath.Join(home, ".tatumrc", "vgs-index.db")
+	}
+	return New(Options{Client: c, IndexPath: index})
 }

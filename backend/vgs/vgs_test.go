@@ -202,38 +202,6 @@ func TestSwappedIndexIsDetected(t *testing.T) {
 	}
 }
 
-func TestFetchPassword(t *testing.T) {
-	s := vgstest.New()
-	defer s.Close()
-	ca, err := s.WriteCACert(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	alias := s.Put("wallet-file-password")
-	env := map[string]string{
-		"TATUM_KMS_VGS_ALIAS": alias, "TATUM_KMS_VGS_USERNAME": s.Username, "TATUM_KMS_VGS_PASSWORD": s.Password,
-		"TATUM_KMS_VGS_URL": s.URL, "GOKMS_VGS_CACERT": ca,
-	}
-	getenv := func(k string) string { return env[k] }
-	pw, err := vgs.FetchPassword(ctx, getenv)
-	if err != nil || string(pw) != "wallet-file-password" {
-		t.Fatalf("FetchPassword = %q, %v", pw, err)
-	}
-	env["TATUM_KMS_VGS_ALIAS"] = "tok_sandbox_doesnotexist"
-	if _, err := vgs.FetchPassword(ctx, getenv); !errors.Is(err, vgs.ErrAliasNotFound) {
-		t.Fatalf("unknown alias: %v", err)
-	}
-	env["TATUM_KMS_VGS_ALIAS"] = alias
-	env["TATUM_KMS_VGS_PASSWORD"] = "nope"
-	if _, err := vgs.FetchPassword(ctx, getenv); !errors.Is(err, vgs.ErrUnauthorized) {
-		t.Fatalf("bad credentials: %v", err)
-	}
-	delete(env, "TATUM_KMS_VGS_ALIAS")
-	if _, err := vgs.FetchPassword(ctx, getenv); err == nil || !strings.Contains(err.Error(), "TATUM_KMS_VGS_ALIAS") {
-		t.Fatalf("missing alias variable: %v", err)
-	}
-}
-
 // The vgs:// address opens the backend the CLI and daemon use.
 func TestOpenByAddress(t *testing.T) {
 	s := vgstest.New()
@@ -246,7 +214,7 @@ func TestOpenByAddress(t *testing.T) {
 	env := map[string]string{"TATUM_KMS_VGS_USERNAME": s.Username, "TATUM_KMS_VGS_PASSWORD": s.Password, "GOKMS_VGS_CACERT": ca}
 	host := strings.TrimPrefix(s.URL, "https://")
 	addr := "vgs://" + host + "?index=" + filepath.Join(dir, "idx.db")
-	b, err := backend.Open(ctx, addr, backend.OpenConfig{Getenv: func(k string) string { return env[k] }})
+	b, err := registry.Open(ctx, addr, backend.OpenConfig{Getenv: func(k string) string { return env[k] }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +227,7 @@ func TestOpenByAddress(t *testing.T) {
 		t.Fatalf("Get via address: %v", err)
 	}
 	delete(env, "TATUM_KMS_VGS_PASSWORD")
-	if _, err := backend.Open(ctx, addr, backend.OpenConfig{Getenv: func(k string) string { return env[k] }}); err == nil ||
+	if _, err := registry.Open(ctx, addr, backend.OpenConfig{Getenv: func(k string) string { return env[k] }}); err == nil ||
 		!strings.Contains(err.Error(), "TATUM_KMS_VGS_PASSWORD") {
 		t.Fatalf("open without credentials: %v", err)
 	}

@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -20,7 +19,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/gokms/gokms/backend"
-	"github.com/gokms/gokms/backend/file"
+	"github.com/gokms/gokms/kms"
 	"github.com/gokms/gokms/tatum"
 )
 
@@ -58,18 +57,20 @@ const (
 	envBackend  = "GOKMS_BACKEND"
 )
 
-var (
-	commands    []*cli.Command
-	globalFlags []cli.Flag
-)
+// commandList is every command of the binary; the help lists them in
+// tatum-kms's order (helpOrder), the others after them in this order.
+func commandList() []*cli.Command {
+	var cs []*cli.Command
+	for _, group := range [][]*cli.Command{auditCommands(), changePasswordCommands(), configCommands(), daemonCommands(),
+		journalCommands(), keyCommands(), migrateCommands(), policyCommands(), stateCommands(), txCommands(), testCommands} {
+		cs = append(cs, group...)
+	}
+	return cs
+}
 
-// registerCommands adds command groups to the app. Each group calls it from
-// init() in its own file.
-func registerCommands(cmds ...*cli.Command) { commands = append(commands, cmds...) }
-
-// registerGlobalFlags adds flags that every command accepts (for example the
-// settings of a password source). Call from init().
-func registerGlobalFlags(flags ...cli.Flag) { globalFlags = append(globalFlags, flags...) }
+// testCommands are hidden commands of the test binary only (its _test.go
+// files set them); empty in gokms itself.
+var testCommands []*cli.Command
 
 // run is main without os.Exit, so that tests can run the real binary in-process.
 func run() int {
@@ -113,7 +114,7 @@ var helpOrder = []string{
 	"export", "import", "migrate", "changepassword", "report", "checkconfig",
 }
 
-func orderedCommands() []*cli.Command {
+func orderedCommands(commands []*cli.Command) []*cli.Command {
 	rank := func(c *cli.Command) int {
 		for i, n := range helpOrder {
 			if c.Name == n {
@@ -129,6 +130,7 @@ func orderedCommands() []*cli.Command {
 
 func newApp(stdin *os.File, stdout, stderr io.Writer) *cli.App {
 	st := &state{stdin: stdin, stderr: stderr}
+	commands := commandList()
 	app := &cli.App{
 		Name:    "gokms",
 		Usage:   "key management system for Tatum-powered custodial apps (a tatum-kms successor)",
@@ -140,7 +142,7 @@ func newApp(stdin *os.File, stdout, stderr io.Writer) *cli.App {
 		ErrWriter:            stderr,
 		Reader:               stdin,
 		Flags:                appFlags(),
-		Commands:             orderedCommands(),
+		Commands:             orderedCommands(commands),
 		Metadata:             map[string]any{stateKey: st},
 		EnableBashCompletion: false,
 		HideHelpCommand:      false,
@@ -181,8 +183,7 @@ func appFlags() []cli.Flag {
 		&cli.StringFlag{Name: flagLogFormat, Value: "text", EnvVars: []string{"GOKMS_LOG_FORMAT"}, Usage: "log format: text or json (logs go to stderr)"},
 		&cli.StringFlag{Name: flagLogLevel, Value: "info", EnvVars: []string{"GOKMS_LOG_LEVEL"}, Usage: "log level: debug, info, warn or error"},
 	}
-	fs = append(fs, passwordSourceFlags()...)
-	return append(fs, globalFlags...)
+	return append(fs, passwordSourceFlags()...)
 }
 
 // state is what one run of the app shares between the helpers below.
@@ -371,10 +372,8 @@ func backendAddr(c *cli.Context) string {
 	return fileAddr(storePath(c))
 }
 
-// fileAddr makes a file:// address of an absolute path, escaping what a URL must.
-func fileAddr(path string) string {
-	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(path)}).String()
-}
+// fileAddr makes a file:// address of an absolute path.
+func fileAddr(path string) string { return kms.FileAddr(path) }
 
 // checkStoreFlags rejects --backend together with --path: one of them would
 // be silently ignored.
@@ -385,22 +384,8 @@ func checkStoreFlags(c *cli.Context) error {
 	return nil
 }
 
-// displayAddr is how a backend address appears in messages: a file store by
-// its path, anything else as given (backend.ParseAddress refuses credentials in addresses).
-func displayAddr(addr string) string {
-	u, err := backend.ParseAddress(addr)
-	if err != nil {
-		return "backend"
-	}
-	if u.Scheme == "file" {
-		if p, err := file.PathFromURL(u); err == nil {
-			return p
-		}
-		return u.Path
-	}
-	u.RawQuery = "" // queries may carry tokens; never echo them
-	return u.String()
-}
+// displayAddr is how a backend address appears in messages (kms.DisplayAddr).
+func displayAddr(addr string) string { return kms.DisplayAddr(addr) }
 
 // openBackend opens the secret backend at addr ("" = backendAddr(c)). The
 // password is asked only if the backend needs one; create allows a new,
@@ -412,19 +397,10 @@ func openBackend(c *cli.Context, addr string, create bool) (backend.SecretBacken
 	if addr == "" {
 		addr = backendAddr(c)
 	}
-	cfg := backend.OpenConfig{
-		Password: func(ctx context.Context, purpose string) ([]byte, error) {
-			return readPassword(c, purpose)
-		},
-		NewPassword: func(ctx context.Context, purpose string) ([]byte, error) {
-			return readNewPassword(c, purpose)
-		},
-		Create:  create,
-		Testnet: isTestnet(c),
-		Getenv:  os.Getenv,
-		Logger:  logger(c),
-	}
-	b, err := backend.Open(c.Context, addr, cfg)
+	b, err := stores(c).Open(c.Context, addr,
+		func(_ context.Context, purpose string) ([]byte, error) { return readPassword(c, purpose) },
+		func(_ context.Context, purpose string) ([]byte, error) { return readNewPassword(c, purpose) },
+		create)
 	if err != nil {
 		if where := displayAddr(addr); !strings.Contains(err.Error(), where) {
 			err = fmt.Errorf("open wallet store %s: %w", where, err)

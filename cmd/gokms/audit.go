@@ -42,7 +42,7 @@ var auditCmd = &cli.Command{
 	},
 }
 
-func init() { registerCommands(auditCmd) }
+func auditCommands() []*cli.Command { return []*cli.Command{auditCmd} }
 
 // auditBeside is the default audit log: DefaultName beside the file store
 // (for a remote backend, beside --path or ~/.tatumrc/wallet.dat).

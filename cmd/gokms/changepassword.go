@@ -2,13 +2,15 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/gokms/gokms/backend/file"
+	"github.com/gokms/gokms/backend"
+	"github.com/gokms/gokms/kms"
 )
 
 const (
@@ -16,8 +18,8 @@ const (
 	envNewPassword      = "TATUM_KMS_NEW_PASSWORD"
 )
 
-func init() {
-	registerCommands(&cli.Command{
+func changePasswordCommands() []*cli.Command {
+	return []*cli.Command{&cli.Command{
 		Name:  "changepassword",
 		Usage: "re-encrypt the file store under a new password (atomically; the old password stops working)",
 		Description: "The current password comes from the usual sources (TATUM_KMS_PASSWORD, --password-file,\n" +
@@ -28,7 +30,7 @@ func init() {
 			&cli.StringFlag{Name: flagNewPasswordFile, Usage: "read the new password from the first line of this file"},
 		},
 		Action: cmdChangePassword,
-	})
+	}}
 }
 
 func cmdChangePassword(c *cli.Context) error {
@@ -38,56 +40,23 @@ func cmdChangePassword(c *cli.Context) error {
 	if err := checkStoreFlags(c); err != nil {
 		return err
 	}
-	addr := backendAddr(c)
-	if _, ok, err := file.AddressPath(addr); err != nil {
-		return err
-	} else if !ok {
-		return fmt.Errorf("changepassword works on the file store only; %s keeps its secrets under its own access control", displayAddr(addr))
-	}
-	// The new KDF costs, if asked for, are checked before anything is opened.
-	var params *file.KDFParams
-	if v := os.Getenv(file.KDFEnv); v != "" {
-		p, err := file.NewStoreKDF(v, isTestnet(c))
-		if err != nil {
-			return fmt.Errorf("%s: %w", file.KDFEnv, err)
-		}
-		params = &p
-	}
-	b, err := openBackend(c, addr, false)
-	if err != nil {
-		return err
-	}
-	defer b.Close()
-	st, ok := b.(*file.Store)
-	if !ok {
-		return fmt.Errorf("changepassword: %s is not a gokms file store", displayAddr(addr))
-	}
-	pw, err := readChangedPassword(c, st.Path())
-	if err != nil {
-		return err
-	}
-	defer zero(pw)
-	if err := st.ChangePassword(pw, params); err != nil {
-		return err
-	}
-	logger(c).Info("changed the wallet store password", "path", st.Path(), "kdf", st.KDF().String())
-	return nil
+	return kms.ChangePassword(c.Context, kms.ChangePasswordOptions{
+		StoreAddr: backendAddr(c), Testnet: isTestnet(c), Getenv: os.Getenv,
+		Open:        func(context.Context) (backend.SecretBackend, error) { return openBackend(c, "", false) },
+		NewPassword: func(_ context.Context, path string) ([]byte, error) { return readChangedPassword(c, path) },
+		Logger:      logger(c),
+	})
 }
 
-// readChangedPassword returns the new password: --new-password-file,
-// TATUM_KMS_NEW_PASSWORD, or typed twice on the terminal.
+// readChangedPassword returns the new password: the password chain over
+// --new-password-file and TATUM_KMS_NEW_PASSWORD, else typed twice on the
+// terminal.
 func readChangedPassword(c *cli.Context, path string) ([]byte, error) {
-	var pw []byte
-	switch f := c.String(flagNewPasswordFile); {
-	case f != "":
-		p, err := readPasswordFile(c, expandHome(f))
-		if err != nil {
-			return nil, fmt.Errorf("new password: %w", err)
-		}
-		pw = p
-	case os.Getenv(envNewPassword) != "":
-		pw = []byte(os.Getenv(envNewPassword))
-	default:
+	pw, _, err := passwordChain(c, flagNewPasswordFile, envNewPassword, nil).Find(c.Context)
+	if err != nil {
+		return nil, fmt.Errorf("new password: %w", err)
+	}
+	if pw == nil {
 		p, err := promptSecret(c, fmt.Sprintf("Enter the new password for wallet store %s: ", path))
 		if errors.Is(err, errNoTerminal) {
 			return nil, fmt.Errorf("no new password: set %s, use --%s, or run on a terminal", envNewPassword, flagNewPasswordFile)

@@ -13,14 +13,16 @@ import (
 
 	"github.com/gokms/gokms/backend"
 	"github.com/gokms/gokms/backend/file"
+	"github.com/gokms/gokms/kms"
 	"github.com/gokms/gokms/wallet"
 )
 
-func init() {
-	registerCommands(
+func configCommands() []*cli.Command {
+	return []*cli.Command{
 		&cli.Command{
 			Name:   "checkconfig",
 			Usage:  "show the configuration gokms would use (secret values are masked)",
+			Flags:  []cli.Flag{&cli.BoolFlag{Name: "all", Usage: "then list every setting gokms reads, with its source (flag, env or unset)"}},
 			Action: cmdCheckConfig,
 		},
 		&cli.Command{
@@ -29,60 +31,21 @@ func init() {
 			ArgsUsage: "<signatureId>[,<signatureId>...] ...",
 			Action:    cmdReport,
 		},
-	)
+	}
 }
 
-// configEnv is one environment variable checkconfig shows.
-type configEnv struct {
-	name   string
-	secret bool // shown only as set / N/A
-}
-
-// configEnvs lists what checkconfig shows: tatum-kms's variables first, in
-// its order, then gokms's own. Integrations add theirs with registerConfigEnv.
-var configEnvs = []configEnv{
-	{"TATUM_API_KEY", true},
-	{"TATUM_KMS_PASSWORD", true},
-	{"TATUM_KMS_VGS_ALIAS", true},
-	{"TATUM_KMS_VGS_USERNAME", false},
-	{"TATUM_KMS_VGS_PASSWORD", true},
-	{"TATUM_KMS_AZURE_SECRETVERSION", false},
-	{"TATUM_KMS_AZURE_SECRETNAME", false},
-	{"TATUM_KMS_AZURE_VAULTURL", false},
-	{"TATUM_KMS_AWS_REGION", false},
-	{"TATUM_KMS_AWS_ACCESS_KEY_ID", false},
-	{"TATUM_KMS_AWS_SECRET_ACCESS_KEY", true},
-	{"TATUM_KMS_AWS_SECRET_NAME", false},
-	{"TATUM_KMS_AWS_SECRET_KEY", false},
-	{"TATUM_KMS_DEBUG_MODE", false},
-	{"TATUM_API_URL", false},
-	{envBackend, false},
-	{"GOKMS_LOG_FORMAT", false},
-	{"GOKMS_LOG_LEVEL", false},
-}
-
-// registerConfigEnv makes checkconfig show an environment variable (secret:
-// only whether it is set). Call from init().
-func registerConfigEnv(name string, secret bool) {
-	for _, e := range configEnvs {
-		if e.name == name {
-			return
+// configEnvs is what checkconfig shows by default: the legacy settings of
+// kms.Settings (tatum-kms's variables first, in its order, then gokms's
+// early ones). tatum-kms prints the first six characters of passwords and
+// most of the API key; gokms prints none. --all shows every setting.
+func configEnvs() []kms.Setting {
+	var l []kms.Setting
+	for _, s := range kms.Settings() {
+		if s.Legacy && s.Env != "" {
+			l = append(l, s)
 		}
 	}
-	configEnvs = append(configEnvs, configEnv{name, secret})
-}
-
-// maskEnv shows a variable without revealing a secret. tatum-kms prints the
-// first six characters of passwords and most of the API key; gokms prints none.
-func maskEnv(e configEnv) string {
-	v, ok := os.LookupEnv(e.name)
-	switch {
-	case !ok || v == "":
-		return "N/A"
-	case e.secret:
-		return "******** (set)"
-	}
-	return v
+	return l
 }
 
 // storeType is tatum-kms's "Wallet store type": where the password comes from.
@@ -137,14 +100,25 @@ func cmdCheckConfig(c *cli.Context) error {
 	line("Wallet exists", exists)
 	line("Wallet store type", storeType(c))
 	line("Environment vars file", envFilePath(c))
-	for _, e := range configEnvs {
-		line(e.name, maskEnv(e))
+	for _, e := range configEnvs() {
+		v, _ := e.Value(nil, os.Getenv)
+		line(e.Env, v)
 	}
 	line("Backend", displayAddr(addr))
 	line("Password source", passwordSourceName(c))
 	line("Testnet", fmt.Sprint(isTestnet(c)))
 	line("Wallets gokms cannot sign", unsignableLine(c, addr))
-	return nil
+	if !c.Bool("all") {
+		return nil
+	}
+	fmt.Fprintln(w)
+	flag := func(name string) (string, bool) {
+		if !c.IsSet(name) {
+			return "", false
+		}
+		return fmt.Sprint(c.Value(name)), true
+	}
+	return kms.WriteSettings(w, os.Environ(), flag, os.Getenv)
 }
 
 // The report's JSON shape is tatum-kms's, except nodeVersion -> goVersion.
@@ -242,7 +216,7 @@ func cmdReport(c *cli.Context) error {
 			Store:      reportStore{Type: storeType(c), Exists: exists},
 		},
 		Wallets: orderedWallets{m: map[string]reportWallet{}},
-		APIKey:  maskEnv(configEnv{envAPIKey, true}),
+		APIKey:  func() string { v, _ := (kms.Setting{Env: envAPIKey, Secret: true}).Value(nil, os.Getenv); return v }(),
 	}
 	if len(ids) > 0 && exists {
 		b, err := openBackend(c, addr, false)

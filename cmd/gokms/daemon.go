@@ -12,25 +12,10 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/gokms/gokms/backend"
 	"github.com/gokms/gokms/backend/cache"
 	"github.com/gokms/gokms/daemon"
 	"github.com/gokms/gokms/daemon/journal"
-	"github.com/gokms/gokms/signing/evm"
-	_ "github.com/gokms/gokms/signing/utxo" // BTC, LTC, DOGE, BCH signers
 )
-
-// daemonSetups run after the Tatum client is configured and before the
-// daemon starts; other command files register chain-family configuration
-// here (registerDaemonSetup), together with flags (registerDaemonFlags).
-var daemonSetups []func(c *cli.Context) error
-
-// registerDaemonSetup adds a step run when `gokms daemon` starts, after the
-// built-in EVM default (so a later step may reconfigure). Call from init.
-func registerDaemonSetup(f func(c *cli.Context) error) { daemonSetups = append(daemonSetups, f) }
-
-// registerDaemonFlags adds flags to `gokms daemon`. Call from init.
-func registerDaemonFlags(fs ...cli.Flag) { daemonCmd.Flags = append(daemonCmd.Flags, fs...) }
 
 const (
 	flagPeriod         = "period"
@@ -46,8 +31,8 @@ const (
 	flagChainFamily    = "chain-family"
 )
 
-// daemonCmd is a package variable so that init functions of any file can
-// add flags to it.
+// daemonCmd is the daemon command; its flags include those of policy.go
+// (--policy, --audit, --instance) and state.go (--state, --lease).
 var daemonCmd = &cli.Command{
 	Name:  "daemon",
 	Usage: "run as a daemon, which periodically checks for new transactions to sign, signs and broadcasts them",
@@ -56,7 +41,7 @@ var daemonCmd = &cli.Command{
 		"locally and broadcasts it. Failures are reported to Tatum. SIGINT/SIGTERM finish the transactions in\n" +
 		"flight and exit 0. See docs/daemon.md.",
 	Action: cmdDaemon,
-	Flags: []cli.Flag{
+	Flags: append([]cli.Flag{
 		&cli.Float64Flag{Name: flagPeriod, Value: 5, Usage: "period in seconds to check for new transactions to sign"},
 		&cli.StringFlag{Name: flagChain, Usage: "blockchains to check, separated by comma (default: every chain gokms signs)"},
 		&cli.BoolFlag{Name: flagRunOnce, Usage: "run one cycle and exit (non-zero if a poll or a transaction failed)"},
@@ -70,17 +55,12 @@ var daemonCmd = &cli.Command{
 		&cli.StringFlag{Name: flagChainFamily, Usage: "let a wallet stored for one chain of this family sign for its other chains: EVM (tatum-kms did so silently; gokms refuses by default)"},
 		&cli.DurationFlag{Name: flagCacheTTL, Value: cache.DefaultTTL, Usage: "with a remote --backend (vault, azure, vgs): serve wallets and the wallet list from memory for this long " +
 			"instead of asking the store every cycle; changes made elsewhere show within this time (0 turns the cache off, at most 1h)"},
-	},
+		evmRPCFlag,
+	}, append(policyDaemonFlags, stateDaemonFlags...)...),
 }
 
-func init() {
-	registerCommands(daemonCmd)
-}
-
-// configureEVM is the EVM chains' default: sign through Tatum's RPC gateway
-// with the API key, unless a registered setup step configures nodes.
-func configureEVM(c *cli.Context) error {
-	return evm.Configure(evm.Config{APIKey: apiKey(c)})
+func daemonCommands() []*cli.Command {
+	return []*cli.Command{daemonCmd}
 }
 
 func apiKey(c *cli.Context) string {
@@ -121,10 +101,13 @@ func cmdDaemon(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, setup := range append([]func(*cli.Context) error{configureEVM}, daemonSetups...) {
-		if err := setup(c); err != nil {
-			return err
-		}
+	signers, closeSigners, err := daemonSigners(c, os.Getenv)
+	if err != nil {
+		return err
+	}
+	defer closeSigners()
+	if err := checkPolicyFile(c); err != nil {
+		return err
 	}
 	// The journal is locked for as long as the daemon runs: a second daemon
 	// on it refuses to start (before any password prompt).
@@ -149,7 +132,7 @@ func cmdDaemon(c *cli.Context) error {
 	// A remote store answers every read over the network (and may bill or
 	// throttle it): read through a bounded cache so a wallet is fetched once
 	// per TTL, not every cycle. The file store is local and needs none.
-	if u, err := backend.ParseAddress(backendAddr(c)); err == nil && u.Scheme != "file" && cacheTTL > 0 {
+	if d, _, err := backends.Lookup(backendAddr(c)); err == nil && !d.Local && cacheTTL > 0 {
 		b = cache.New(b, cache.Options{TTL: cacheTTL})
 	}
 	defer b.Close()
@@ -161,6 +144,7 @@ func cmdDaemon(c *cli.Context) error {
 		Families:          splitList(c.String(flagChainFamily)),
 		Backend:           b,
 		API:               api,
+		Signers:           signers,
 		Chains:            splitList(c.String(flagChain)),
 		Testnet:           testnet,
 		Period:            time.Duration(period * float64(time.Second)),

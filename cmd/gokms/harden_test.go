@@ -20,7 +20,7 @@ import (
 // A hidden command, in the test binary only: says "ready" and waits for
 // standard input to close, so a test can look at the running process.
 func init() {
-	registerCommands(&cli.Command{Name: "test-wait", Hidden: true, Action: func(c *cli.Context) error {
+	testCommands = append(testCommands, &cli.Command{Name: "test-wait", Hidden: true, Action: func(c *cli.Context) error {
 		fmt.Fprintln(c.App.Writer, "ready")
 		_, _ = bufio.NewReader(os.Stdin).ReadString('\n')
 		return nil

@@ -34,8 +34,8 @@ var journalCmd = &cli.Command{
 	},
 }
 
-func init() {
-	registerCommands(journalCmd)
+func journalCommands() []*cli.Command {
+	return []*cli.Command{journalCmd}
 }
 
 // journalPath is --journal, else DefaultName beside the file store (for a

@@ -1,23 +1,22 @@
 package main
 
 import (
-	"errors"
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
 
-	"github.com/google/uuid"
 	"github.com/urfave/cli/v2"
 
 	"github.com/gokms/gokms/backend"
-	"github.com/gokms/gokms/backend/file/tatumkms"
+	"github.com/gokms/gokms/kms"
 	"github.com/gokms/gokms/signing"
 	"github.com/gokms/gokms/wallet"
 )
 
 // The key commands, with tatum-kms's names, arguments and JSON output shapes.
-func init() {
-	registerCommands(
+func keyCommands() []*cli.Command {
+	return []*cli.Command{
 		&cli.Command{
 			Name:      "generatewallet",
 			Usage:     "generate a wallet (mnemonic and xpub) for a blockchain and print it; nothing is stored",
@@ -72,7 +71,7 @@ func init() {
 			ArgsUsage: "<signatureId>",
 			Action:    cmdRemoveWallet,
 		},
-	)
+	}
 }
 
 // needArgs checks the number of arguments and returns them.
@@ -107,22 +106,17 @@ func parseIndex(s string) (uint32, error) {
 	return wallet.ParseIndex(s)
 }
 
-// newSignatureID returns a random (version 4) UUID, as tatum-kms.
-func newSignatureID() (string, error) {
-	id, err := uuid.NewRandom()
-	if err != nil {
-		return "", fmt.Errorf("generate signatureId: %w", err)
+// keys runs the key use cases on the configured store.
+func keys(c *cli.Context) kms.Keys {
+	return kms.Keys{
+		Testnet:  isTestnet(c),
+		Open:     func(_ context.Context, create bool) (backend.SecretBackend, error) { return openBackend(c, "", create) },
+		Progress: getState(c).stderr,
 	}
-	return id.String(), nil
 }
 
 // noSuchWallet is tatum-kms's message for an unknown signatureId.
-func noSuchWallet(id string, err error) error {
-	if errors.Is(err, backend.ErrNotFound) {
-		return fmt.Errorf("No such wallet for signatureId '%s'.", id)
-	}
-	return err
-}
+func noSuchWallet(id string, err error) error { return kms.NoSuchWallet(id, err) }
 
 // The JSON shapes tatum-kms prints. Field order is part of the shape.
 type (
@@ -175,33 +169,11 @@ func cmdGenerateManagedWallet(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	b, err := openBackend(c, "", true)
+	id, xpub, err := keys(c).GenerateManagedWallet(c.Context, ch)
 	if err != nil {
 		return err
 	}
-	defer b.Close()
-	w, err := wallet.GenerateWallet(ch, isTestnet(c))
-	if err != nil {
-		return fmt.Errorf("generate wallet: %w", err)
-	}
-	return putWallet(c, b, ch, w)
-}
-
-// putWallet stores a mnemonic wallet and prints {signatureId, xpub}.
-func putWallet(c *cli.Context, b backend.SecretBackend, ch wallet.Chain, w wallet.Wallet) error {
-	id, err := newSignatureID()
-	if err != nil {
-		return err
-	}
-	rec := backend.Record{
-		ID: id, Kind: backend.Mnemonic, Chain: string(ch), Testnet: isTestnet(c),
-		Secret: []byte(w.Mnemonic), Xpub: w.Xpub,
-	}
-	defer rec.Zero()
-	if err := b.Put(c.Context, rec); err != nil {
-		return fmt.Errorf("store wallet: %w", err)
-	}
-	return printJSON(c, signatureIDXpubJSON{SignatureID: id, Xpub: w.Xpub})
+	return printJSON(c, signatureIDXpubJSON{SignatureID: id, Xpub: xpub})
 }
 
 func cmdStoreManagedWallet(c *cli.Context) error {
@@ -227,19 +199,11 @@ func cmdStoreManagedWallet(c *cli.Context) error {
 		fmt.Fprintln(getState(c).stderr, "notice: the mnemonic was normalised (lower case, single spaces between words) before use; "+
 			"tatum-kms derives keys from the words exactly as typed, so for this input its xpub and addresses differ from gokms's")
 	}
-	if err := wallet.ValidateMnemonic(mnemonic); err != nil {
-		return fmt.Errorf("mnemonic: %w", err)
-	}
-	w, err := wallet.WalletFromMnemonic(ch, mnemonic, isTestnet(c))
-	if err != nil {
-		return fmt.Errorf("mnemonic: %w", err)
-	}
-	b, err := openBackend(c, "", true)
+	id, xpub, err := keys(c).StoreManagedWallet(c.Context, ch, mnemonic)
 	if err != nil {
 		return err
 	}
-	defer b.Close()
-	return putWallet(c, b, ch, w)
+	return printJSON(c, signatureIDXpubJSON{SignatureID: id, Xpub: xpub})
 }
 
 func cmdStoreManagedPrivateKey(c *cli.Context) error {
@@ -256,36 +220,12 @@ func cmdStoreManagedPrivateKey(c *cli.Context) error {
 		return fmt.Errorf("read private key: %w", err)
 	}
 	defer zero(raw)
-	pk := string(raw)
-	if _, err := wallet.DecodePrivateKey(ch, pk, isTestnet(c)); err != nil {
-		return fmt.Errorf("private key: %w", err)
-	}
-	addr, err := wallet.AddressFromPrivateKey(ch, pk, isTestnet(c))
-	if err != nil {
-		return fmt.Errorf("private key: %w", err)
-	}
-	id, err := newSignatureID()
+	id, err := keys(c).StoreManagedPrivateKey(c.Context, ch, raw)
 	if err != nil {
 		return err
-	}
-	b, err := openBackend(c, "", true)
-	if err != nil {
-		return err
-	}
-	defer b.Close()
-	rec := backend.Record{
-		ID: id, Kind: backend.PrivateKey, Chain: string(ch), Testnet: isTestnet(c),
-		Secret: raw, Address: addr,
-	}
-	if err := b.Put(c.Context, rec); err != nil {
-		return fmt.Errorf("store private key: %w", err)
 	}
 	return printJSON(c, signatureIDJSON{SignatureID: id})
 }
-
-// maxBatch bounds generatemanagedprivatekeybatch: the whole batch is held
-// in memory and written once.
-const maxBatch = 1_000_000
 
 func cmdGenerateManagedPrivateKeyBatch(c *cli.Context) error {
 	args, err := needArgs(c, "chain", "count")
@@ -297,89 +237,19 @@ func cmdGenerateManagedPrivateKeyBatch(c *cli.Context) error {
 		return err
 	}
 	n, err := strconv.Atoi(args[1])
-	if err != nil || n < 1 || n > maxBatch {
-		return fmt.Errorf("count %q: want a whole number from 1 to %d", args[1], maxBatch)
+	if err != nil || n < 1 || n > kms.MaxBatch {
+		return fmt.Errorf("count %q: want a whole number from 1 to %d", args[1], kms.MaxBatch)
 	}
-	b, err := openBackend(c, "", true)
+	stored, err := keys(c).GenerateManagedPrivateKeyBatch(c.Context, ch, n)
 	if err != nil {
 		return err
 	}
-	defer b.Close()
-
-	testnet := isTestnet(c)
-	st := getState(c)
-	recs := make([]backend.Record, 0, n)
-	defer func() {
-		for i := range recs {
-			recs[i].Zero()
-		}
-	}()
-	step := max(n/10, 1)
-	for i := 0; i < n; i++ {
-		if err := c.Context.Err(); err != nil {
-			return fmt.Errorf("interrupted after generating %d of %d keys; nothing was stored", i, n)
-		}
-		pk, addr, err := batchKey(ch, testnet)
-		if err != nil {
-			return fmt.Errorf("generate key %d of %d: %w", i+1, n, err)
-		}
-		id, err := newSignatureID()
-		if err != nil {
-			return err
-		}
-		recs = append(recs, backend.Record{
-			ID: id, Kind: backend.PrivateKey, Chain: string(ch), Testnet: testnet,
-			Secret: []byte(pk), Address: addr,
-		})
-		if (i+1)%step == 0 || i+1 == n {
-			fmt.Fprintf(st.stderr, "generated %d/%d keys\n", i+1, n)
-		}
-	}
-	fmt.Fprintf(st.stderr, "storing %d keys in one write\n", n)
-	if err := backend.PutAll(c.Context, b, recs); err != nil {
-		return fmt.Errorf("store %d keys: %w", n, err)
-	}
-	// Printed only once every key is durable, so a printed id is a stored id.
-	for _, r := range recs {
-		if err := printJSONLine(c, signatureIDAddressJSON{SignatureID: r.ID, Address: r.Address}); err != nil {
+	for _, r := range stored {
+		if err := printJSONLine(c, signatureIDAddressJSON{SignatureID: r.SignatureID, Address: r.Address}); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// batchKey makes one key for generatemanagedprivatekeybatch and the address
-// tatum-kms prints beside it: the xpub-style address (BTC: bech32 P2WPKH).
-// tatum-kms derives each key from a fresh mnemonic; a random key from
-// crypto/rand has the same distribution without 2048 PBKDF2 rounds per key.
-func batchKey(ch wallet.Chain, testnet bool) (pk, addr string, err error) {
-	return wallet.GenerateManagedPrivateKey(ch, testnet)
-}
-
-// getRecord opens the store and fetches one record; the caller zeroes it.
-func getRecord(c *cli.Context, id string) (backend.Record, error) {
-	b, err := openBackend(c, "", false)
-	if err != nil {
-		return backend.Record{}, err
-	}
-	defer b.Close()
-	rec, err := b.Get(c.Context, id)
-	if err != nil {
-		return backend.Record{}, noSuchWallet(id, err)
-	}
-	return rec, nil
-}
-
-// recordChain parses the chain a record was stored for.
-func recordChain(rec backend.Record) (wallet.Chain, error) {
-	if err := signing.ShutDown(rec.Chain); err != nil {
-		return "", fmt.Errorf("wallet %s: %w", rec.ID, err)
-	}
-	ch, err := wallet.ParseChain(rec.Chain)
-	if err != nil {
-		return ch, fmt.Errorf("wallet %s: stored chain %q: %w", rec.ID, rec.Chain, err)
-	}
-	return ch, nil
 }
 
 func cmdGetManagedWallet(c *cli.Context) error {
@@ -387,19 +257,10 @@ func cmdGetManagedWallet(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	rec, err := getRecord(c, args[0])
+	obj, err := keys(c).StoredEntry(c.Context, args[0])
 	if err != nil {
 		return err
 	}
-	defer rec.Zero()
-	// tatum-kms prints the stored entry as is: the record's own shape (an
-	// imported entry's fields and order, e.g. {address, secret} for XRP or
-	// {mnemonic, address, privateKey} for SOL; else what tatum-kms writes).
-	e, err := tatumkms.FromRecord(rec)
-	if err != nil {
-		return fmt.Errorf("wallet %s: %w", rec.ID, err)
-	}
-	obj := tatumkms.MarshalEntry(e, "  ")
 	defer zero(obj)
 	text := append(obj, '\n')
 	defer zero(text) // a new array if append grew it
@@ -409,76 +270,39 @@ func cmdGetManagedWallet(c *cli.Context) error {
 	return nil
 }
 
-// recordAndIndex reads the <signatureId> <index> arguments: the index is
+// idAndIndex reads the <signatureId> <index> arguments: the index is
 // checked before the store is opened, so a bad one costs no password.
-func recordAndIndex(c *cli.Context) (backend.Record, uint32, error) {
+func idAndIndex(c *cli.Context) (string, uint32, error) {
 	args, err := needArgs(c, "signatureId", "index")
 	if err != nil {
-		return backend.Record{}, 0, err
+		return "", 0, err
 	}
 	idx, err := parseIndex(args[1])
-	if err != nil {
-		return backend.Record{}, 0, err
-	}
-	rec, err := getRecord(c, args[0])
-	return rec, idx, err
+	return args[0], idx, err
 }
 
 func cmdGetPrivateKey(c *cli.Context) error {
-	rec, idx, err := recordAndIndex(c)
+	id, idx, err := idAndIndex(c)
 	if err != nil {
 		return err
 	}
-	defer rec.Zero()
-	switch rec.Kind {
-	case backend.PrivateKey:
-		if err := signing.ShutDown(rec.Chain); err != nil {
-			return fmt.Errorf("wallet %s: %w", rec.ID, err)
-		}
-		// tatum-kms derives from an undefined mnemonic here; the stored key is the answer.
-		return printJSON(c, privateKeyJSON{PrivateKey: string(rec.Secret)})
-	case backend.Mnemonic:
-		ch, err := recordChain(rec)
-		if err != nil {
-			return err
-		}
-		pk, err := wallet.PrivateKeyFromMnemonic(ch, string(rec.Secret), idx, rec.Testnet)
-		if err != nil {
-			return fmt.Errorf("wallet %s: derive private key %d: %w", rec.ID, idx, err)
-		}
-		return printJSON(c, privateKeyJSON{PrivateKey: pk})
+	pk, err := keys(c).PrivateKey(c.Context, id, idx)
+	if err != nil {
+		return err
 	}
-	return fmt.Errorf("wallet %s: unknown kind %q", rec.ID, rec.Kind)
+	return printJSON(c, privateKeyJSON{PrivateKey: pk})
 }
 
 func cmdGetAddress(c *cli.Context) error {
-	rec, idx, err := recordAndIndex(c)
+	id, idx, err := idAndIndex(c)
 	if err != nil {
 		return err
 	}
-	defer rec.Zero()
-	ch, err := recordChain(rec)
+	addr, err := keys(c).Address(c.Context, id, idx)
 	if err != nil {
 		return err
 	}
-	switch rec.Kind {
-	case backend.PrivateKey:
-		// tatum-kms derives from an undefined xpub here; the key's own address is the answer.
-		addr := rec.Address
-		if addr == "" {
-			if addr, err = wallet.AddressFromPrivateKey(ch, string(rec.Secret), rec.Testnet); err != nil {
-				return fmt.Errorf("wallet %s: address of the stored key: %w", rec.ID, err)
-			}
-		}
-		return printJSON(c, addressJSON{Address: addr})
-	case backend.Mnemonic:
-		addr, err := wallet.AddressFromXpub(ch, rec.Xpub, idx, rec.Testnet)
-		if err != nil {
-			return fmt.Errorf("wallet %s: address %d: %w", rec.ID, idx, err)
-		}
-		return printJSON(c, addressJSON{Address: addr})
-	}
-	return fmt.Errorf("wallet %s: unknown kind %q", rec.ID, rec.Kind)
+	return printJSON(c, addressJSON{Address: addr})
 }
 
 func cmdRemoveWallet(c *cli.Context) error {
@@ -486,13 +310,5 @@ func cmdRemoveWallet(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	b, err := openBackend(c, "", false)
-	if err != nil {
-		return err
-	}
-	defer b.Close()
-	if err := b.Delete(c.Context, args[0]); err != nil {
-		return noSuchWallet(args[0], err)
-	}
-	return nil
+	return keys(c).Remove(c.Context, args[0])
 }

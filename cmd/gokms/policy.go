@@ -53,22 +53,23 @@ var policyCmd = &cli.Command{
 	},
 }
 
-func init() {
-	// The policy file is checked before the daemon opens (and creates)
-	// anything: a bad file changes nothing.
-	registerDaemonSetup(func(c *cli.Context) error {
-		if path := strings.TrimSpace(c.String(flagPolicy)); path != "" {
-			_, err := policy.Load(expandHome(path))
-			return err
-		}
-		return nil
-	})
-	registerCommands(policyCmd)
-	registerDaemonFlags(
-		&cli.StringFlag{Name: flagPolicy, Usage: "signing policy file (YAML or JSON, see docs/policy.md): every transaction is checked before it is signed and before it is broadcast; refusals are reported to Tatum"},
-		&cli.StringFlag{Name: flagAudit, Usage: "audit log (hash-chained JSON lines, see docs/audit.md); default " + audit.DefaultName + " beside the wallet store; off to disable"},
-		&cli.StringFlag{Name: flagInstance, Usage: "name of this daemon in the audit log (default host:pid)"},
-	)
+func policyCommands() []*cli.Command { return []*cli.Command{policyCmd} }
+
+// policyDaemonFlags are the daemon's --policy, --audit and --instance.
+var policyDaemonFlags = []cli.Flag{
+	&cli.StringFlag{Name: flagPolicy, Usage: "signing policy file (YAML or JSON, see docs/policy.md): every transaction is checked before it is signed and before it is broadcast; refusals are reported to Tatum"},
+	&cli.StringFlag{Name: flagAudit, Usage: "audit log (hash-chained JSON lines, see docs/audit.md); default " + audit.DefaultName + " beside the wallet store; off to disable"},
+	&cli.StringFlag{Name: flagInstance, Usage: "name of this daemon in the audit log (default host:pid)"},
+}
+
+// checkPolicyFile loads --policy before the daemon opens (and creates)
+// anything: a bad file changes nothing.
+func checkPolicyFile(c *cli.Context) error {
+	if path := strings.TrimSpace(c.String(flagPolicy)); path != "" {
+		_, err := policy.Load(expandHome(path))
+		return err
+	}
+	return nil
 }
 
 func cmdPolicyCheck(c *cli.Context) error {

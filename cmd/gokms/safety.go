@@ -2,34 +2,14 @@ package main
 
 // What keeps the CLI from harming the store it manages: writes that would
 // land on the live store are refused (whatever spelling of its path reached
-// them), and a ./.env in the working directory cannot change where secrets
+// them: kms.RefuseOntoStore), and a ./.env in the working directory cannot change where secrets
 // go or how strongly they are encrypted.
 
 import (
 	"fmt"
 	"io"
 	"strings"
-
-	"github.com/gokms/gokms/backend/file"
 )
-
-// refuseOntoStore returns an error if writing target would touch the file
-// store storeAddr names (the same file, a link to it, or the path it would
-// have once created). Other backends have no file to protect.
-func refuseOntoStore(what, target, storeAddr string) error {
-	p, ok, err := file.AddressPath(storeAddr)
-	if err != nil || !ok {
-		return err
-	}
-	same, err := file.SameFile(p, target)
-	if err != nil {
-		return fmt.Errorf("%s: cannot tell whether %s is the wallet store %s (%v); nothing written", what, target, p, err)
-	}
-	if same {
-		return fmt.Errorf("%s: %s is the wallet store %s; nothing written (choose another file)", what, target, p)
-	}
-	return nil
-}
 
 // workdirEnvAllowed reports whether ./.env may set name: only the variables
 // tatum-kms itself reads (TATUM_*). gokms's own (GOKMS_BACKEND, GOKMS_KDF,

@@ -22,7 +22,7 @@ import (
 // A hidden command, in the test binary only, that panics: the app must turn
 // it into `error: ...` and exit 1, without a stack trace.
 func init() {
-	registerCommands(&cli.Command{Name: "test-panic", Hidden: true, Action: func(*cli.Context) error {
+	testCommands = append(testCommands, &cli.Command{Name: "test-panic", Hidden: true, Action: func(*cli.Context) error {
 		var m map[string]int
 		m["boom"]++ // nil map: a runtime panic
 		return nil

@@ -2,60 +2,29 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
+
+	"github.com/gokms/gokms/kms"
+	"github.com/gokms/gokms/pwsource"
 )
 
-// A password source fetches the store password from somewhere other than the
-// terminal: --azure, --vgs and --aws (as tatum-kms, which keeps only the
-// *password* there). Each is a boolean global flag; the engineers of those
-// integrations register the fetch function from their own files.
-type passwordSource struct {
-	flag  string
-	usage string
-	fetch func(ctx context.Context, c *cli.Context) ([]byte, error)
-}
-
-// The tatum-kms password sources, in tatum-kms's order. Their flags always
-// exist so that scripts written for tatum-kms parse; a source whose fetch is
-// not registered in this build says so.
-var passwordSources = []*passwordSource{
-	{flag: "aws", usage: "read the store password from AWS Secrets Manager (TATUM_KMS_AWS_* variables)"},
-	{flag: "azure", usage: "read the store password from Azure Key Vault (TATUM_KMS_AZURE_* variables)"},
-	{flag: "vgs", usage: "read the store password from a VGS alias (TATUM_KMS_VGS_* variables)"},
-}
-
-// registerPasswordSource makes --flagName fetch the store password with
-// fetch. For a name not listed above it also adds the boolean flag. Call
-// from init().
-func registerPasswordSource(flagName string, fetch func(ctx context.Context, c *cli.Context) ([]byte, error)) {
-	for _, s := range passwordSources {
-		if s.flag == flagName {
-			if s.fetch != nil {
-				panic("registerPasswordSource called twice for --" + flagName)
-			}
-			s.fetch = fetch
-			return
-		}
-	}
-	passwordSources = append(passwordSources, &passwordSource{
-		flag: flagName, usage: "read the store password from " + flagName, fetch: fetch,
-	})
-}
+// The password sources other than a file, the environment and the terminal:
+// --aws, --azure and --vgs (as tatum-kms, which keeps only the *password*
+// there), from package password. Each is a boolean global flag.
+var passwordSources = pwsource.Sources()
 
 func passwordSourceFlags() []cli.Flag {
 	var fs []cli.Flag
 	for _, s := range passwordSources {
-		fs = append(fs, &cli.BoolFlag{Name: s.flag, Usage: s.usage})
+		fs = append(fs, &cli.BoolFlag{Name: s.Name, Usage: s.Usage})
 	}
 	return fs
 }
@@ -67,8 +36,8 @@ func passwordSourceName(c *cli.Context) string {
 		return flagPasswordFile
 	}
 	for _, s := range passwordSources {
-		if c.Bool(s.flag) {
-			return s.flag
+		if c.Bool(s.Name) {
+			return s.Name
 		}
 	}
 	if os.Getenv(envPassword) != "" {
@@ -84,64 +53,23 @@ func passwordSourceName(c *cli.Context) string {
 //  2. TATUM_KMS_PASSWORD;
 //  3. nil: prompt on the terminal.
 func passwordFromSources(c *cli.Context) ([]byte, string, error) {
-	var chosen []string
-	if c.String(flagPasswordFile) != "" {
-		chosen = append(chosen, "--"+flagPasswordFile)
-	}
-	var src *passwordSource
+	var chosen []pwsource.Source
 	for _, s := range passwordSources {
-		if c.Bool(s.flag) {
-			chosen = append(chosen, "--"+s.flag)
-			src = s
+		if c.Bool(s.Name) {
+			chosen = append(chosen, s)
 		}
 	}
-	if len(chosen) > 1 {
-		return nil, "", fmt.Errorf("choose one password source, not %s", strings.Join(chosen, " and "))
-	}
-	if f := c.String(flagPasswordFile); f != "" {
-		pw, err := readPasswordFile(c, expandHome(f))
-		return pw, "--" + flagPasswordFile, err
-	}
-	if src != nil {
-		if src.fetch == nil {
-			return nil, "", fmt.Errorf("--%s: this password source is not available in this build", src.flag)
-		}
-		pw, err := src.fetch(c.Context, c)
-		if err != nil {
-			return nil, "", fmt.Errorf("read the store password with --%s: %w", src.flag, err)
-		}
-		return pw, "--" + src.flag, nil
-	}
-	if v := os.Getenv(envPassword); v != "" {
-		return []byte(v), envPassword, nil
-	}
-	return nil, "", nil
+	return passwordChain(c, flagPasswordFile, envPassword, chosen).Find(c.Context)
 }
 
-// readPasswordFile reads the first line of path (without its line ending).
-func readPasswordFile(c *cli.Context, path string) ([]byte, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("read password file: %w", err)
+// passwordChain is kms.PasswordChain over a file flag, a variable and the
+// password sources asked for.
+func passwordChain(c *cli.Context, fileFlag, env string, sources []pwsource.Source) kms.PasswordChain {
+	f := c.String(fileFlag)
+	if f != "" {
+		f = expandHome(f)
 	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		logger(c).Warn("password file is readable by group or others; chmod 600 it", "path", path, "mode", fi.Mode().Perm().String())
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read password file: %w", err)
-	}
-	line := data
-	if i := bytes.IndexByte(line, '\n'); i >= 0 {
-		line = line[:i]
-	}
-	line = bytes.TrimSuffix(line, []byte("\r"))
-	pw := append([]byte(nil), line...)
-	zero(data)
-	if len(pw) == 0 {
-		return nil, fmt.Errorf("password file %s: the first line is empty", path)
-	}
-	return pw, nil
+	return kms.PasswordChain{File: f, FileFlag: fileFlag, Sources: sources, Env: env, Getenv: os.Getenv, Logger: logger(c)}
 }
 
 // readPassword returns the password of an existing store. purpose names the

@@ -57,14 +57,14 @@ func stateFlag() cli.Flag {
 
 const flagLease = "lease"
 
-func init() {
-	registerCommands(stateCmd)
-	registerDaemonFlags(
-		&cli.StringFlag{Name: flagState, Usage: "daemon state shared by several daemons: postgres://user@host:5432/db?sslmode=verify-full&sslrootcert=/path/ca.crt " +
-			"(env " + envState + ", which may hold the password; on the command line it may not). Default: the local --journal file. See docs/daemon-state.md"},
-		&cli.DurationFlag{Name: flagLease, Usage: "how long a claim on a pending transaction lasts; with a shared --state, the transactions of a daemon that died " +
-			"are taken over by another after this long (default the transaction timeout + 30s, 2m30s)"},
-	)
+func stateCommands() []*cli.Command { return []*cli.Command{stateCmd} }
+
+// stateDaemonFlags are the daemon's --state and --lease.
+var stateDaemonFlags = []cli.Flag{
+	&cli.StringFlag{Name: flagState, Usage: "daemon state shared by several daemons: postgres://user@host:5432/db?sslmode=verify-full&sslrootcert=/path/ca.crt " +
+		"(env " + envState + ", which may hold the password; on the command line it may not). Default: the local --journal file. See docs/daemon-state.md"},
+	&cli.DurationFlag{Name: flagLease, Usage: "how long a claim on a pending transaction lasts; with a shared --state, the transactions of a daemon that died " +
+		"are taken over by another after this long (default the transaction timeout + 30s, 2m30s)"},
 }
 
 // openDaemonJournal opens the daemon's state: PostgreSQL when --state or

@@ -18,8 +18,8 @@ const envAPIURL = "TATUM_API_URL"
 // 8.0.1 has no such commands (it reaches these endpoints only through the
 // SDK); the names follow the issue, the output is the API's JSON as
 // tatum-kms prints JSON (2-space indent), and void operations print nothing.
-func init() {
-	registerCommands(
+func txCommands() []*cli.Command {
+	return []*cli.Command{
 		&cli.Command{
 			Name:      "gettransaction",
 			Usage:     "print a pending transaction of the Tatum API (GET /v3/kms/{id}); once broadcast it shows its txId",
@@ -42,7 +42,7 @@ func init() {
 			ArgsUsage: "<id> <txId>",
 			Action:    cmdCompleteTransaction,
 		},
-	)
+	}
 }
 
 // tatumClient returns a Tatum API client configured as tatum-kms: the API

@@ -8,6 +8,8 @@ import (
 	"github.com/gokms/gokms/backend"
 	"github.com/gokms/gokms/backend/file"
 	"github.com/gokms/gokms/daemon"
+	"github.com/gokms/gokms/kms"
+	"github.com/gokms/gokms/signing/evm"
 )
 
 // unsignableJSON is one entry of report's "unsignableWallets" (gokms only):
@@ -28,7 +30,11 @@ func countUnsignable(c *cli.Context, b backend.SecretBackend) ([]daemon.ChainCou
 	if err != nil {
 		return nil, fmt.Errorf("list wallets: %w", err)
 	}
-	return daemon.UnsignableWallets(metas), nil
+	set, _, err := kms.Signers(evm.Config{}) // which chains are signed does not depend on the nodes
+	if err != nil {
+		return nil, err
+	}
+	return daemon.UnsignableWallets(set, metas), nil
 }
 
 // quietStore opens the store only if that needs neither a prompt nor a

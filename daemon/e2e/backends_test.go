@@ -16,6 +16,7 @@ import (
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 
 	"github.com/gokms/gokms/backend"
+	"github.com/gokms/gokms/backend/all"
 	"github.com/gokms/gokms/backend/azure"
 	"github.com/gokms/gokms/backend/azure/azuretest"
 	"github.com/gokms/gokms/backend/cache"
@@ -99,7 +100,7 @@ func vaultReads(t *testing.T, prefix, id string) int {
 func openVault(t *testing.T, prefix string) backend.SecretBackend {
 	t.Helper()
 	t.Setenv("VAULT_TOKEN", vault.RootToken)
-	vb, err := backend.Open(context.Background(), vaultAddr(prefix), backend.OpenConfig{Testnet: true, Getenv: os.Getenv, Logger: w.log})
+	vb, err := all.Registry().Open(context.Background(), vaultAddr(prefix), backend.OpenConfig{Testnet: true, Getenv: os.Getenv, Logger: w.log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,7 +30,8 @@ import (
 	"github.com/gokms/gokms/backend/file"
 	"github.com/gokms/gokms/daemon"
 	"github.com/gokms/gokms/daemon/btcdtest"
-	_ "github.com/gokms/gokms/signing/utxo"
+	"github.com/gokms/gokms/signing"
+	"github.com/gokms/gokms/signing/utxo"
 	"github.com/gokms/gokms/signing/utxo/utxotest"
 	"github.com/gokms/gokms/tatum"
 	"github.com/gokms/gokms/tatum/tatumtest"
@@ -276,7 +277,7 @@ func (wd *world) newDaemon(t *testing.T, srv *tatumtest.Server, mod func(*daemon
 	t.Helper()
 	api := tatum.New(tatum.Options{BaseURL: srv.URL, APIKey: srv.APIKey, Logger: wd.log,
 		MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond})
-	cfg := daemon.Config{Backend: wd.store, API: api, Chains: []string{"BTC"}, Testnet: true, Logger: wd.log, Concurrency: 4}
+	cfg := daemon.Config{Backend: wd.store, API: api, Signers: utxoSigners, Chains: []string{"BTC"}, Testnet: true, Logger: wd.log, Concurrency: 4}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -688,3 +689,12 @@ func (wd *world) gokmsRunEnv(t *testing.T, srv *tatumtest.Server, extra []string
 	}
 	return so.String(), se.String(), code
 }
+
+// utxoSigners is the Set the BTC world signs with, as the application builds it.
+var utxoSigners = func() *signing.Set {
+	s, err := signing.NewSet(utxo.Family())
+	if err != nil {
+		panic(err)
+	}
+	return s
+}()

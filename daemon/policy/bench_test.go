@@ -92,7 +92,7 @@ rules:
 		defer srv.Close()
 		api := tatum.New(tatum.Options{BaseURL: srv.URL, APIKey: srv.APIKey, Logger: discard})
 		m := daemon.NewMetrics()
-		cfg := daemon.Config{Backend: store, API: api, Chains: []string{"BTC"}, Testnet: true, Logger: discard, Journal: j, Metrics: m}
+		cfg := daemon.Config{Backend: store, API: api, Signers: signers, Chains: []string{"BTC"}, Testnet: true, Logger: discard, Journal: j, Metrics: m}
 		var pa *policy.Approver
 		if strings.Contains(mode, "policy") {
 			src := pol

@@ -41,7 +41,6 @@ import (
 	"github.com/gokms/gokms/daemon/journal"
 	"github.com/gokms/gokms/daemon/policy"
 	"github.com/gokms/gokms/signing"
-	"github.com/gokms/gokms/signing/evm"
 	"github.com/gokms/gokms/signing/evm/evmtest"
 	"github.com/gokms/gokms/signing/utxo/utxotest"
 	"github.com/gokms/gokms/tatum"
@@ -122,7 +121,7 @@ func startNode(t *testing.T, name, pol string, dir string, srv *tatumtest.Server
 	n.trail = audit.NewTrail(n.sink, name, log)
 	a.OnDecide = n.trail.NotePolicy
 	api := tatum.New(tatum.Options{BaseURL: srv.URL, APIKey: srv.APIKey, Logger: log, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, Timeout: 30 * time.Second})
-	n.d, err = daemon.New(daemon.Config{Backend: store, API: api, Chains: []string{chain}, Testnet: true, Logger: log, Concurrency: 4,
+	n.d, err = daemon.New(daemon.Config{Backend: store, API: api, Signers: signers, Chains: []string{chain}, Testnet: true, Logger: log, Concurrency: 4,
 		Journal: j, Owner: name, Metrics: n.m, Approvers: []daemon.Approver{a, n.trail.Approver()},
 		OnDecision: n.trail.OnDecision, OnEvent: n.trail.OnEvent})
 	if err != nil {
@@ -348,10 +347,7 @@ func TestPolicyEVMThroughDaemon(t *testing.T) {
 		chain.Commit()
 		return h.Hex(), nil
 	})
-	if err := evm.Configure(evm.Config{RPC: map[string]string{"ETH": chain.URL}}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = evm.Configure(evm.Config{}) })
+	useEVMNode(t, chain.URL)
 	j, err := journal.OpenFile(filepath.Join(dir, "journal.db"), journal.FileOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -485,12 +481,12 @@ func TestPolicyJudgesSignedBytes(t *testing.T) {
 	pa, _ := policy.NewApprover(p, nil)
 	pa.OnDecide = nd.trail.NotePolicy
 	api := tatum.New(tatum.Options{BaseURL: srv.URL, APIKey: srv.APIKey, Timeout: 10 * time.Second})
-	d, err := daemon.New(daemon.Config{Backend: store, API: api, Chains: []string{"BTC"}, Testnet: true, Journal: j,
+	d, err := daemon.New(daemon.Config{Backend: store, API: api, Signers: signers, Chains: []string{"BTC"}, Testnet: true, Journal: j,
 		Logger: slog.New(slog.NewJSONHandler(nd.logs, nil)), Approvers: []daemon.Approver{pa, nd.trail.Approver()},
 		OnDecision: nd.trail.OnDecision, OnEvent: nd.trail.OnEvent,
 		Sign: func(ctx context.Context, req signing.Request, ks signing.KeySource) (signing.Signed, error) {
 			req.SerializedTransaction = evil
-			return signing.SignDetailed(ctx, req, ks)
+			return signers.SignDetailed(ctx, req, ks)
 		}})
 	if err != nil {
 		t.Fatal(err)
@@ -557,7 +553,7 @@ func TestAuditRecordsEveryDecision(t *testing.T) {
 	tr := audit.NewTrail(sink, "every", nil)
 	pa.OnDecide = tr.NotePolicy
 	api := tatum.New(tatum.Options{BaseURL: srv.URL, APIKey: srv.APIKey, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, Timeout: 10 * time.Second})
-	d, err := daemon.New(daemon.Config{Backend: store, API: api, Chains: []string{"BTC"}, Testnet: true, Journal: journal.NewMemory(),
+	d, err := daemon.New(daemon.Config{Backend: store, API: api, Signers: signers, Chains: []string{"BTC"}, Testnet: true, Journal: journal.NewMemory(),
 		ExternalURL: fourEye.URL + "/approve", Approvers: []daemon.Approver{pa, tr.Approver()},
 		OnDecision: tr.OnDecision, OnEvent: tr.OnEvent, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {

@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/gokms/gokms/chain"
 )
 
-// Chain describes one EVM chain gokms signs for: its chain ids, the Tatum RPC
-// gateway networks used when no RPC URL is configured, and what the chain
-// accepts.
+// Chain describes one EVM chain gokms signs for, as the chain table (package
+// chain) gives it: its chain ids, the Tatum RPC gateway networks used when no
+// RPC URL is configured, and what the chain accepts.
 type Chain struct {
 	Code           string // Tatum chain code, e.g. "ETH"
 	Name           string
@@ -50,36 +52,16 @@ func (c Chain) Network(testnet bool) string {
 	return fmt.Sprintf("%s mainnet (chain id %d)", c.Code, c.MainnetID)
 }
 
-// maxGasEIP7825 is Ethereum's per-transaction gas cap since Osaka (EIP-7825).
-const maxGasEIP7825 = 1 << 24
-
-// maxGasDefault bounds other chains: larger than any single transaction
-// Tatum builds (a big contract deployment is a few million gas), smaller than
-// a whole block on the chains that have big blocks.
-const maxGasDefault = 30_000_000
-
-// chains is the one table of EVM chains and their networks. Testnets are
-// those Tatum serves today (2026): Celo moved from Alfajores (44787, shut down
-// 2025-09) to Celo Sepolia, Polygon from Mumbai to Amoy, Klaytn's Baobab is
-// now Kaia Kairos with the same id.
-var chains = []Chain{
-	{Code: "ETH", Name: "Ethereum", MainnetID: 1, TestnetID: 11155111, TestnetName: "Sepolia",
-		MainnetGateway: "ethereum-mainnet", TestnetGateway: "ethereum-sepolia", DynamicFee: true, MaxGas: maxGasEIP7825},
-	{Code: "BSC", Name: "BNB Smart Chain", MainnetID: 56, TestnetID: 97, TestnetName: "BSC testnet (Chapel)",
-		MainnetGateway: "bsc-mainnet", TestnetGateway: "bsc-testnet", DynamicFee: true, MaxGas: maxGasDefault},
-	{Code: "MATIC", Name: "Polygon PoS", MainnetID: 137, TestnetID: 80002, TestnetName: "Amoy",
-		MainnetGateway: "polygon-mainnet", TestnetGateway: "polygon-amoy", DynamicFee: true, MaxGas: maxGasDefault},
-	{Code: "CELO", Name: "Celo", MainnetID: 42220, TestnetID: 11142220, TestnetName: "Celo Sepolia",
-		MainnetGateway: "celo-mainnet", TestnetGateway: "celo-sepolia", DynamicFee: true, MaxGas: maxGasDefault},
-	{Code: "KLAY", Name: "Kaia (Klaytn)", MainnetID: 8217, TestnetID: 1001, TestnetName: "Kairos (formerly Baobab)",
-		MainnetGateway: "klaytn-mainnet", TestnetGateway: "klaytn-baobab", DynamicFee: false, MaxGas: maxGasDefault},
-	{Code: "ONE", Name: "Harmony shard 0", MainnetID: 1666600000, TestnetID: 1666700000, TestnetName: "Harmony testnet shard 0",
-		MainnetGateway: "one-mainnet-s0", TestnetGateway: "one-testnet-s0", DynamicFee: false, MaxGas: maxGasDefault},
-	{Code: "XDC", Name: "XDC Network", MainnetID: 50, TestnetID: 51, TestnetName: "Apothem",
-		MainnetGateway: "xinfin-mainnet", TestnetGateway: "xdc-testnet", DynamicFee: false, MaxGas: maxGasDefault},
-	{Code: "KCS", Name: "KuCoin Community Chain", MainnetID: 321, TestnetID: 322, TestnetName: "KCC testnet",
-		MainnetGateway: "kcs-mainnet", TestnetGateway: "kcs-testnet", DynamicFee: false, MaxGas: maxGasDefault},
-}
+// chains are the EVM chains of the chain table, in its order.
+var chains = func() []Chain {
+	var out []Chain
+	for _, c := range chain.Of(chain.EVM) {
+		out = append(out, Chain{Code: c.Code, Name: c.Name, MainnetID: c.Mainnet.ChainID, TestnetID: c.Testnet.ChainID,
+			TestnetName: c.Testnet.Name, MainnetGateway: c.Mainnet.Gateway, TestnetGateway: c.Testnet.Gateway,
+			DynamicFee: c.DynamicFee, MaxGas: c.MaxGas})
+	}
+	return out
+}()
 
 var chainByCode = func() map[string]Chain {
 	m := make(map[string]Chain, len(chains))

@@ -80,7 +80,8 @@ type nodeKey struct {
 	testnet bool
 }
 
-// New returns a Signer with cfg (see Configure).
+// New returns a Signer with cfg (see Configure). Each configuration (each
+// daemon) builds its own: there is no process-wide EVM signer.
 func New(cfg Config) (*Signer, error) {
 	s := &Signer{now: time.Now}
 	if err := s.Configure(cfg); err != nil {
@@ -89,24 +90,15 @@ func New(cfg Config) (*Signer, error) {
 	return s, nil
 }
 
-// Default is the Signer registered with package signing for every EVM
-// chain. Configure it before signing.
-var Default = func() *Signer {
-	s, err := New(Config{})
-	if err != nil {
-		panic(err) // an empty Config is always valid
-	}
-	return s
-}()
-
-func init() {
+// Family returns s as the Signer of every EVM chain of the chain table,
+// for signing.NewSet.
+func (s *Signer) Family() signing.Family {
+	f := signing.Family{}
 	for _, c := range chains {
-		signing.Register(c.Code, Default)
+		f[c.Code] = s
 	}
+	return f
 }
-
-// Configure sets the RPC nodes and limits of the Default signer.
-func Configure(cfg Config) error { return Default.Configure(cfg) }
 
 // Configure replaces the configuration. Node connections and the nonce
 // allocator start afresh.

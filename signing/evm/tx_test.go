@@ -198,14 +198,25 @@ func TestUnsupportedChain(t *testing.T) {
 	}
 }
 
-// TestRegistered: the Default signer serves every chain of the table
-// through package signing.
-func TestRegistered(t *testing.T) {
+// TestFamily: one Signer serves every chain of the table through a Set,
+// and two Signers (two configurations) do not share one.
+func TestFamily(t *testing.T) {
+	a, b := offline(t), offline(t)
+	set, err := signing.NewSet(a.Family())
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range Chains() {
-		s, err := signing.For(c.Code)
-		if err != nil || s != Default {
+		s, err := set.For(c.Code)
+		if err != nil || s != a || s == signing.Signer(b) {
 			t.Errorf("%s: %v %v", c.Code, s, err)
 		}
+	}
+	if _, err := signing.NewSet(a.Family(), b.Family()); err == nil {
+		t.Error("two EVM families in one Set were accepted")
+	}
+	if _, err := set.For("BTC"); !errors.Is(err, signing.ErrUnsupportedChain) {
+		t.Errorf("BTC in an EVM-only Set: %v", err)
 	}
 }
 

@@ -17,7 +17,7 @@ type Signer struct {
 }
 
 // NewSigner returns a TRON Signer. It is not registered anywhere: the
-// wiring calls signing.Register("TRON", tron.NewSigner(p)).
+// wiring adds signing.Family{"TRON": tron.NewSigner(p)} to the signing.Set.
 func NewSigner(p Params) *Signer { return &Signer{Params: p} }
 
 // Sign returns the signed transaction JSON to post as txData to

@@ -62,7 +62,7 @@ func BenchmarkSign(b *testing.B) {
 			req := benchRequest(b, chain, k, n)
 			b.Run(fmt.Sprintf("%s/inputs=%d", chain, n), func(b *testing.B) {
 				for b.Loop() {
-					if _, err := signing.Sign(context.Background(), req, ks); err != nil {
+					if _, err := signers.Sign(context.Background(), req, ks); err != nil {
 						b.Fatal(err)
 					}
 				}

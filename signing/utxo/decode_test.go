@@ -52,7 +52,7 @@ func TestDecodeSigned(t *testing.T) {
 				dest = bP2PKH
 			}
 			ser := bitcoreJSON(t, []tin{{txidOf("1"), 0, aP2PKH, 50000}}, []tin{{script: dest, sat: 30000}, {script: change, sat: 15000}}, false)
-			raw, err := signing.Sign(context.Background(), signing.Request{Chain: chain, Testnet: true, SerializedTransaction: ser, Hashes: []string{"pk-a"}}, ks)
+			raw, err := signers.Sign(context.Background(), signing.Request{Chain: chain, Testnet: true, SerializedTransaction: ser, Hashes: []string{"pk-a"}}, ks)
 			if err != nil {
 				t.Fatal(err)
 			}

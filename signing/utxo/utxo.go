@@ -28,19 +28,23 @@ import (
 	"github.com/gokms/gokms/signing"
 )
 
-func init() {
-	for _, c := range []*chainInfo{btcInfo, ltcInfo, dogeInfo, bchInfo} {
-		signing.Register(c.code, &Signer{c: c})
+// Family returns a Signer for every UTXO chain of the chain table, for
+// signing.NewSet. UTXO signing needs no configuration.
+func Family() signing.Family {
+	f := signing.Family{}
+	for _, c := range chains {
+		f[c.code] = &Signer{c: c}
 	}
+	return f
 }
 
 // Signer signs one UTXO chain's pending transactions.
 type Signer struct{ c *chainInfo }
 
 // For returns the Signer of a UTXO chain code (BTC, LTC, DOGE, BCH), for
-// callers that want to bypass the registry (benchmarks, tools).
+// callers that want one chain's signer alone (benchmarks, tools).
 func For(chain string) (*Signer, bool) {
-	for _, c := range []*chainInfo{btcInfo, ltcInfo, dogeInfo, bchInfo} {
+	for _, c := range chains {
 		if strings.EqualFold(c.code, chain) {
 			return &Signer{c: c}, true
 		}

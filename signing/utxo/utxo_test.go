@@ -78,7 +78,7 @@ func TestDesignExampleParses(t *testing.T) {
 	// We do not hold its key: signing must fail naming the owner's address.
 	ks := newMapKeys()
 	ks.pk["b8eb99cd-ba04-4031-a65f-11d6420ebdd1"] = testKey("other")
-	_, err = signing.Sign(context.Background(), signing.Request{ID: "61fe7c68cf2fbc595cbb89dd", Chain: "BTC",
+	_, err = signers.Sign(context.Background(), signing.Request{ID: "61fe7c68cf2fbc595cbb89dd", Chain: "BTC",
 		SerializedTransaction: designExample, Hashes: []string{"b8eb99cd-ba04-4031-a65f-11d6420ebdd1"}}, ks)
 	if err == nil || !strings.Contains(err.Error(), "controlled by none of the keys of signatureId b8eb99cd-ba04-4031-a65f-11d6420ebdd1") ||
 		!strings.Contains(err.Error(), "input 0") {
@@ -141,7 +141,7 @@ func TestSignErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			out, err := signing.Sign(context.Background(), c.req, ks)
+			out, err := signers.Sign(context.Background(), c.req, ks)
 			if err == nil {
 				t.Fatalf("signed %s, want error containing %q", out, c.want)
 			}
@@ -175,7 +175,7 @@ func TestStringSatoshisAccepted(t *testing.T) {
 	ks := newMapKeys()
 	ks.pk["pk-a"] = a
 	s := bitcoreJSON(t, []tin{{txidOf("1"), 0, aP2PKH, "5000"}}, []tin{{script: aP2WPKH, sat: "4000"}}, false)
-	if _, err := signing.Sign(context.Background(), signing.Request{Chain: "BTC", Hashes: []string{"pk-a"}, SerializedTransaction: s}, ks); err != nil {
+	if _, err := signers.Sign(context.Background(), signing.Request{Chain: "BTC", Hashes: []string{"pk-a"}, SerializedTransaction: s}, ks); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -189,7 +189,7 @@ func TestKeysResolvedOnce(t *testing.T) {
 	ks.pk["pk-a"] = a
 	s := bitcoreJSON(t, []tin{{txidOf("1"), 0, aP2PKH, 5000}, {txidOf("2"), 0, aP2WPKH, 5000}, {txidOf("3"), 0, aNested, 5000}},
 		[]tin{{script: aP2WPKH, sat: 14000}}, false)
-	if _, err := signing.Sign(context.Background(), signing.Request{Chain: "LTC", Hashes: []string{"pk-a", "pk-a"}, SerializedTransaction: s}, ks); err != nil {
+	if _, err := signers.Sign(context.Background(), signing.Request{Chain: "LTC", Hashes: []string{"pk-a", "pk-a"}, SerializedTransaction: s}, ks); err != nil {
 		t.Fatal(err)
 	}
 	if ks.calls != 1 {
@@ -220,14 +220,14 @@ func TestBCHHexErrors(t *testing.T) {
 		{"trailing bytes", h + "00:[80000,120000]", []string{"a", "b"}, "bytes after the transaction"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := signing.Sign(context.Background(), signing.Request{Chain: "BCH", Hashes: c.hashes, SerializedTransaction: c.tx}, ks)
+			_, err := signers.Sign(context.Background(), signing.Request{Chain: "BCH", Hashes: c.hashes, SerializedTransaction: c.tx}, ks)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err = %v, want %q", err, c.want)
 			}
 		})
 	}
 	// One key signs every input.
-	out, err := signing.Sign(context.Background(), signing.Request{Chain: "BCH", Hashes: []string{"a"}, SerializedTransaction: h + ":[80000,120000]"}, ks)
+	out, err := signers.Sign(context.Background(), signing.Request{Chain: "BCH", Hashes: []string{"a"}, SerializedTransaction: h + ":[80000,120000]"}, ks)
 	if err != nil || out == "" {
 		t.Fatalf("single key: %v", err)
 	}
@@ -235,7 +235,7 @@ func TestBCHHexErrors(t *testing.T) {
 
 func TestRegistered(t *testing.T) {
 	for _, c := range []string{"BTC", "LTC", "DOGE", "BCH"} {
-		if _, err := signing.For(c); err != nil {
+		if _, err := signers.For(c); err != nil {
 			t.Error(err)
 		}
 	}

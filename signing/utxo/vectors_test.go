@@ -140,7 +140,7 @@ func TestVectors(t *testing.T) {
 	for _, v := range loadVectors(t) {
 		t.Run(v.Name, func(t *testing.T) {
 			chains[v.Chain]++
-			got, err := signing.Sign(context.Background(), v.request(), v.keys(t))
+			got, err := signers.Sign(context.Background(), v.request(), v.keys(t))
 			if err != nil {
 				t.Fatalf("sign: %v", err)
 			}
@@ -295,7 +295,7 @@ func TestVectorsThroughResolver(t *testing.T) {
 			}
 			r := signing.NewResolver(m, v.Testnet)
 			defer r.Reset()
-			got, err := signing.Sign(context.Background(), v.request(), r)
+			got, err := signers.Sign(context.Background(), v.request(), r)
 			if err != nil {
 				t.Fatalf("sign: %v", err)
 			}

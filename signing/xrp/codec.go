@@ -43,9 +43,8 @@ type field struct {
 }
 
 // The fields gokms encodes, with their definitions.json type and nth.
-var fields = map[string]field{}
-
-func init() {
+var fields = func() map[string]field {
+	m := map[string]field{}
 	for _, f := range []field{
 		{"TransactionType", tUInt16, 2},
 		{"NetworkID", tUInt32, 1},
@@ -78,9 +77,10 @@ func init() {
 		{"Memos", tSTArray, 9},
 		{"TickSize", tUInt8, 16},
 	} {
-		fields[f.name] = f
+		m[f.name] = f
 	}
-}
+	return m
+}()
 
 // Transaction type codes (definitions.json TRANSACTION_TYPES).
 var txTypes = map[string]uint16{"Payment": 0, "AccountSet": 3, "TrustSet": 20}

@@ -83,7 +83,7 @@ func (f secretSource) XRPKey(ctx context.Context, id string) (Key, error) {
 	return ownedKey{k}, nil
 }
 
-// ForRegistry adapts s to signing.Signer, for signing.Register("XRP", …)
+// ForRegistry adapts s to signing.Signer, for a signing.Family{"XRP": …} of the signing.Set
 // until signers are built per family (issue 14). The registry's
 // KeySource (secp256k1 keys only) is not used: s.Keys resolves XRP wallets.
 func (s *Signer) ForRegistry() signing.Signer { return registryAdapter{s} }
