@@ -264,11 +264,20 @@ func (c *Chain) Commit() common.Hash {
 // Receipt returns the receipt of a mined transaction.
 func (c *Chain) Receipt(t testing.TB, h common.Hash) *types.Receipt {
 	t.Helper()
-	r, err := c.Client.TransactionReceipt(context.Background(), h)
-	if err != nil {
-		t.Fatalf("receipt of %s: %v", h.Hex(), err)
+	// go-ethereum indexes a sealed block's transactions in the background and
+	// answers "transaction indexing is in progress" until it is done: wait for
+	// that (the limit only stops a broken run), fail on anything else.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r, err := c.Client.TransactionReceipt(context.Background(), h)
+		if err == nil {
+			return r
+		}
+		if !strings.Contains(err.Error(), "indexing is in progress") || time.Now().After(deadline) {
+			t.Fatalf("receipt of %s: %v", h.Hex(), err)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
-	return r
 }
 
 // Balance returns the latest balance of a.
