@@ -724,8 +724,32 @@ type nonceSource struct {
 	l journal.Lease
 }
 
+// MaxNoncesAhead bounds how far past the node's pending nonce a sender's
+// nonce is handed out. A node keeps only so many transactions that wait
+// for a lower nonce (geth and its forks: 64 per account) and silently
+// drops the highest beyond that, after it answered the broadcast with
+// success: the pending ids are completed, their payments never happen.
+// That is what a claim stalled between its nonce and its broadcast (a
+// paused daemon whose lease other daemons wait out) does to every nonce
+// the others sign past it; so a nonce this far ahead is not signed, the
+// id waits for a later cycle, when the stalled nonce has reached the node.
+const MaxNoncesAhead = 64
+
+// ErrNonceWindow: the sender has MaxNoncesAhead transactions above the
+// node's pending nonce already; the id is left for a later cycle.
+var ErrNonceWindow = errors.New("nonce window full")
+
 func (n nonceSource) Nonce(ctx context.Context, chain string, testnet bool, sender string, pending uint64) (uint64, error) {
-	return n.j.ReserveNonce(ctx, n.l, journal.NonceKey{Chain: chain, Testnet: testnet, Sender: sender}, pending)
+	nonce, err := n.j.ReserveNonce(ctx, n.l, journal.NonceKey{Chain: chain, Testnet: testnet, Sender: sender}, pending)
+	if err != nil {
+		return 0, err
+	}
+	if nonce >= pending+MaxNoncesAhead {
+		// The reservation is freed when the claim is released.
+		return 0, fmt.Errorf("%w: %s %s would sign nonce %d, %d past the node's pending nonce %d; a node drops transactions that far ahead of a missing nonce, so this one waits until the lower nonces reach the node",
+			ErrNonceWindow, chain, sender, nonce, nonce-pending, pending)
+	}
+	return nonce, nil
 }
 
 func (d *Daemon) keysFor(chain string) signing.KeySource {
@@ -783,6 +807,18 @@ func (d *Daemon) signNew(ctx context.Context, log *slog.Logger, l journal.Lease,
 	d.m.signSeconds.WithLabelValues(chain).Observe(time.Since(t0).Seconds())
 	if err == nil && signed.Raw == "" {
 		err = errors.New("signer returned no transaction")
+	}
+	if errors.Is(err, ErrNonceWindow) {
+		d.m.skipped.WithLabelValues(chain, "nonce_window").Inc()
+		log.Warn("not signing yet: too many transactions of this sender wait for a lower nonce", "detail", err.Error())
+		return outSkipped, nil
+	}
+	if d.shared && errors.Is(err, journal.ErrFenced) {
+		// Stalled past the lease while signing (the nonce reservation is
+		// fenced): another daemon holds the id now, nothing to report.
+		d.m.skipped.WithLabelValues(chain, "lease_lost").Inc()
+		log.Warn("lease lost to another daemon while signing: not signing; the other daemon finishes it", "error", err.Error())
+		return outSkipped, nil
 	}
 	if err != nil {
 		d.m.failed.WithLabelValues(chain, "sign").Inc()
