@@ -126,8 +126,8 @@ func BenchmarkDaemonDrain(b *testing.B) {
 			pendingRate := float64(b.N*benchPending) / seconds
 
 			// Pure signing of the same requests, same run.
-			seq := signRate(b, reqs, fixed, 1)
-			par := signRate(b, reqs, fixed, runtime.GOMAXPROCS(0))
+			seq := signRate(b, utxoSigners, reqs, fixed, 1)
+			par := signRate(b, utxoSigners, reqs, fixed, runtime.GOMAXPROCS(0))
 			b.ReportMetric(pendingRate, "pending/s")
 			b.ReportMetric(seq, "sign/s")
 			b.ReportMetric(par, "sign-par/s")
@@ -140,7 +140,7 @@ func BenchmarkDaemonDrain(b *testing.B) {
 // signRate signs every request with workers goroutines (twice, after a
 // warm-up round) and returns requests per second. It times by hand:
 // testing.Benchmark cannot run inside a running benchmark.
-func signRate(b *testing.B, reqs []signing.Request, ks signing.KeySource, workers int) float64 {
+func signRate(b *testing.B, set *signing.Set, reqs []signing.Request, ks signing.KeySource, workers int) float64 {
 	b.Helper()
 	round := func() {
 		var wg sync.WaitGroup
@@ -150,7 +150,7 @@ func signRate(b *testing.B, reqs []signing.Request, ks signing.KeySource, worker
 			go func() {
 				defer wg.Done()
 				for r := range next {
-					if _, err := utxoSigners.Sign(context.Background(), r, ks); err != nil {
+					if _, err := set.Sign(context.Background(), r, ks); err != nil {
 						panic(err)
 					}
 				}

@@ -515,7 +515,7 @@ func BenchmarkEVMDaemonDrain(b *testing.B) {
 				for _, tx := range pending(0, true) {
 					reqs = append(reqs, signing.Request{ID: tx.ID, Chain: "ETH", Testnet: true, SerializedTransaction: tx.SerializedTransaction, Hashes: tx.Hashes})
 				}
-				signPerSec = signRate(b, reqs, fixed, 1)
+				signPerSec = signRate(b, signers, reqs, fixed, 1)
 			}
 			b.ReportMetric(signPerSec, "sign/s")
 		})
