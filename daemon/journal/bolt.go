@@ -291,6 +291,9 @@ func (st *leaseState) live(now time.Time) bool {
 // that the node's pending nonce has not passed yet (pruned as it does).
 type nonceRec struct {
 	Used []uint64 `json:"used,omitempty"` // sorted
+	// Spent is one past the highest nonce pruned from Used: every nonce
+	// below it was bound to a journaled entry or lies below one that was.
+	Spent uint64 `json:"spent,omitempty"`
 }
 
 func nonceKeyString(k NonceKey) string {
@@ -467,7 +470,10 @@ func (f *kvJournal) ReserveNonce(ctx context.Context, l Lease, k NonceKey, pendi
 	for _, n := range nr.Used {
 		used[n] = true
 	}
-	out := pending
+	// A pending nonce the node gave before another worker's broadcast
+	// reached it can be stale: never go below a nonce that was recorded
+	// and pruned from Used (Spent), or it would be signed a second time.
+	out := max(pending, nr.Spent)
 	for used[out] || taken[out] {
 		out++
 	}
@@ -515,7 +521,13 @@ func (f *kvJournal) Record(ctx context.Context, l Lease, e Entry) error {
 			if _, err := getJSON(tx.Bucket(bNonces), ks, &nr); err != nil {
 				return err
 			}
-			nr.Used = slices.DeleteFunc(nr.Used, func(n uint64) bool { return n < floor })
+			nr.Used = slices.DeleteFunc(nr.Used, func(n uint64) bool {
+				if n < floor {
+					nr.Spent = max(nr.Spent, n+1)
+					return true
+				}
+				return false
+			})
 			if !slices.Contains(nr.Used, *e.Nonce) {
 				nr.Used = append(nr.Used, *e.Nonce)
 				slices.Sort(nr.Used)

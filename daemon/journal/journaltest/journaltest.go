@@ -32,6 +32,7 @@ func Run(t *testing.T, open Opener) {
 		{"Forget", testForget},
 		{"Nonces", testNonces},
 		{"NonceFreedOnRefusalAndCrash", testNonceFreed},
+		{"StalePendingNonce", testStalePendingNonce},
 		{"ConcurrentNonces", testConcurrentNonces},
 		{"ConcurrentClaims", testConcurrentClaims},
 		{"Counters", testCounters},
@@ -276,6 +277,33 @@ func testNonces(t *testing.T, open Opener) {
 	// A recorded id cannot reserve again.
 	if _, err := j.ReserveNonce(ctx, a, key, 0); !errors.Is(err, journal.ErrExists) {
 		t.Fatalf("reserve for a recorded id: %v, want ErrExists", err)
+	}
+}
+
+// testStalePendingNonce: a worker that read the node's pending nonce
+// before another worker's broadcast reached the node asks with a stale
+// value; a nonce already recorded must never be handed out again, even
+// after the journal forgot it as spent (the daemon's EVM drain paid two
+// ids with one nonce this way: "replacement transaction underpriced").
+func testStalePendingNonce(t *testing.T, open Opener) {
+	j := open(t, "stale-nonce")
+	a := claimAs(t, j, id(60), "d1")
+	if n := reserve(t, j, a, key, 5); n != 5 {
+		t.Fatalf("first nonce %d, want 5", n)
+	}
+	recordNonce(t, j, a, key, 5)
+	must(t, j.Release(ctx, a), "release a")
+	// a's transaction reached the node: pending is 6 now.
+	b := claimAs(t, j, id(61), "d1")
+	if n := reserve(t, j, b, key, 6); n != 6 {
+		t.Fatalf("second nonce %d, want 6", n)
+	}
+	recordNonce(t, j, b, key, 6)
+	must(t, j.Release(ctx, b), "release b")
+	// c read the node before a's broadcast: pending 5.
+	c := claimAs(t, j, id(62), "d1")
+	if n := reserve(t, j, c, key, 5); n == 5 || n == 6 {
+		t.Fatalf("stale pending 5 got nonce %d, which is already journaled for another id", n)
 	}
 }
 
