@@ -112,7 +112,7 @@ var settings = []Setting{
 
 	// Daemon.
 	{Env: "GOKMS_STATE", Secret: true, Reader: "cmd/gokms", About: "daemon --state: state shared in PostgreSQL (postgres://...; may hold the password)"},
-	{Env: EnvEVMRPCPrefix, Prefix: true, Reader: "kms", About: "TATUM_KMS_RPC_<CHAIN>: an EVM chain's JSON-RPC node (--evm-rpc CHAIN=URL wins)"},
+	{Env: EnvRPCPrefix, Prefix: true, Reader: "kms", About: "TATUM_KMS_RPC_<CHAIN>: a chain's node (EVM JSON-RPC, Solana, XRP, ...; --rpc CHAIN=URL wins)"},
 }
 
 // WriteSettings prints every setting with its masked value and source, one

@@ -55,6 +55,7 @@ var daemonCmd = &cli.Command{
 		&cli.StringFlag{Name: flagChainFamily, Usage: "let a wallet stored for one chain of this family sign for its other chains: EVM (tatum-kms did so silently; gokms refuses by default)"},
 		&cli.DurationFlag{Name: flagCacheTTL, Value: cache.DefaultTTL, Usage: "with a remote --backend (vault, azure, vgs): serve wallets and the wallet list from memory for this long " +
 			"instead of asking the store every cycle; changes made elsewhere show within this time (0 turns the cache off, at most 1h)"},
+		rpcFlag,
 		evmRPCFlag,
 	}, append(policyDaemonFlags, stateDaemonFlags...)...),
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/gokms/gokms/backend/file"
 	"github.com/gokms/gokms/daemon"
 	"github.com/gokms/gokms/kms"
-	"github.com/gokms/gokms/signing/evm"
 )
 
 // unsignableJSON is one entry of report's "unsignableWallets" (gokms only):
@@ -30,10 +29,11 @@ func countUnsignable(c *cli.Context, b backend.SecretBackend) ([]daemon.ChainCou
 	if err != nil {
 		return nil, fmt.Errorf("list wallets: %w", err)
 	}
-	set, _, err := kms.Signers(evm.Config{}) // which chains are signed does not depend on the nodes
+	set, closeSet, err := kms.Signers(kms.SignerConfig{}) // which chains are signed does not depend on the nodes
 	if err != nil {
 		return nil, err
 	}
+	defer closeSet()
 	return daemon.UnsignableWallets(set, metas), nil
 }
 
