@@ -7,6 +7,16 @@ import (
 	"strings"
 )
 
+// Names of settings the use cases' messages name (cmd defines the flags).
+const (
+	FlagPasswordFile = "password-file"
+	FlagJournal      = "journal"
+	FlagState        = "state"
+	EnvState         = "GOKMS_STATE"
+	EnvAPIKey        = "TATUM_API_KEY"
+	EnvAPIURL        = "TATUM_API_URL"
+)
+
 // Setting is one input of gokms's configuration: an environment variable, a
 // global flag, or both (the flag wins). The list below is the one place that
 // names them all; a test holds it complete against every variable name the

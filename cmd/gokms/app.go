@@ -28,13 +28,7 @@ import (
 var version = ""
 
 // gokmsBuild is this binary's version, commit and dirty flag.
-func gokmsBuild() tatum.Build {
-	b := tatum.ReadBuild()
-	if version != "" {
-		b.Version = version
-	}
-	return b
-}
+func gokmsBuild() tatum.Build { return kms.Build(version) }
 
 func gokmsVersion() string { return gokmsBuild().Version }
 
@@ -348,14 +342,7 @@ func storePath(c *cli.Context) string {
 	return p
 }
 
-func expandHome(p string) string {
-	if p == "~" || strings.HasPrefix(p, "~/") {
-		if home, err := os.UserHomeDir(); err == nil {
-			return filepath.Join(home, p[1:])
-		}
-	}
-	return p
-}
+func expandHome(p string) string { return kms.ExpandHome(p) }
 
 // backendAddr is the address of the secret backend: --backend, else --path
 // (an explicit --path beats GOKMS_BACKEND), else GOKMS_BACKEND, else the

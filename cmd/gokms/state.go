@@ -6,7 +6,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -17,11 +16,12 @@ import (
 	"github.com/gokms/gokms/daemon"
 	"github.com/gokms/gokms/daemon/journal"
 	"github.com/gokms/gokms/daemon/journal/pgjournal"
+	"github.com/gokms/gokms/kms"
 )
 
 const (
-	flagState = "state"
-	envState  = "GOKMS_STATE"
+	flagState = kms.FlagState
+	envState  = kms.EnvState
 )
 
 var stateCmd = &cli.Command{
@@ -112,20 +112,9 @@ func registerStateMetrics(d *daemon.Daemon, j journal.Journal) {
 	}
 }
 
-// stateDSN returns the shared state URL from --state (which must not carry
-// a password: argv is readable by every user of the machine) or
-// GOKMS_STATE. ok is false when neither names a PostgreSQL state.
+// stateDSN returns the shared state URL from --state or GOKMS_STATE (kms.StateDSN).
 func stateDSN(c *cli.Context) (dsn string, ok bool, err error) {
-	if c.IsSet(flagState) {
-		v := strings.TrimSpace(c.String(flagState))
-		if pgjournal.IsDSN(v) && pgjournal.HasPassword(v) {
-			return "", false, fmt.Errorf("--%s %s: the URL holds a password, which every user of this machine can read in the process list; "+
-				"put the URL in %s instead, or the password in PGPASSWORD or a ~/.pgpass file (passfile=…)", flagState, pgjournal.MaskDSN(v), envState)
-		}
-		return v, pgjournal.IsDSN(v), nil
-	}
-	v := strings.TrimSpace(os.Getenv(envState))
-	return v, pgjournal.IsDSN(v), nil
+	return kms.StateDSN(c.IsSet(flagState), c.String(flagState), os.Getenv(envState))
 }
 
 // openSharedState opens the PostgreSQL state named by dsn, migrating its
@@ -136,56 +125,26 @@ func openSharedState(c *cli.Context, dsn string) (*pgjournal.Journal, error) {
 	return pgjournal.Open(ctx, dsn, pgjournal.Options{Logger: logger(c)})
 }
 
-func requireStateDSN(c *cli.Context) (string, error) {
-	dsn, ok, err := stateDSN(c)
-	if err != nil {
-		return "", err
-	}
-	if !ok {
-		if dsn == "" {
-			return "", fmt.Errorf("no shared state: give --%s postgres://user@host:5432/db (or set %s)", flagState, envState)
-		}
-		return "", fmt.Errorf("--%s / %s %q: want a postgres:// or postgresql:// URL (the local journal file needs no migration)", flagState, envState, pgjournal.MaskDSN(dsn))
-	}
-	return dsn, nil
-}
-
 func cmdStateMigrate(c *cli.Context) error {
-	dsn, err := requireStateDSN(c)
+	dsn, err := kms.RequireStateDSN(c.IsSet(flagState), c.String(flagState), os.Getenv(envState))
 	if err != nil {
 		return err
 	}
-	j, err := pgjournal.Open(c.Context, dsn, pgjournal.Options{NoMigrate: true, SkipVersionCheck: true, Logger: logger(c), RetryFor: 10 * time.Second})
+	res, err := kms.StateMigrate(c.Context, dsn, logger(c))
 	if err != nil {
 		return err
 	}
-	defer j.Close()
-	res, err := pgjournal.Migrate(c.Context, j.Pool())
-	if err != nil {
-		if errors.Is(err, pgjournal.ErrSchemaTooNew) {
-			return fmt.Errorf("state %s: %w", j.DSN(), err)
-		}
-		return fmt.Errorf("state %s: migrate: %w", j.DSN(), err)
-	}
-	if res.Applied == nil {
-		res.Applied = []int{}
-	}
-	return printJSON(c, map[string]any{"state": j.DSN(), "from": res.From, "to": res.To, "applied": res.Applied})
+	return printJSON(c, res)
 }
 
 func cmdStateStatus(c *cli.Context) error {
-	dsn, err := requireStateDSN(c)
+	dsn, err := kms.RequireStateDSN(c.IsSet(flagState), c.String(flagState), os.Getenv(envState))
 	if err != nil {
 		return err
 	}
-	j, err := pgjournal.Open(c.Context, dsn, pgjournal.Options{NoMigrate: true, SkipVersionCheck: true, Logger: logger(c), RetryFor: 10 * time.Second})
+	st, err := kms.StateStatus(c.Context, dsn, logger(c))
 	if err != nil {
 		return err
-	}
-	defer j.Close()
-	st, err := j.Status(c.Context)
-	if err != nil {
-		return fmt.Errorf("state %s: %w", j.DSN(), err)
 	}
 	return printJSON(c, st)
 }
