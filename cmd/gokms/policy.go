@@ -5,15 +5,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/gokms/gokms/daemon"
-	"github.com/gokms/gokms/daemon/audit"
-	"github.com/gokms/gokms/daemon/journal"
-	"github.com/gokms/gokms/daemon/policy"
 	"github.com/gokms/gokms/kms"
 )
 
@@ -36,7 +30,7 @@ var policyCmd = &cli.Command{
 		"See docs/policy.md.",
 	Flags: []cli.Flag{
 		&cli.StringFlag{Name: flagPolicy, Usage: "explain: the policy file"},
-		&cli.StringFlag{Name: flagJournal, Usage: "explain: journal to read the rolling 24-hour totals from (default " + journal.DefaultName + " beside the wallet store; the daemon must be stopped)"},
+		&cli.StringFlag{Name: flagJournal, Usage: "explain: journal to read the rolling 24-hour totals from (default " + kms.JournalDefaultName + " beside the wallet store; the daemon must be stopped)"},
 	},
 	Action: func(c *cli.Context) error {
 		switch c.Args().First() {
@@ -54,13 +48,9 @@ func policyCommands() []*cli.Command { return []*cli.Command{policyCmd} }
 // policyDaemonFlags are the daemon's --policy, --audit and --instance.
 var policyDaemonFlags = []cli.Flag{
 	&cli.StringFlag{Name: flagPolicy, Usage: "signing policy file (YAML or JSON, see docs/policy.md): every transaction is checked before it is signed and before it is broadcast; refusals are reported to Tatum"},
-	&cli.StringFlag{Name: flagAudit, Usage: "audit log (hash-chained JSON lines, see docs/audit.md); default " + audit.DefaultName + " beside the wallet store; off to disable"},
+	&cli.StringFlag{Name: flagAudit, Usage: "audit log (hash-chained JSON lines, see docs/audit.md); default " + kms.AuditDefaultName + " beside the wallet store; off to disable"},
 	&cli.StringFlag{Name: flagInstance, Usage: "name of this daemon in the audit log (default host:pid)"},
 }
-
-// checkPolicyFile loads --policy before the daemon opens (and creates)
-// anything: a bad file changes nothing.
-func checkPolicyFile(c *cli.Context) error { return kms.CheckPolicyFile(c.String(flagPolicy)) }
 
 func cmdPolicyCheck(c *cli.Context) error {
 	if c.NArg() != 2 {
@@ -99,71 +89,4 @@ func cmdPolicyExplain(c *cli.Context) error {
 		return fmt.Errorf("policy explain: refused by rule %s (the decision is printed above)", out.Rule)
 	}
 	return nil
-}
-
-// daemonHooks are the policy approver and the audit trail of `gokms daemon`.
-type daemonHooks struct {
-	metrics    *daemon.Metrics
-	approvers  []daemon.Approver
-	onDecision func(daemon.Decision)
-	onEvent    func(daemon.Event)
-	close      func()
-}
-
-// policyAndAudit builds the daemon's policy approver (--policy, with the
-// journal's counters) and audit trail (--audit), before any password
-// prompt, so a bad policy file stops the daemon at once.
-func policyAndAudit(c *cli.Context, j journal.Journal) (*daemonHooks, error) {
-	h := &daemonHooks{metrics: daemon.NewMetrics(), close: func() {}}
-	log := logger(c)
-	var pa *policy.Approver
-	if path := strings.TrimSpace(c.String(flagPolicy)); path != "" {
-		f, err := policy.Load(expandHome(path))
-		if err != nil {
-			return nil, err
-		}
-		p, err := policy.New(f, j)
-		if err != nil {
-			return nil, err
-		}
-		// The file journal is held by this daemon alone (locked), so a
-		// rolling total read from it stays valid between reads but for
-		// what this process adds, which the policy counts itself.
-		p.CacheTotals(10 * time.Second)
-		if pa, err = policy.NewApprover(p, h.metrics.Registry()); err != nil {
-			return nil, err
-		}
-		h.approvers = append(h.approvers, pa)
-		log.Info("signing policy loaded", "path", path, "chains", len(f.Chains), "wallets", len(f.Wallets), "rules", len(f.Rules))
-	}
-	ap := strings.TrimSpace(c.String(flagAudit))
-	if ap == "off" {
-		log.Warn("audit trail off (--audit off)")
-		return h, nil
-	}
-	if ap == "" {
-		ap = auditBeside(c)
-	}
-	sink, err := audit.OpenFile(expandHome(ap))
-	if err != nil {
-		return nil, err
-	}
-	instance := strings.TrimSpace(c.String(flagInstance))
-	if instance == "" {
-		host, _ := os.Hostname()
-		instance = fmt.Sprintf("%s:%d", host, os.Getpid())
-	}
-	trail := audit.NewTrail(sink, instance, log)
-	if pa != nil {
-		pa.OnDecide = trail.NotePolicy
-	}
-	h.approvers = append(h.approvers, trail.Approver()) // after the policy: see audit.Trail
-	h.onDecision, h.onEvent = trail.OnDecision, trail.OnEvent
-	h.close = func() {
-		if err := sink.Close(); err != nil {
-			log.Error("close the audit log", "error", err.Error())
-		}
-	}
-	log.Info("audit log opened", "path", sink.Path(), "instance", instance)
-	return h, nil
 }

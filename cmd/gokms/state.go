@@ -5,17 +5,10 @@ package main
 // docs/daemon-state.md).
 
 import (
-	"context"
-	"fmt"
 	"os"
-	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/gokms/gokms/daemon"
-	"github.com/gokms/gokms/daemon/journal"
-	"github.com/gokms/gokms/daemon/journal/pgjournal"
 	"github.com/gokms/gokms/kms"
 )
 
@@ -55,7 +48,7 @@ func stateFlag() cli.Flag {
 		"(env " + envState + "); the password goes in " + envState + ", PGPASSWORD or ~/.pgpass, never on the command line"}
 }
 
-const flagLease = "lease"
+const flagLease = kms.FlagLease
 
 func stateCommands() []*cli.Command { return []*cli.Command{stateCmd} }
 
@@ -65,64 +58,6 @@ var stateDaemonFlags = []cli.Flag{
 		"(env " + envState + ", which may hold the password; on the command line it may not). Default: the local --journal file. See docs/daemon-state.md"},
 	&cli.DurationFlag{Name: flagLease, Usage: "how long a claim on a pending transaction lasts; with a shared --state, the transactions of a daemon that died " +
 		"are taken over by another after this long (default the transaction timeout + 30s, 2m30s)"},
-}
-
-// openDaemonJournal opens the daemon's state: PostgreSQL when --state or
-// GOKMS_STATE names it, else the local journal file. where names it for the
-// log (a path, or the URL with its password masked).
-func openDaemonJournal(c *cli.Context) (j journal.Journal, where string, err error) {
-	dsn, ok, err := stateDSN(c)
-	if err != nil {
-		return nil, "", err
-	}
-	if !ok {
-		if dsn != "" {
-			return nil, "", fmt.Errorf("--%s / %s %q: want a postgres:// or postgresql:// URL (for a local journal file use --%s)", flagState, envState, pgjournal.MaskDSN(dsn), flagJournal)
-		}
-		f, err := journal.OpenFile(journalPath(c), journal.FileOptions{})
-		if err != nil {
-			return nil, "", err
-		}
-		return f, f.Path(), nil
-	}
-	if strings.TrimSpace(c.String(flagJournal)) != "" {
-		return nil, "", fmt.Errorf("--%s and a PostgreSQL state (--%s / %s) exclude each other: choose one", flagJournal, flagState, envState)
-	}
-	pj, err := openSharedState(c, dsn)
-	if err != nil {
-		return nil, "", err
-	}
-	return pj, pj.DSN(), nil
-}
-
-// daemonLease is --lease, checked.
-func daemonLease(c *cli.Context) (time.Duration, error) {
-	d := c.Duration(flagLease)
-	if c.IsSet(flagLease) && (d < time.Second || d > time.Hour) {
-		return 0, fmt.Errorf("--%s %v: want a duration between 1s and 1h, e.g. 30s", flagLease, d)
-	}
-	return d, nil
-}
-
-// registerStateMetrics adds the shared state's metrics (claims won and
-// lost, lease expiries, recoveries, ...) to the daemon's /metrics.
-func registerStateMetrics(d *daemon.Daemon, j journal.Journal) {
-	if pj, ok := j.(*pgjournal.Journal); ok {
-		d.Metrics().Registry().MustRegister(pj.Collector())
-	}
-}
-
-// stateDSN returns the shared state URL from --state or GOKMS_STATE (kms.StateDSN).
-func stateDSN(c *cli.Context) (dsn string, ok bool, err error) {
-	return kms.StateDSN(c.IsSet(flagState), c.String(flagState), os.Getenv(envState))
-}
-
-// openSharedState opens the PostgreSQL state named by dsn, migrating its
-// schema; errors and logs show the URL with its password masked.
-func openSharedState(c *cli.Context, dsn string) (*pgjournal.Journal, error) {
-	ctx, cancel := context.WithTimeout(c.Context, 2*time.Minute)
-	defer cancel()
-	return pgjournal.Open(ctx, dsn, pgjournal.Options{Logger: logger(c)})
 }
 
 func cmdStateMigrate(c *cli.Context) error {
