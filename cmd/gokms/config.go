@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/urfave/cli/v2"
 
@@ -30,17 +29,6 @@ func configCommands() []*cli.Command {
 // storeType is tatum-kms's "Wallet store type": where the password comes from.
 func storeType(c *cli.Context) string { return kms.StoreType(passwordSourceName(c)) }
 
-func envFilePath(c *cli.Context) string {
-	if p := c.String(flagEnvFile); p != "" {
-		return expandHome(p)
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return "N/A"
-	}
-	return home + "/.tatumrc/.env"
-}
-
 // quietOpener opens the store at addr for checkconfig and report only
 // where that needs no prompt (kms.QuietStore).
 func quietOpener(c *cli.Context, addr string) func() (backend.SecretBackend, string, error) {
@@ -61,9 +49,9 @@ func cmdCheckConfig(c *cli.Context) error {
 		Addr:        addr,
 		Build:       gokmsBuild(),
 		PasswordSrc: passwordSourceName(c),
-		EnvFile:     envFilePath(c),
+		EnvFile:     config(c).EnvFile,
 		Testnet:     isTestnet(c),
-		Getenv:      os.Getenv,
+		Getenv:      config(c).Getenv,
 		QuietOpen:   quietOpener(c, addr),
 	})
 	if err != nil {
@@ -77,13 +65,7 @@ func cmdCheckConfig(c *cli.Context) error {
 		return nil
 	}
 	fmt.Fprintln(w)
-	flag := func(name string) (string, bool) {
-		if !c.IsSet(name) {
-			return "", false
-		}
-		return fmt.Sprint(c.Value(name)), true
-	}
-	return kms.WriteSettings(w, os.Environ(), flag, os.Getenv)
+	return config(c).WriteAll(w)
 }
 
 func cmdReport(c *cli.Context) error {
@@ -96,7 +78,7 @@ func cmdReport(c *cli.Context) error {
 		IDs:       kms.ReportIDs(c.Args().Slice()),
 		Build:     gokmsBuild(),
 		StoreType: storeType(c),
-		APIKey:    os.Getenv(envAPIKey),
+		APIKey:    config(c).Getenv(envAPIKey), // as set (masked), after --apiKey became the variable
 		Open:      func() (backend.SecretBackend, error) { return openBackend(c, addr, false) },
 		QuietOpen: quietOpener(c, addr),
 	})

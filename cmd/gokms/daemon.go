@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -58,12 +57,8 @@ func daemonCommands() []*cli.Command {
 	return []*cli.Command{daemonCmd}
 }
 
-func apiKey(c *cli.Context) string {
-	if k := strings.TrimSpace(c.String(flagAPIKey)); k != "" {
-		return k
-	}
-	return strings.TrimSpace(os.Getenv(envAPIKey))
-}
+// apiKey is --apiKey, else TATUM_API_KEY (kms.Config.APIKey).
+func apiKey(c *cli.Context) string { return config(c).APIKey }
 
 func splitList(s string) []string {
 	var out []string
@@ -84,7 +79,7 @@ func cmdDaemon(c *cli.Context) error {
 		Concurrency:       c.Int(flagConcurrency),
 		CacheTTL:          c.Duration(flagCacheTTL),
 		API:               apiConfig(c),
-		Signers:           func() (*signing.Set, func(), error) { return daemonSigners(c, os.Getenv) },
+		Signers:           func() (*signing.Set, func(), error) { return daemonSigners(c, config(c).Getenv) },
 		Policy:            c.String(flagPolicy),
 		Audit:             c.String(flagAudit),
 		Instance:          c.String(flagInstance),
@@ -92,7 +87,7 @@ func cmdDaemon(c *cli.Context) error {
 		LeaseSet:          c.IsSet(flagLease),
 		StateSet:          c.IsSet(flagState),
 		State:             c.String(flagState),
-		StateEnv:          os.Getenv(envState),
+		StateEnv:          config(c).State,
 		Journal:           c.String(flagJournal),
 		BackendAddr:       backendAddr(c),
 		StorePath:         storePath(c),

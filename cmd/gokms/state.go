@@ -5,8 +5,6 @@ package main
 // docs/daemon-state.md).
 
 import (
-	"os"
-
 	"github.com/urfave/cli/v2"
 
 	"github.com/gokms/gokms/kms"
@@ -61,7 +59,7 @@ var stateDaemonFlags = []cli.Flag{
 }
 
 func cmdStateMigrate(c *cli.Context) error {
-	dsn, err := kms.RequireStateDSN(c.IsSet(flagState), c.String(flagState), os.Getenv(envState))
+	dsn, err := kms.RequireStateDSN(c.IsSet(flagState), c.String(flagState), config(c).State)
 	if err != nil {
 		return err
 	}
@@ -73,7 +71,7 @@ func cmdStateMigrate(c *cli.Context) error {
 }
 
 func cmdStateStatus(c *cli.Context) error {
-	dsn, err := kms.RequireStateDSN(c.IsSet(flagState), c.String(flagState), os.Getenv(envState))
+	dsn, err := kms.RequireStateDSN(c.IsSet(flagState), c.String(flagState), config(c).State)
 	if err != nil {
 		return err
 	}

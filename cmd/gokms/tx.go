@@ -1,12 +1,9 @@
 package main
 
 import (
-	"os"
-
 	"github.com/urfave/cli/v2"
 
 	"github.com/gokms/gokms/kms"
-	"github.com/gokms/gokms/tatum"
 )
 
 // envAPIURL overrides the Tatum API base URL, as in tatum-kms.
@@ -46,11 +43,8 @@ func txCommands() []*cli.Command {
 // apiConfig is the Tatum API as tatum-kms reaches it: the API key from
 // --apiKey or TATUM_API_KEY, the base URL from TATUM_API_URL.
 func apiConfig(c *cli.Context) kms.APIConfig {
-	return kms.APIConfig{Key: apiKey(c), URL: os.Getenv(envAPIURL), Logger: logger(c), UserAgent: gokmsBuild().UserAgent()}
+	return kms.APIConfig{Key: apiKey(c), URL: config(c).APIURL, Logger: logger(c), UserAgent: gokmsBuild().UserAgent()}
 }
-
-// tatumClient returns a Tatum API client configured as tatum-kms.
-func tatumClient(c *cli.Context) (*tatum.Client, error) { return kms.TatumClient(apiConfig(c)) }
 
 func cmdGetTransaction(c *cli.Context) error {
 	args, err := needArgs(c, "id")
