@@ -70,8 +70,8 @@ func Settings() []Setting { return append([]Setting(nil), settings...) }
 
 var settings = []Setting{
 	// tatum-kms's variables, in its checkconfig order.
-	{Env: "TATUM_API_KEY", Flag: "apiKey", Secret: true, Legacy: true, Reader: "cmd/gokms, tatum", About: "Tatum API key (daemon and transaction commands)"},
-	{Env: "TATUM_KMS_PASSWORD", Secret: true, Legacy: true, Reader: "cmd/gokms", About: "file store password (tatum-kms compatibility; prefer --password-file)"},
+	{Env: "TATUM_API_KEY", Flag: "apiKey", Secret: true, Legacy: true, Reader: "kms (Config)", About: "Tatum API key (daemon and transaction commands)"},
+	{Env: "TATUM_KMS_PASSWORD", Secret: true, Legacy: true, Reader: "kms (Config, PasswordChain)", About: "file store password (tatum-kms compatibility; prefer --password-file)"},
 	{Env: "TATUM_KMS_VGS_ALIAS", Secret: true, Legacy: true, Reader: "pwsource", About: "--vgs: alias holding the store password"},
 	{Env: "TATUM_KMS_VGS_USERNAME", Legacy: true, Reader: "backend/vgs", About: "VGS vault access credentials: username"},
 	{Env: "TATUM_KMS_VGS_PASSWORD", Secret: true, Legacy: true, Reader: "backend/vgs", About: "VGS vault access credentials: password"},
@@ -84,17 +84,17 @@ var settings = []Setting{
 	{Env: "TATUM_KMS_AWS_SECRET_NAME", Legacy: true, Reader: "pwsource/awssm", About: "--aws: secret holding the password"},
 	{Env: "TATUM_KMS_AWS_SECRET_KEY", Legacy: true, Reader: "pwsource/awssm", About: "--aws: key of the password in the secret's JSON"},
 	{Env: "TATUM_KMS_DEBUG_MODE", Legacy: true, Reader: "(none)", About: "tatum-kms's debug switch; shown for compatibility, gokms uses --log-level"},
-	{Env: "TATUM_API_URL", Legacy: true, Reader: "tatum", About: "Tatum API base URL"},
+	{Env: "TATUM_API_URL", Legacy: true, Reader: "kms (Config)", About: "Tatum API base URL"},
 	// gokms's own, shown by checkconfig from the start.
-	{Env: "GOKMS_BACKEND", Flag: "backend", Legacy: true, Reader: "cmd/gokms", About: "secret backend address (an explicit --path wins over the variable)"},
+	{Env: "GOKMS_BACKEND", Flag: "backend", Legacy: true, Reader: "kms (Config)", About: "secret backend address (an explicit --path wins over the variable)"},
 	{Env: "GOKMS_LOG_FORMAT", Flag: "log-format", Legacy: true, Reader: "cmd/gokms", About: "log format: text or json"},
 	{Env: "GOKMS_LOG_LEVEL", Flag: "log-level", Legacy: true, Reader: "cmd/gokms", About: "log level: debug, info, warn, error"},
 
 	// Global flags without a variable.
-	{Flag: "path", Reader: "cmd/gokms", About: "wallet store file (default ~/.tatumrc/wallet.dat)"},
-	{Flag: "testnet", Reader: "cmd/gokms", About: "testnet wallets and chains"},
-	{Flag: "envFile", Reader: "cmd/gokms", About: "dotenv file (default ~/.tatumrc/.env; ./.env may set only TATUM_* variables)"},
-	{Flag: "password-file", Reader: "cmd/gokms", About: "store password from the first line of this file"},
+	{Flag: "path", Reader: "kms (Config)", About: "wallet store file (default ~/.tatumrc/wallet.dat)"},
+	{Flag: "testnet", Reader: "kms (Config)", About: "testnet wallets and chains"},
+	{Flag: "envFile", Reader: "cmd/gokms (dotenv), kms (Config)", About: "dotenv file (default ~/.tatumrc/.env; ./.env may set only TATUM_* variables)"},
+	{Flag: "password-file", Reader: "kms (Config, PasswordChain)", About: "store password from the first line of this file"},
 	{Flag: "aws", Reader: "pwsource", About: "store password from AWS Secrets Manager"},
 	{Flag: "azure", Reader: "pwsource", About: "store password from Azure Key Vault"},
 	{Flag: "vgs", Reader: "pwsource", About: "store password from a VGS alias"},
@@ -125,7 +125,7 @@ var settings = []Setting{
 	{Env: "VAULT_MAX_RETRIES", Reader: "backend/hashivault (Vault API)", About: "Vault client retries"},
 
 	// Daemon.
-	{Env: "GOKMS_STATE", Secret: true, Reader: "cmd/gokms", About: "daemon --state: state shared in PostgreSQL (postgres://...; may hold the password)"},
+	{Env: "GOKMS_STATE", Secret: true, Reader: "kms (Config)", About: "daemon --state: state shared in PostgreSQL (postgres://...; may hold the password)"},
 	{Env: EnvRPCPrefix, Prefix: true, Reader: "kms", About: "TATUM_KMS_RPC_<CHAIN>: a chain's node (EVM JSON-RPC, Solana, XRP, ...; --rpc CHAIN=URL wins)"},
 }
 
