@@ -1,7 +1,8 @@
 package main
 
-// Shared daemon state on PostgreSQL: `gokms state migrate|status`, and the
-// helper `gokms daemon` uses when its state is a postgres:// URL (see
+// Shared daemon state on PostgreSQL: the flags of `gokms state
+// migrate|status` and of the daemon's --state and --lease; the use cases
+// are kms.StateMigrate, kms.StateStatus and kms.NewDaemon (see
 // docs/daemon-state.md).
 
 import (
