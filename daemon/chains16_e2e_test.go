@@ -22,8 +22,10 @@ import (
 	"testing"
 
 	"github.com/gokms/gokms/backend"
+	"github.com/gokms/gokms/backend/memory"
 	"github.com/gokms/gokms/daemon"
 	"github.com/gokms/gokms/daemon/journal"
+	"github.com/gokms/gokms/kms"
 	"github.com/gokms/gokms/signing"
 	"github.com/gokms/gokms/signing/utxo"
 	"github.com/gokms/gokms/tatum"
@@ -263,5 +265,27 @@ func readVectors(t *testing.T, chain string, v any) {
 	}
 	if err := json.Unmarshal(b, v); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// `gokms daemon --chain ALGO` (EGLD, VET, ADA) is accepted with the Set the
+// application builds, and their wallets no longer count as unsignable.
+func TestChains16DaemonAccepts(t *testing.T) {
+	set, closeSet, err := kms.Signers(kms.SignerConfig{Testnet: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeSet()
+	chains := []string{"ALGO", "EGLD", "VET", "ADA"}
+	if _, err := daemon.New(daemon.Config{Backend: memory.New(), API: tatum.New(tatum.Options{}), Testnet: true, Signers: set, Chains: chains}); err != nil {
+		t.Fatal(err)
+	}
+	var metas []backend.Meta
+	for _, c := range chains {
+		metas = append(metas, backend.Meta{ID: c, Kind: backend.PrivateKey, Chain: c, Testnet: true})
+	}
+	metas = append(metas, backend.Meta{ID: "bnb", Kind: backend.PrivateKey, Chain: "BNB", Testnet: true})
+	if got := daemon.FormatChainCounts(daemon.UnsignableWallets(set, metas)); got != "BNB (testnet): 1" {
+		t.Fatalf("unsignable: %s", got)
 	}
 }
