@@ -226,7 +226,7 @@ type standIns struct {
 	execErr  string
 	wrongKey bool
 	wrongID  bool
-	badSig   bool // Tatum's payer signature is garbage
+	badSig   bool            // Tatum's payer signature is garbage
 	posted   map[string]bool // ids the node took: results of others are 404, as Flow's REST API answers
 }
 
