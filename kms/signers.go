@@ -54,6 +54,7 @@ var families = []family{
 	egldFamily,
 	vetFamily,
 	adaFamily,
+	flowFamily,
 }
 
 // NodeChains lists the chains that take a node URL (--rpc CHAIN=URL).

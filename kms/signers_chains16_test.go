@@ -15,13 +15,13 @@ func TestChains16Families(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer closeSet()
-	for _, c := range []string{"ALGO", "EGLD", "VET", "ADA"} {
+	for _, c := range []string{"ALGO", "EGLD", "VET", "ADA", "FLOW"} {
 		if _, err := set.For(c); err != nil {
 			t.Errorf("%s: %v", c, err)
 		}
 	}
 	nc := NodeChains()
-	for c, takes := range map[string]bool{"EGLD": true, "VET": true, "ALGO": false, "ADA": false} {
+	for c, takes := range map[string]bool{"EGLD": true, "VET": true, "FLOW": true, "ALGO": false, "ADA": false} {
 		if slices.Contains(nc, c) != takes {
 			t.Errorf("%s takes a node: %v, want %v", c, !takes, takes)
 		}
@@ -33,7 +33,7 @@ func TestChains16Families(t *testing.T) {
 	if _, _, err := Signers(SignerConfig{Nodes: map[string]string{"ADA": "http://x"}}); err == nil || !strings.Contains(err.Error(), "ADA takes no node") {
 		t.Fatalf("ADA node: %v", err)
 	}
-	for _, c := range []string{"EGLD", "VET"} {
+	for _, c := range []string{"EGLD", "VET", "FLOW"} {
 		if _, _, err := Signers(SignerConfig{Nodes: map[string]string{c: "ftp://node"}}); err == nil || !strings.Contains(err.Error(), c) {
 			t.Errorf("%s with a bad node URL: %v", c, err)
 		}

@@ -2,6 +2,7 @@ package flow
 
 import (
 	"bytes"
+	"errors"
 	"context"
 	"encoding/base64"
 	"encoding/hex"
@@ -92,6 +93,11 @@ func call(ctx context.Context, h *http.Client, method, u, apiKey, what string, i
 	}
 	res, err := h.Do(r)
 	if err != nil {
+		// Not the URL: a node's may carry an access token in its path.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	defer res.Body.Close()
