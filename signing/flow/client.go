@@ -2,11 +2,11 @@ package flow
 
 import (
 	"bytes"
-	"errors"
 	"context"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
