@@ -2,13 +2,16 @@ package daemon_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"encoding/hex"
+	"reflect"
 	"testing"
 
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/gokms/gokms/backend"
+	"github.com/gokms/gokms/daemon"
 	"github.com/gokms/gokms/signing"
 	"github.com/gokms/gokms/signing/algo"
 	"github.com/gokms/gokms/tatum"
@@ -80,4 +83,38 @@ func TestALGODaemonEndToEnd(t *testing.T) {
 		},
 	}
 	runChainE2E(t, c)
+}
+
+// An ALGO off-chain withdrawal is signed like any ALGO transaction and, as
+// every withdrawal the daemon signs, posted to the off-chain withdrawal
+// broadcast (tatum-kms posted ALGO's to /v3/algorand/broadcast; see
+// docs/algorand.md).
+func TestALGOWithdrawalBroadcast(t *testing.T) {
+	var v algoVectors
+	readVectors(t, "algo", &v)
+	var i int
+	for i = range v.Transactions {
+		if v.Transactions[i].Testnet {
+			break
+		}
+	}
+	tc := v.Transactions[i]
+	f := newFixture(t)
+	f.put(backend.Record{ID: "algo-pk", Kind: backend.PrivateKey, Chain: "ALGO", Testnet: true, Secret: []byte(tc.Secret), Address: tc.Address})
+	f.secrets = append(f.secrets, tc.Secret)
+	set, err := signing.NewSet(algo.Family())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := f.srv.Enqueue(tatum.PendingTransaction{Chain: "ALGO", SerializedTransaction: tc.SerializedTransaction, Hashes: []string{"algo-pk"}, WithdrawalID: "wd-algo-1"})
+	d := f.daemon(func(c *daemon.Config) { c.Signers = set; c.Chains = []string{"ALGO"} })
+	if err := d.RunOnce(context.Background()); err != nil {
+		t.Fatalf("%v %+v", err, f.srv.Errors())
+	}
+	f.requireCompleted(id)
+	got := bodies(f.srv, "/v3/offchain/withdrawal/broadcast")
+	want := map[string]any{"currency": "ALGO", "withdrawalId": "wd-algo-1", "signatureId": id, "txData": tc.TxData}
+	if len(got) != 1 || !reflect.DeepEqual(got[0], want) {
+		t.Fatalf("posted %v, want %v", got, want)
+	}
 }
