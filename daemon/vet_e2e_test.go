@@ -13,6 +13,7 @@ import (
 
 	"github.com/btcsuite/btcd/btcec/v2/ecdsa"
 	"github.com/ethereum/go-ethereum/rlp"
+	"golang.org/x/crypto/blake2b"
 
 	"github.com/gokms/gokms/backend"
 	"github.com/gokms/gokms/daemon"
@@ -99,6 +100,7 @@ func vetCase(t *testing.T, tc vetVector, rec backend.Record, index *uint32) chai
 			if got := wallet.VETAddress(pub); got != tc.Address {
 				t.Fatalf("signed by %s, want %s (the key tatum-kms's getprivatekey shows)", got, tc.Address)
 			}
+			checkVETSigner(t, txData, tc.Address) // the hash computed here, not the vector's
 		},
 	}
 }
@@ -178,4 +180,35 @@ func TestVETMainnetMnemonicUsesVETPath(t *testing.T) {
 		t.Fatalf("posted %v, want %v", got, c.body(id))
 	}
 	c.verify(t, got[0]["txData"].(string))
+}
+
+// checkVETSigner recovers the signer of a raw VeChain transaction from its
+// signature over its own signing hash (blake2b-256 of the RLP of the body
+// without the signature, thor-devkit's signingHash) and wants address.
+func checkVETSigner(t *testing.T, txData, address string) {
+	t.Helper()
+	raw, err := hex.DecodeString(strings.TrimPrefix(txData, "0x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fields []rlp.RawValue
+	if err := rlp.DecodeBytes(raw, &fields); err != nil || len(fields) != 10 {
+		t.Fatalf("not a signed VeChain transaction: %v", err)
+	}
+	var sig []byte
+	if err := rlp.DecodeBytes(fields[9], &sig); err != nil || len(sig) != 65 {
+		t.Fatal("no 65-byte signature")
+	}
+	body, err := rlp.EncodeToBytes(fields[:9])
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := blake2b.Sum256(body)
+	pub, _, err := ecdsa.RecoverCompact(append([]byte{27 + sig[64]}, sig[:64]...), h[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := wallet.VETAddress(pub); got != address {
+		t.Fatalf("signed by %s, want %s", got, address)
+	}
 }
