@@ -49,7 +49,7 @@ type family struct {
 
 // families is the list of the other signer families: adding a chain family
 // is one entry here (and its package under signing/).
-var families = []family{}
+var families = []family{tronFamily, solFamily, xlmFamily, xrpFamily}
 
 // NodeChains lists the chains that take a node URL (--rpc CHAIN=URL).
 func NodeChains() []string {

@@ -71,7 +71,7 @@ func TestSignersAreValues(t *testing.T) {
 	if sa == sb {
 		t.Fatal("two Sets share one EVM signer")
 	}
-	want := []string{"BCH", "BSC", "BTC", "CELO", "DOGE", "ETH", "KCS", "KLAY", "LTC", "MATIC", "ONE", "XDC"}
+	want := []string{"BCH", "BSC", "BTC", "CELO", "DOGE", "ETH", "KCS", "KLAY", "LTC", "MATIC", "ONE", "SOL", "TRON", "XDC", "XLM", "XRP"}
 	if got := strings.Join(a.Chains(), ","); got != strings.Join(want, ",") {
 		t.Fatalf("chains %s", got)
 	}
