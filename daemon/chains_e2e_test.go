@@ -36,6 +36,11 @@ type chainWorld struct {
 	j     *journal.File
 	ext   *httptest.Server
 
+	// beforeSign, if set, runs before each signature, under signMu (SOL
+	// gives the node the blockhash of the SDK's vector for the id).
+	beforeSign func(req signing.Request)
+	signMu     sync.Mutex
+
 	mu     sync.Mutex
 	signs  map[string]int  // signatures made per pending id, across restarts
 	asked  map[string]bool // four-eye requests per pending id
@@ -89,6 +94,11 @@ func (w *chainWorld) daemon() *daemon.Daemon {
 		c.Journal = w.j
 		c.ExternalURL = w.ext.URL + "/approve/"
 		c.Sign = func(ctx context.Context, req signing.Request, keys signing.KeySource) (signing.Signed, error) {
+			if w.beforeSign != nil {
+				w.signMu.Lock()
+				defer w.signMu.Unlock()
+				w.beforeSign(req)
+			}
 			s, err := w.set.SignDetailed(ctx, req, keys)
 			if err == nil {
 				w.mu.Lock()
