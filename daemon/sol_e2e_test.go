@@ -94,7 +94,7 @@ func TestSOLDaemonEndToEnd(t *testing.T) {
 	// generatemanagedwallet writes it ({mnemonic, address, privateKey} of
 	// index 0), the "abandon" keys as storemanagedprivatekey's {privateKey}
 	// (index 0 with its address).
-	stored := map[string]bool{}       // addresses
+	stored := map[string]bool{}         // addresses
 	ref := map[string]tatum.Signature{} // private key -> how a pending transaction names it
 	for _, wl := range f.Wallets {
 		stored[wl.Address] = true
