@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -17,6 +18,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/gokms/gokms/backend"
+	"github.com/gokms/gokms/backend/memory"
 	"github.com/gokms/gokms/daemon"
 	"github.com/gokms/gokms/daemon/journal"
 	"github.com/gokms/gokms/kms"
@@ -286,5 +289,27 @@ func (w *chainWorld) noSecretsInJournal() {
 		if bytes.Contains(b, []byte(s)) {
 			w.t.Error("a secret appears in the journal")
 		}
+	}
+}
+
+// The wired chains are signed, so the daemon's "unsignable wallets"
+// warning, metric and reports no longer count them, and --chain takes them.
+func TestWiredChainsAreSignable(t *testing.T) {
+	set, closeSet, err := kms.Signers(kms.SignerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeSet()
+	wired := []string{"TRON", "SOL", "XLM", "XRP"}
+	var metas []backend.Meta
+	for _, c := range wired {
+		metas = append(metas, backend.Meta{ID: c + "-main", Chain: c}, backend.Meta{ID: c + "-test", Chain: strings.ToLower(c), Testnet: true})
+	}
+	if got := daemon.UnsignableWallets(set, metas); len(got) != 0 {
+		t.Fatalf("counted as unsignable: %s", daemon.FormatChainCounts(got))
+	}
+	if _, err := daemon.New(daemon.Config{Backend: memory.New(), API: tatum.New(tatum.Options{}), Testnet: true, Signers: set, Chains: wired,
+		Logger: slog.New(slog.DiscardHandler)}); err != nil {
+		t.Fatalf("--chain %s: %v", strings.Join(wired, ","), err)
 	}
 }
