@@ -107,7 +107,7 @@ func (s *Signer) SignDetailed(ctx context.Context, req signing.Request, keys sig
 // expired, with the signature unknown, is ErrExpired. A transport failure
 // (the node may have taken it) is signing.ErrSendAmbiguous.
 func (s *Signer) Send(ctx context.Context, chain string, _ bool, raw string) (string, error) {
-	if chain != "SOL" {
+	if !strings.EqualFold(chain, "SOL") {
 		return "", fmt.Errorf("SOL signer asked to send a %s transaction", chain)
 	}
 	j, wire, sig, err := parseJournaled(raw)
