@@ -50,6 +50,10 @@ type family struct {
 // families is the list of the other signer families: adding a chain family
 // is one entry here (and its package under signing/).
 var families = []family{
+	tronFamily,
+	solFamily,
+	xlmFamily,
+	xrpFamily,
 	algoFamily,
 	egldFamily,
 	vetFamily,
