@@ -236,6 +236,6 @@ func TestADADaemonEndToEnd(t *testing.T) {
 		t.Fatalf("no testnet %s vector", kind)
 		return adaVector{}
 	}
-	t.Run("several signers", func(t *testing.T) { runChainE2E(t, adaCase(t, &v, pick("several-signers"))) })
-	t.Run("withdrawal", func(t *testing.T) { runChainE2E(t, adaCase(t, &v, pick("withdrawal"))) })
+	t.Run("several signers", func(t *testing.T) { runChainCase(t, adaCase(t, &v, pick("several-signers"))) })
+	t.Run("withdrawal", func(t *testing.T) { runChainCase(t, adaCase(t, &v, pick("withdrawal"))) })
 }

@@ -82,7 +82,7 @@ func TestALGODaemonEndToEnd(t *testing.T) {
 			}
 		},
 	}
-	runChainE2E(t, c)
+	runChainCase(t, c)
 }
 
 // An ALGO off-chain withdrawal is signed like any ALGO transaction and, as

@@ -2,7 +2,7 @@ package daemon_test
 
 // The shared end-to-end checks of the chains wired for issue 16 (ALGO,
 // EGLD, VET, ADA, FLOW): each chain's file gives a case, and
-// runChainE2E plays the daemon against the Tatum stand-in and the chain's
+// runChainCase plays the daemon against the Tatum stand-in and the chain's
 // node stand-in: the broadcast body is the one tatum-kms posts (the npm
 // vectors' txData), the signature verifies independently, four-eye
 // applies, failures reach /v3/tatum/kms/batch, the journal keeps a
@@ -94,7 +94,7 @@ func bodies(srv *tatumtest.Server, path string) []map[string]any {
 	return out
 }
 
-func runChainE2E(t *testing.T, c chainE2E) {
+func runChainCase(t *testing.T, c chainE2E) {
 	t.Run("signs what tatum-kms signs", func(t *testing.T) {
 		f := c.fixture(t)
 		set := c.set(t)

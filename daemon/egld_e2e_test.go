@@ -113,5 +113,5 @@ func TestEGLDDaemonEndToEnd(t *testing.T) {
 			}
 		},
 	}
-	runChainE2E(t, c)
+	runChainCase(t, c)
 }

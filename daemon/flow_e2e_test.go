@@ -313,10 +313,10 @@ func TestFLOWDaemonEndToEnd(t *testing.T) {
 	v, tc := flowTestVector(t)
 	idx := tc.Pending.Index
 	t.Run("mnemonic", func(t *testing.T) {
-		runChainE2E(t, flowCase(t, &v, tc, backend.Record{ID: "flow-mn", Kind: backend.Mnemonic, Chain: "FLOW", Testnet: true, Secret: []byte(v.Wallets[tc.Wallet].Mnemonic)}, &idx, nil))
+		runChainCase(t, flowCase(t, &v, tc, backend.Record{ID: "flow-mn", Kind: backend.Mnemonic, Chain: "FLOW", Testnet: true, Secret: []byte(v.Wallets[tc.Wallet].Mnemonic)}, &idx, nil))
 	})
 	t.Run("private key", func(t *testing.T) {
-		runChainE2E(t, flowCase(t, &v, tc, backend.Record{ID: "flow-pk", Kind: backend.PrivateKey, Chain: "FLOW", Testnet: true, Secret: []byte(tc.PrivateKey)}, nil, nil))
+		runChainCase(t, flowCase(t, &v, tc, backend.Record{ID: "flow-pk", Kind: backend.PrivateKey, Chain: "FLOW", Testnet: true, Secret: []byte(tc.PrivateKey)}, nil, nil))
 	})
 }
 

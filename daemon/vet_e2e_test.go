@@ -132,10 +132,10 @@ func TestVETDaemonEndToEnd(t *testing.T) {
 	}
 	idx := tc.Index
 	t.Run("mnemonic", func(t *testing.T) {
-		runChainE2E(t, vetCase(t, tc, backend.Record{ID: "vet-mn", Kind: backend.Mnemonic, Chain: "VET", Testnet: true, Secret: []byte(tc.Mnemonic)}, &idx))
+		runChainCase(t, vetCase(t, tc, backend.Record{ID: "vet-mn", Kind: backend.Mnemonic, Chain: "VET", Testnet: true, Secret: []byte(tc.Mnemonic)}, &idx))
 	})
 	t.Run("private key", func(t *testing.T) {
-		runChainE2E(t, vetCase(t, tc, backend.Record{ID: "vet-pk", Kind: backend.PrivateKey, Chain: "VET", Testnet: true, Secret: []byte(tc.PrivateKey)}, nil))
+		runChainCase(t, vetCase(t, tc, backend.Record{ID: "vet-pk", Kind: backend.PrivateKey, Chain: "VET", Testnet: true, Secret: []byte(tc.PrivateKey)}, nil))
 	})
 }
 
