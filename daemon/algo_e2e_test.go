@@ -85,10 +85,10 @@ func TestALGODaemonEndToEnd(t *testing.T) {
 	runChainCase(t, c)
 }
 
-// An ALGO off-chain withdrawal is signed like any ALGO transaction and, as
-// every withdrawal the daemon signs, posted to the off-chain withdrawal
-// broadcast (tatum-kms posted ALGO's to /v3/algorand/broadcast; see
-// docs/algorand.md).
+// An ALGO off-chain withdrawal is signed like any ALGO transaction and
+// posted to /v3/algorand/broadcast, as tatum-kms does (only BTC, LTC, DOGE,
+// BCH, ETH, ONE and ADA withdrawals go to the off-chain withdrawal
+// endpoint: chain.Chain.OffchainWithdrawal); nothing goes to that endpoint.
 func TestALGOWithdrawalBroadcast(t *testing.T) {
 	var v algoVectors
 	readVectors(t, "algo", &v)
@@ -112,9 +112,12 @@ func TestALGOWithdrawalBroadcast(t *testing.T) {
 		t.Fatalf("%v %+v", err, f.srv.Errors())
 	}
 	f.requireCompleted(id)
-	got := bodies(f.srv, "/v3/offchain/withdrawal/broadcast")
-	want := map[string]any{"currency": "ALGO", "withdrawalId": "wd-algo-1", "signatureId": id, "txData": tc.TxData}
+	got := bodies(f.srv, "/v3/algorand/broadcast")
+	want := map[string]any{"signatureId": id, "txData": tc.TxData}
 	if len(got) != 1 || !reflect.DeepEqual(got[0], want) {
 		t.Fatalf("posted %v, want %v", got, want)
+	}
+	if w := bodies(f.srv, "/v3/offchain/withdrawal/broadcast"); len(w) != 0 {
+		t.Fatalf("posted to the off-chain withdrawal endpoint: %v", w)
 	}
 }

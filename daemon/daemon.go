@@ -882,7 +882,7 @@ func (d *Daemon) broadcast(ctx context.Context, log *slog.Logger, l journal.Leas
 		log.Info("signed transaction sent to the chain's node", "txId", txData)
 	}
 	var res tatum.BroadcastResult
-	if tx.WithdrawalID != "" {
+	if tx.WithdrawalID != "" && offchainWithdrawal(tx.Chain) {
 		res, err = d.cfg.API.BroadcastWithdrawal(ctx, tx.Chain, tx.WithdrawalID, tx.ID, txData)
 	} else {
 		res, err = d.cfg.API.Broadcast(ctx, tx.Chain, txData, tx.ID)
@@ -1018,6 +1018,14 @@ func network(testnet bool) string {
 		return "testnet"
 	}
 	return "mainnet"
+}
+
+// offchainWithdrawal: the chain's off-chain withdrawals go to Tatum's
+// withdrawal endpoint; the other chains' to their own broadcast endpoint,
+// as tatum-kms sends them.
+func offchainWithdrawal(code string) bool {
+	c, ok := chain.Lookup(code)
+	return ok && c.OffchainWithdrawal
 }
 
 // chainLabel bounds metric label values to the codes of the chain table.

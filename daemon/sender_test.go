@@ -167,3 +167,53 @@ func TestRecordSourceChecks(t *testing.T) {
 		t.Fatalf("signed %d times with a refused wallet", sg.signs)
 	}
 }
+
+type rawSigner struct{}
+
+func (rawSigner) Sign(_ context.Context, req signing.Request, _ signing.KeySource) (string, error) {
+	return "raw-" + req.ID, nil
+}
+
+// Off-chain withdrawals go where tatum-kms 8.0.1 posts them: the off-chain
+// withdrawal endpoint for BTC, LTC, DOGE, BCH, ETH, ONE and ADA; their own
+// broadcast endpoint for every other chain (its signatures.ts returns after
+// the chain's broadcast for them).
+func TestWithdrawalEndpointPerChain(t *testing.T) {
+	for _, c := range []struct {
+		chain, path string
+		offchain    bool
+	}{
+		{"BTC", "/v3/offchain/withdrawal/broadcast", true},
+		{"ETH", "/v3/offchain/withdrawal/broadcast", true},
+		{"ONE", "/v3/offchain/withdrawal/broadcast", true},
+		{"BSC", "/v3/bsc/broadcast", false},
+		{"MATIC", "/v3/polygon/broadcast", false},
+		{"TRON", "/v3/tron/broadcast", false},
+		{"XRP", "/v3/xrp/broadcast", false},
+	} {
+		t.Run(c.chain, func(t *testing.T) {
+			f := newFixture(t)
+			f.put(backend.Record{ID: "w", Kind: backend.PrivateKey, Chain: c.chain, Testnet: true, Secret: []byte("k")})
+			set, err := signing.NewSet(signing.Family{c.chain: rawSigner{}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := f.srv.Enqueue(tatum.PendingTransaction{Chain: c.chain, SerializedTransaction: "{}", Hashes: []string{"w"}, WithdrawalID: "wd-1"})
+			d := f.daemon(func(cf *daemon.Config) { cf.Signers = set; cf.Chains = []string{c.chain} })
+			d.RunCycle(context.Background())
+			f.requireCompleted(id)
+			var paths, bodies []string
+			for _, r := range f.srv.Requests() {
+				if strings.HasSuffix(r.Path, "/broadcast") {
+					paths, bodies = append(paths, r.Path), append(bodies, string(r.Body))
+				}
+			}
+			if len(paths) != 1 || paths[0] != c.path {
+				t.Fatalf("posted to %v, want %s", paths, c.path)
+			}
+			if got := strings.Contains(bodies[0], `"withdrawalId":"wd-1"`); got != c.offchain {
+				t.Fatalf("body %s: withdrawalId present %v, want %v", bodies[0], got, c.offchain)
+			}
+		})
+	}
+}
