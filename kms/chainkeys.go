@@ -89,10 +89,9 @@ func keysOf(code string) (chainKeys, error) {
 var ErrNoMnemonic = errors.New("this chain's wallets have no mnemonic")
 
 // TakesMnemonic reports, before a mnemonic is asked for, whether the chain's
-// wallets are made from one: XRP, XLM and ALGO wallets are a single key
-// (tatum-kms's storemanagedwallet ignores the words for XRP and XLM and
-// stores a new random wallet instead, and reads ALGO's as an Algorand
-// 25-word mnemonic).
+// wallets are made from one: XRP and XLM wallets are a single key without
+// one (tatum-kms's storemanagedwallet ignores the words for them and stores
+// a new random wallet instead). ALGO takes Algorand's 25-word mnemonic.
 func TakesMnemonic(code string) error {
 	k, err := keysOf(code)
 	if err != nil {

@@ -97,14 +97,27 @@ func (xrpKeys) newKey(string, bool) (string, string, error) {
 	return w.Secret, w.Address, err
 }
 
-// algoKeys: Algorand. generateAlgoWallet without a mnemonic: a random key
-// as {address, secret} (base32 of the 64-byte secret key).
-type algoKeys struct{ noMnemonicKeys }
+// algoKeys: Algorand. generateAlgoWallet: a random key as {address,
+// secret} (base32 of the 64-byte secret key); storemanagedwallet takes an
+// Algorand 25-word mnemonic (algosdk's mnemonicToSecretKey), not BIP39, and
+// stores the same {address, secret}.
+type algoKeys struct{}
+
+// ownMnemonic: the words are Algorand's, checked by fromMnemonic.
+func (algoKeys) ownMnemonic() {}
 
 func (algoKeys) generate(string, bool, bool) (backend.Record, error) {
 	a, s, err := wallet.GenerateAlgoWallet()
 	if err != nil {
 		return backend.Record{}, err
+	}
+	return secretWallet(a, s), nil
+}
+
+func (algoKeys) fromMnemonic(_, m string, _ bool) (backend.Record, error) {
+	a, s, err := wallet.AlgoWalletFromMnemonic(m)
+	if err != nil {
+		return backend.Record{}, fmt.Errorf("%w (ALGO takes Algorand's own 25-word mnemonic, as algosdk writes it)", err)
 	}
 	return secretWallet(a, s), nil
 }
@@ -116,6 +129,14 @@ func (algoKeys) keyAddress(_, key string, _ bool) (string, error) {
 func (algoKeys) newKey(string, bool) (string, string, error) {
 	a, s, err := wallet.GenerateAlgoWallet()
 	return s, a, err
+}
+
+func (algoKeys) mnemonicKey(rec backend.Record, i uint32) (string, error) {
+	return noMnemonicKeys{}.mnemonicKey(rec, i)
+}
+
+func (algoKeys) mnemonicAddress(rec backend.Record, i uint32) (string, error) {
+	return noMnemonicKeys{}.mnemonicAddress(rec, i)
 }
 
 // solKeys: Solana. @tatumio/solana's wallet(): a mnemonic and its index-0

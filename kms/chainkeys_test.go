@@ -493,8 +493,8 @@ func TestKeyCommandRefusals(t *testing.T) {
 			t.Errorf("batch %q = %v", c.chain, err)
 		}
 	}
-	// XRP, XLM and ALGO wallets have no BIP39 mnemonic: refused before one is read.
-	for _, code := range []string{"XRP", "XLM", "ALGO"} {
+	// XRP and XLM wallets have no mnemonic: refused before one is read.
+	for _, code := range []string{"XRP", "XLM"} {
 		err := TakesMnemonic(code)
 		if !errors.Is(err, ErrNoMnemonic) || !strings.Contains(err.Error(), "storemanagedprivatekey "+code) {
 			t.Errorf("TakesMnemonic(%s) = %v", code, err)
@@ -505,7 +505,7 @@ func TestKeyCommandRefusals(t *testing.T) {
 		}
 		noSecret(err)
 	}
-	for _, code := range []string{"SOL", "EGLD", "VET", "FLOW", "ADA", "TRON"} {
+	for _, code := range []string{"SOL", "EGLD", "VET", "FLOW", "ADA", "TRON", "ALGO"} {
 		if err := TakesMnemonic(code); err != nil {
 			t.Errorf("TakesMnemonic(%s) = %v", code, err)
 		}

@@ -106,8 +106,10 @@ func (k Keys) StoreManagedWallet(ctx context.Context, code, mnemonic string) (St
 	if err != nil {
 		return Stored{}, err
 	}
-	if err := wallet.ValidateMnemonic(mnemonic); err != nil {
-		return Stored{}, fmt.Errorf("mnemonic: %w", err)
+	if _, own := ck.(interface{ ownMnemonic() }); !own {
+		if err := wallet.ValidateMnemonic(mnemonic); err != nil {
+			return Stored{}, fmt.Errorf("mnemonic: %w", err)
+		}
 	}
 	rec, err := ck.fromMnemonic(code, mnemonic, k.Testnet)
 	if err != nil {
