@@ -40,6 +40,9 @@ type chainKeys interface {
 	// mnemonic record at index.
 	mnemonicKey(rec backend.Record, index uint32) (string, error)
 	mnemonicAddress(rec backend.Record, index uint32) (string, error)
+	// signingKey decodes the key the daemon signs with for rec at index
+	// (RecordKeys.SigningKey has checked kind and index first).
+	signingKey(rec backend.Record, index uint32) (SigningKey, error)
 }
 
 // keyFamilies maps each signer family of the chain table to its keys.
@@ -180,6 +183,16 @@ func (hdKeys) mnemonicKey(rec backend.Record, i uint32) (string, error) {
 
 func (hdKeys) mnemonicAddress(rec backend.Record, i uint32) (string, error) {
 	return wallet.AddressFromXpub(wallet.Chain(rec.Chain), rec.Xpub, i, rec.Testnet)
+}
+
+func (hdKeys) signingKey(rec backend.Record, i uint32) (k SigningKey, err error) {
+	c := wallet.Chain(rec.Chain)
+	if rec.Kind == backend.Mnemonic {
+		k.Secp256k1, err = wallet.DeriveKey(c, string(rec.Secret), i, rec.Testnet)
+	} else {
+		k.Secp256k1, err = wallet.DecodePrivateKey(c, string(rec.Secret), rec.Testnet)
+	}
+	return k, err
 }
 
 // pkAddress is getaddress for a private-key record: the stored address, else

@@ -65,6 +65,13 @@ func (xlmKeys) newKey(string, bool) (string, string, error) {
 	return w.Secret, w.Address, err
 }
 
+func (xlmKeys) anyIndex() {}
+
+func (xlmKeys) signingKey(rec backend.Record, _ uint32) (k SigningKey, err error) {
+	k.Ed25519, err = wallet.DecodeStellarSecret(string(rec.Secret))
+	return k, err
+}
+
 // xrpKeys: XRP family seeds. generatemanagedwallet (and the batch) use
 // @tatumio/xrp's wallet(), xrpl's Wallet.generate(): an ed25519 "sEd…"
 // seed; generatewallet uses @tatumio/tatum's generateXrpWallet, ripple-lib's
@@ -95,6 +102,13 @@ func (xrpKeys) keyAddress(_, key string, _ bool) (string, error) {
 func (xrpKeys) newKey(string, bool) (string, string, error) {
 	w, err := wallet.GenerateXRPWallet(nil)
 	return w.Secret, w.Address, err
+}
+
+func (xrpKeys) anyIndex() {}
+
+func (xrpKeys) signingKey(rec backend.Record, _ uint32) (k SigningKey, err error) {
+	k.XRP, err = wallet.XRPKeyFromSecret(string(rec.Secret))
+	return k, err
 }
 
 // algoKeys: Algorand. generateAlgoWallet: a random key as {address,
@@ -129,6 +143,13 @@ func (algoKeys) keyAddress(_, key string, _ bool) (string, error) {
 func (algoKeys) newKey(string, bool) (string, string, error) {
 	a, s, err := wallet.GenerateAlgoWallet()
 	return s, a, err
+}
+
+func (algoKeys) anyIndex() {}
+
+func (algoKeys) signingKey(rec backend.Record, _ uint32) (k SigningKey, err error) {
+	k.Ed25519, err = wallet.AlgoKeyFromSecret(string(rec.Secret))
+	return k, err
 }
 
 func (algoKeys) mnemonicKey(rec backend.Record, i uint32) (string, error) {
@@ -208,6 +229,21 @@ func (s solKeys) mnemonicAddress(rec backend.Record, _ uint32) (string, error) {
 	return w.Address, err
 }
 
+func (solKeys) anyIndex() {}
+
+// signingKey: the entry's privateKey, as tatum-kms signs with it.
+func (solKeys) signingKey(rec backend.Record, _ uint32) (k SigningKey, err error) {
+	switch {
+	case len(rec.ExtraKey) > 0:
+		k.Ed25519, err = wallet.DecodeSolanaPrivateKey(string(rec.ExtraKey))
+	case rec.Kind == backend.Mnemonic:
+		k.Ed25519, err = wallet.SolanaKeyFromMnemonic(string(rec.Secret), 0)
+	default:
+		k.Ed25519, err = wallet.DecodeSolanaPrivateKey(string(rec.Secret))
+	}
+	return k, err
+}
+
 // egldKeys: MultiversX. The wallet is {mnemonic} alone (no xpub);
 // keys are SLIP-10 ed25519 at m/44'/508'/0'/0'/i' (testnet m/44'/1'/…).
 type egldKeys struct{}
@@ -238,6 +274,15 @@ func (egldKeys) mnemonicKey(rec backend.Record, i uint32) (string, error) {
 // missing xpub and fails; gokms derives from the mnemonic.
 func (egldKeys) mnemonicAddress(rec backend.Record, i uint32) (string, error) {
 	return wallet.EGLDAddressFromMnemonic(string(rec.Secret), i, rec.Testnet)
+}
+
+func (egldKeys) signingKey(rec backend.Record, i uint32) (k SigningKey, err error) {
+	if rec.Kind == backend.Mnemonic {
+		k.Ed25519, err = wallet.EGLDKeyFromMnemonic(string(rec.Secret), i, rec.Testnet)
+	} else {
+		k.Ed25519, err = wallet.EGLDKeyFromPrivateKey(string(rec.Secret))
+	}
+	return k, err
 }
 
 // vetKeys: VeChain, {xpub, mnemonic} at m/44'/818'/0'/0 (testnet
@@ -296,6 +341,17 @@ func (vetKeys) mnemonicAddress(rec backend.Record, i uint32) (string, error) {
 	return wallet.VETAddressFromXpub(rec.Xpub, i)
 }
 
+// signingKey: mnemonic keys at VET's own path, the ones getprivatekey shows
+// (tatum-kms's daemon asks for them with Currency.BNB and fails).
+func (vetKeys) signingKey(rec backend.Record, i uint32) (k SigningKey, err error) {
+	if rec.Kind == backend.Mnemonic {
+		k.Secp256k1, err = wallet.VETKeyFromMnemonic(string(rec.Secret), i, rec.Testnet)
+	} else {
+		k.Secp256k1, err = wallet.VETKeyFromPrivateKey(string(rec.Secret))
+	}
+	return k, err
+}
+
 // flowKeys: Flow, {mnemonic, xpub} at m/44'/539'/0'/0 on both networks.
 // Accounts are created on chain, so the "address" tatum-kms prints is the
 // key's uncompressed public key without 04 (128 hex).
@@ -346,6 +402,15 @@ func (flowKeys) mnemonicKey(rec backend.Record, i uint32) (string, error) {
 
 func (flowKeys) mnemonicAddress(rec backend.Record, i uint32) (string, error) {
 	return wallet.FlowPublicKeyFromXpub(rec.Xpub, i)
+}
+
+func (flowKeys) signingKey(rec backend.Record, i uint32) (k SigningKey, err error) {
+	if rec.Kind == backend.Mnemonic {
+		k.Secp256k1, err = wallet.FlowKeyFromMnemonic(string(rec.Secret), i)
+	} else {
+		k.Secp256k1, err = wallet.DecodeFlowPrivateKey(string(rec.Secret))
+	}
+	return k, err
 }
 
 // adaKeys: Cardano as @tatumio/cardano 2.2.88 makes it: {mnemonic, xpub},
@@ -425,4 +490,13 @@ func (adaKeys) mnemonicAddress(rec backend.Record, i uint32) (string, error) {
 		k.Wipe()
 	}
 	return wallet.CardanoEnterpriseAddress(pub, rec.Testnet)
+}
+
+func (adaKeys) signingKey(rec backend.Record, i uint32) (k SigningKey, err error) {
+	if rec.Kind == backend.Mnemonic {
+		k.Cardano, err = wallet.CardanoKeyFromMnemonic(string(rec.Secret), i)
+	} else {
+		k.Cardano, err = wallet.DecodeCardanoPrivateKey(string(rec.Secret))
+	}
+	return k, err
 }

@@ -3,6 +3,7 @@ package kms
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"github.com/gokms/gokms/backend"
 	"github.com/gokms/gokms/backend/file/tatumkms"
 	"github.com/gokms/gokms/backend/memory"
+	"github.com/gokms/gokms/chain"
 	"github.com/gokms/gokms/signing"
 	"github.com/gokms/gokms/wallet"
 )
@@ -693,4 +695,126 @@ func mustRead(t *testing.T, p string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// signingAddress is the address of a SigningKey as getaddress writes it.
+func signingAddress(t *testing.T, code string, testnet bool, k SigningKey) string {
+	t.Helper()
+	switch {
+	case k.XRP != nil:
+		return k.XRP.Address()
+	case k.Cardano != nil:
+		a, err := wallet.CardanoEnterpriseAddress(k.Cardano.PublicKey(), testnet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	case k.Ed25519 != nil:
+		pub := k.Ed25519.Public().(ed25519.PublicKey)
+		switch code {
+		case "SOL":
+			return wallet.SolanaAddress(pub)
+		case "XLM":
+			return wallet.StellarAddress(pub)
+		case "ALGO":
+			return wallet.AlgoAddress(pub)
+		case "EGLD":
+			a, _ := wallet.EGLDAddress(pub)
+			return a
+		}
+	case k.Secp256k1 != nil:
+		switch code {
+		case "VET":
+			return wallet.VETAddress(k.Secp256k1.PubKey())
+		case "FLOW":
+			return wallet.FlowPublicKeyHex(k.Secp256k1.PubKey())
+		default:
+			a, err := wallet.AddressFromPublicKey(wallet.Chain(code), k.Secp256k1.PubKey(), testnet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return a
+		}
+	}
+	t.Fatalf("%s: SigningKey %+v has no key", code, k)
+	return ""
+}
+
+// The key the daemon would sign with (SigningKey) is the key of the
+// address getaddress shows, for every chain, network and wallet kind: the
+// CLI and the signer read a record one way.
+func TestSigningKeyIsTheShownKey(t *testing.T) {
+	ctx := context.Background()
+	for _, code := range append(ownKeyChains, "BTC", "ETH") {
+		for _, testnet := range []bool{false, true} {
+			b := memory.New()
+			k := newKeys(b, testnet)
+			st, err := k.GenerateManagedWallet(ctx, code)
+			if err != nil {
+				t.Fatal(err)
+			}
+			batch, err := k.GenerateManagedPrivateKeyBatch(ctx, code, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, free := keyFamilies[mustLookup(t, code)].(anyIndex)
+			for _, id := range []string{st.SignatureID, batch[0].SignatureID} {
+				rec, err := b.Get(ctx, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var index *uint32
+				two := uint32(2)
+				if rec.Kind == backend.Mnemonic || free {
+					index = &two
+				}
+				if rec.Kind == backend.PrivateKey && (code == "BTC" || code == "ETH") {
+					continue // HD key records: the Resolver's own tests (signing)
+				}
+				sk, err := k.RecordKeys().SigningKey(rec, index)
+				if err != nil {
+					t.Fatalf("%s %s: %v", code, rec.Kind, err)
+				}
+				shown, err := k.Address(ctx, id, 2)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := signingAddress(t, code, testnet, sk); got != shown {
+					t.Errorf("%s testnet=%v %s: signs with the key of %s, getaddress shows %s", code, testnet, rec.Kind, got, shown)
+				}
+				sk.Zero()
+
+				// The Resolver's refusals.
+				other := k.RecordKeys()
+				other.Testnet = !testnet
+				if _, err := other.SigningKey(rec, index); !errors.Is(err, signing.ErrNetworkMismatch) {
+					t.Errorf("%s: a wallet of the other network signed: %v", code, err)
+				}
+				if free {
+					continue
+				}
+				wrong := index
+				if wrong == nil {
+					wrong = &two
+				} else {
+					wrong = nil
+				}
+				if _, err := k.RecordKeys().SigningKey(rec, wrong); !errors.Is(err, signing.ErrIndexMismatch) {
+					t.Errorf("%s %s with index %v: %v", code, rec.Kind, wrong, err)
+				}
+			}
+		}
+	}
+	bnb := backend.Record{ID: "b", Kind: backend.PrivateKey, Chain: "BNB", Secret: []byte("00")}
+	if _, err := (RecordKeys{}).SigningKey(bnb, nil); !errors.Is(err, signing.ErrChainShutDown) {
+		t.Errorf("BNB: %v", err)
+	}
+}
+
+func mustLookup(t *testing.T, code string) chain.Family {
+	c, ok := chain.Lookup(code)
+	if !ok {
+		t.Fatalf("no chain %s", code)
+	}
+	return c.Family
 }
