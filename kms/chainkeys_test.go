@@ -818,3 +818,95 @@ func mustLookup(t *testing.T, code string) chain.Family {
 	}
 	return c.Family
 }
+
+// What the real tatum-kms 8.0.1 printed for getaddress/getprivatekey <id> 1
+// on the 22-chain file (testdata/tatumkms/all-chains-8.0.1/getkeys.sh):
+// gokms prints the same wherever tatum-kms answers with the wallet's own
+// key or address, and answers where tatum-kms fails. Two tatum-kms answers
+// are not the wallet's at all, and gokms does not copy them: EGLD's
+// getaddress and a TRON {privateKey} entry's getprivatekey are derived from
+// the empty mnemonic (the entry has no xpub/mnemonic, and bip39 takes
+// undefined as ""), the same for every such wallet and known to anyone.
+func TestRealTatumKMSKeyAnswers(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join("..", "testdata", "tatumkms", "all-chains-8.0.1")
+	var real map[string]map[string]struct{ Stdout, Stderr string }
+	if err := json.Unmarshal(mustRead(t, filepath.Join(dir, "getkeys.json")), &real); err != nil {
+		t.Fatal(err)
+	}
+	var stored map[string]map[string]any
+	if err := json.Unmarshal(mustRead(t, filepath.Join(dir, "export.txt")), &stored); err != nil {
+		t.Fatal(err)
+	}
+	pw := bytes.TrimSpace(mustRead(t, filepath.Join("..", "testdata", "tatumkms", "real-8.0.1", "wallet.password")))
+	entries, err := tatumkms.Decode(mustRead(t, filepath.Join(dir, "wallet.dat")), pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := memory.New()
+	for _, e := range entries {
+		rec, err := e.Record()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Put(ctx, rec)
+	}
+	k := newKeys(b, false)
+	same, differ, gokmsOnly := 0, 0, 0
+	for id, cmds := range real {
+		chain, _ := stored[id]["chain"].(string)
+		for cmd, out := range cmds {
+			var got string
+			var err error
+			if cmd == "getaddress" {
+				got, err = k.Address(ctx, id, 1)
+			} else {
+				got, err = k.PrivateKey(ctx, id, 1)
+			}
+			if out.Stdout == "" { // tatum-kms failed
+				if !strings.Contains(out.Stderr, "Error") {
+					t.Errorf("%s %s: tatum-kms printed nothing and no error", cmd, id)
+				}
+				isJunkADA := chain == "ADA" && cmd == "getaddress" && stored[id]["privateKey"] != nil
+				if chain == "BNB" {
+					if !errors.Is(err, signing.ErrChainShutDown) {
+						t.Errorf("BNB %s: %v", cmd, err)
+					}
+				} else if err != nil && !isJunkADA {
+					t.Errorf("%s %s %s: tatum-kms fails, gokms too: %v", chain, cmd, id, err)
+				}
+				gokmsOnly++
+				continue
+			}
+			var want map[string]string
+			if err := json.Unmarshal([]byte(out.Stdout), &want); err != nil {
+				t.Fatalf("%s %s: %v", cmd, id, err)
+			}
+			field := map[string]string{"getaddress": "address", "getprivatekey": "privateKey"}[cmd]
+			switch {
+			case chain == "BNB":
+				if !errors.Is(err, signing.ErrChainShutDown) {
+					t.Errorf("BNB %s: %v", cmd, err)
+				}
+			case chain == "EGLD" && cmd == "getaddress", chain == "TRON" && cmd == "getprivatekey" && stored[id]["mnemonic"] == nil:
+				// The empty mnemonic's address/key: gokms gives the wallet's own.
+				if err != nil || got == want[field] {
+					t.Errorf("%s %s %s: gokms %q (%v), must not be tatum-kms's empty-mnemonic answer", chain, cmd, id, got, err)
+				}
+				if chain == "TRON" && got != stored[id]["privateKey"] {
+					t.Errorf("TRON getprivatekey of a key entry is not the stored key")
+				}
+				differ++
+			default:
+				if err != nil || got != want[field] {
+					t.Errorf("%s %s %s = %q (%v), tatum-kms printed %q", chain, cmd, id, got, err, want[field])
+				}
+				same++
+			}
+		}
+	}
+	t.Logf("tatum-kms's answers: %d the same, %d not copied (empty mnemonic), %d where only gokms answers", same, differ, gokmsOnly)
+	if same < 15 || differ != 2 {
+		t.Errorf("compared %d answers and refused %d; the fixture has more", same, differ)
+	}
+}
