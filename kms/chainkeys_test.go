@@ -617,6 +617,18 @@ func TestAllChainsKeys(t *testing.T) {
 	if err := json.Unmarshal(mustRead(t, filepath.Join(dir, "export.txt")), &stored); err != nil {
 		t.Fatal(err)
 	}
+	// Every secret of the file, and the first words of each mnemonic.
+	var secrets []string
+	for _, s := range stored {
+		for _, f := range []string{"mnemonic", "privateKey", "secret"} {
+			if v, ok := s[f].(string); ok {
+				secrets = append(secrets, v)
+				if w := strings.Fields(v); len(w) > 4 {
+					secrets = append(secrets, strings.Join(w[:4], " "))
+				}
+			}
+		}
+	}
 	k := newKeys(b, false)
 	answered := map[string]int{}
 	for _, e := range entries {
@@ -627,6 +639,20 @@ func TestAllChainsKeys(t *testing.T) {
 		s := stored[e.ID]
 		pk, pkErr := k.PrivateKey(ctx, e.ID, 1)
 		addr, addrErr := k.Address(ctx, e.ID, 1)
+		wrongNet := newKeys(b, !e.Testnet)
+		wrongNet.NetworkStated = true
+		_, wrong1 := wrongNet.PrivateKey(ctx, e.ID, 1)
+		_, wrong2 := wrongNet.Address(ctx, e.ID, 1)
+		if wrong1 == nil || wrong2 == nil {
+			t.Errorf("%s: a stated other network answered", e.ID)
+		}
+		for _, err := range []error{pkErr, addrErr, wrong1, wrong2} {
+			for _, sec := range secrets {
+				if err != nil && strings.Contains(err.Error(), sec) {
+					t.Errorf("%s: an error quotes a stored secret: %v", e.ID, err)
+				}
+			}
+		}
 		switch {
 		case e.Chain == "BNB":
 			if !errors.Is(pkErr, signing.ErrChainShutDown) || !errors.Is(addrErr, signing.ErrChainShutDown) {
