@@ -24,10 +24,9 @@ import (
 // export give tatum-kms's shape back; the caller sets ID, Chain and Testnet
 // and zeroes them.
 type chainKeys interface {
-	// generate makes a new wallet: what generatemanagedwallet stores, or
-	// (printOnly) what generatewallet prints, where tatum-kms calls another
-	// SDK function for it.
-	generate(code string, testnet, printOnly bool) (backend.Record, error)
+	// generate makes a new wallet: what generatemanagedwallet stores and
+	// generatewallet prints (without chain and testnet).
+	generate(code string, testnet bool) (backend.Record, error)
 	// fromMnemonic is storemanagedwallet's wallet for a checked mnemonic.
 	fromMnemonic(code, mnemonic string, testnet bool) (backend.Record, error)
 	// keyAddress checks a private key for storemanagedprivatekey and
@@ -148,7 +147,7 @@ func newMnemonic() (string, error) {
 // hdKeys: the UTXO, EVM and TRON chains (BIP32 secp256k1 at m/44'/coin'/0'/0).
 type hdKeys struct{}
 
-func (hdKeys) generate(code string, testnet, _ bool) (backend.Record, error) {
+func (hdKeys) generate(code string, testnet bool) (backend.Record, error) {
 	w, err := wallet.GenerateWallet(wallet.Chain(code), testnet)
 	if err != nil {
 		return backend.Record{}, err

@@ -44,7 +44,7 @@ func secretWallet(address, secret string) backend.Record {
 // {address, secret}; the network does not change keys or addresses.
 type xlmKeys struct{ noMnemonicKeys }
 
-func (xlmKeys) generate(string, bool, bool) (backend.Record, error) {
+func (xlmKeys) generate(string, bool) (backend.Record, error) {
 	w, err := wallet.GenerateStellarWallet()
 	if err != nil {
 		return backend.Record{}, err
@@ -74,16 +74,13 @@ func (xlmKeys) signingKey(rec backend.Record, _ uint32) (k SigningKey, err error
 
 // xrpKeys: XRP family seeds. generatemanagedwallet (and the batch) use
 // @tatumio/xrp's wallet(), xrpl's Wallet.generate(): an ed25519 "sEd…"
-// seed; generatewallet uses @tatumio/tatum's generateXrpWallet, ripple-lib's
-// generateAddress(): a secp256k1 "s…" seed. gokms makes each as tatum-kms does.
+// seed. (generatewallet XRP calls ripple-lib's generateAddress, which fails
+// in tatum-kms 8.0.1's build; gokms prints the same kind of wallet as
+// generatemanagedwallet stores.)
 type xrpKeys struct{ noMnemonicKeys }
 
-func (xrpKeys) generate(_ string, _, printOnly bool) (backend.Record, error) {
-	t := wallet.XRPEd25519
-	if printOnly {
-		t = wallet.XRPSecp256k1
-	}
-	w, err := wallet.GenerateXRPWalletType(nil, t)
+func (xrpKeys) generate(string, bool) (backend.Record, error) {
+	w, err := wallet.GenerateXRPWallet(nil)
 	if err != nil {
 		return backend.Record{}, err
 	}
@@ -120,7 +117,7 @@ type algoKeys struct{}
 // ownMnemonic: the words are Algorand's, checked by fromMnemonic.
 func (algoKeys) ownMnemonic() {}
 
-func (algoKeys) generate(string, bool, bool) (backend.Record, error) {
+func (algoKeys) generate(string, bool) (backend.Record, error) {
 	a, s, err := wallet.GenerateAlgoWallet()
 	if err != nil {
 		return backend.Record{}, err
@@ -173,7 +170,7 @@ func solWallet(w wallet.SolanaWallet) backend.Record {
 	return backend.Record{Kind: backend.Mnemonic, Secret: []byte(w.Mnemonic), ExtraKey: []byte(w.PrivateKey), Address: w.Address, Layout: layoutSolana}
 }
 
-func (solKeys) generate(string, bool, bool) (backend.Record, error) {
+func (solKeys) generate(string, bool) (backend.Record, error) {
 	w, err := wallet.GenerateSolanaWallet()
 	if err != nil {
 		return backend.Record{}, err
@@ -248,7 +245,7 @@ func (solKeys) signingKey(rec backend.Record, _ uint32) (k SigningKey, err error
 // keys are SLIP-10 ed25519 at m/44'/508'/0'/0'/i' (testnet m/44'/1'/…).
 type egldKeys struct{}
 
-func (egldKeys) generate(string, bool, bool) (backend.Record, error) {
+func (egldKeys) generate(string, bool) (backend.Record, error) {
 	m, err := newMnemonic()
 	if err != nil {
 		return backend.Record{}, err
@@ -289,7 +286,7 @@ func (egldKeys) signingKey(rec backend.Record, i uint32) (k SigningKey, err erro
 // m/44'/1'/0'/0), keys "0x" + hex, addresses 0x + lower-case hex.
 type vetKeys struct{}
 
-func (v vetKeys) generate(code string, testnet, _ bool) (backend.Record, error) {
+func (v vetKeys) generate(code string, testnet bool) (backend.Record, error) {
 	m, err := newMnemonic()
 	if err != nil {
 		return backend.Record{}, err
@@ -357,7 +354,7 @@ func (vetKeys) signingKey(rec backend.Record, i uint32) (k SigningKey, err error
 // key's uncompressed public key without 04 (128 hex).
 type flowKeys struct{}
 
-func (f flowKeys) generate(code string, testnet, _ bool) (backend.Record, error) {
+func (f flowKeys) generate(code string, testnet bool) (backend.Record, error) {
 	m, err := newMnemonic()
 	if err != nil {
 		return backend.Record{}, err
@@ -419,7 +416,7 @@ func (flowKeys) signingKey(rec backend.Record, i uint32) (k SigningKey, err erro
 // (gokms computes it offline).
 type adaKeys struct{}
 
-func (a adaKeys) generate(code string, testnet, _ bool) (backend.Record, error) {
+func (a adaKeys) generate(code string, testnet bool) (backend.Record, error) {
 	m, err := newMnemonic()
 	if err != nil {
 		return backend.Record{}, err

@@ -150,8 +150,8 @@ func TestKeyCommandShapes(t *testing.T) {
 						t.Errorf("generatewallet: secret's address %q (%v), printed %q", addr, err, g["address"])
 					}
 				}
-				if code == "XRP" && strings.HasPrefix(g["secret"].(string), "sEd") {
-					t.Error("generatewallet XRP: tatum-kms's generateXrpWallet makes secp256k1 seeds, not sEd…")
+				if code == "XRP" && !strings.HasPrefix(g["secret"].(string), "sEd") {
+					t.Error("generatewallet XRP: want the ed25519 sEd… seed generatemanagedwallet makes")
 				}
 				if ns, ok := g["privateKey"].(string); ok { // SOL
 					addr, _ := ck.keyAddress(code, ns, testnet)

@@ -62,7 +62,7 @@ func (k Keys) GenerateWallet(code string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	rec, err := ck.generate(code, k.Testnet, true)
+	rec, err := ck.generate(code, k.Testnet)
 	if err != nil {
 		return nil, fmt.Errorf("generate wallet: %w", err)
 	}
@@ -83,7 +83,7 @@ func (k Keys) GenerateManagedWallet(ctx context.Context, code string) (Stored, e
 	if err != nil {
 		return Stored{}, err
 	}
-	rec, err := ck.generate(code, k.Testnet, false)
+	rec, err := ck.generate(code, k.Testnet)
 	if err != nil {
 		return Stored{}, fmt.Errorf("generate wallet: %w", err)
 	}
