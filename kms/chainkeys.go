@@ -106,6 +106,14 @@ func TakesMnemonic(code string) error {
 	return nil
 }
 
+// printedWallet is implemented by the families whose generatewallet prints
+// another wallet than generatemanagedwallet stores (tatum-kms calls
+// @tatumio/tatum v1's generateWallet for the one, the chain SDK for the
+// other).
+type printedWallet interface {
+	printedWallet(code string, testnet bool) (backend.Record, error)
+}
+
 // singleKey marks the families whose wallets are one key without a mnemonic.
 type singleKey interface{ noMnemonic() }
 

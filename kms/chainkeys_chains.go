@@ -424,6 +424,20 @@ func (a adaKeys) generate(code string, testnet bool) (backend.Record, error) {
 	return a.fromMnemonic(code, m, testnet)
 }
 
+// printedWallet: generatewallet ADA is @tatumio/tatum v1's
+// generateAdaWallet, whose xpub is the 256-hex spend+stake form.
+func (adaKeys) printedWallet(string, bool) (backend.Record, error) {
+	m, err := newMnemonic()
+	if err != nil {
+		return backend.Record{}, err
+	}
+	x, err := wallet.CardanoV1Xpub(m)
+	if err != nil {
+		return backend.Record{}, err
+	}
+	return backend.Record{Kind: backend.Mnemonic, Secret: []byte(m), Xpub: x, Layout: layoutMnemonicXpub}, nil
+}
+
 func (adaKeys) fromMnemonic(_, m string, _ bool) (backend.Record, error) {
 	w, err := wallet.GenerateCardanoWalletFromMnemonic(m)
 	if err != nil {

@@ -62,7 +62,11 @@ func (k Keys) GenerateWallet(code string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	rec, err := ck.generate(code, k.Testnet)
+	gen := ck.generate
+	if p, ok := ck.(printedWallet); ok {
+		gen = p.printedWallet
+	}
+	rec, err := gen(code, k.Testnet)
 	if err != nil {
 		return nil, fmt.Errorf("generate wallet: %w", err)
 	}
