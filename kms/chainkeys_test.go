@@ -985,3 +985,59 @@ func TestGenerateWalletLikeTatumKMS(t *testing.T) {
 		t.Errorf("compared %d of tatum-kms's generatewallet outputs, want 14", compared)
 	}
 }
+
+// For the HD chains the daemon signs through signing.Resolver (with its
+// per-cycle Deriver cache): its key is RecordKeys.SigningKey's, and it
+// refuses what SigningKey refuses.
+func TestResolverAgreesWithSigningKey(t *testing.T) {
+	ctx := context.Background()
+	for _, code := range []string{"BTC", "LTC", "ETH", "TRON"} {
+		for _, testnet := range []bool{false, true} {
+			b := memory.New()
+			k := newKeys(b, testnet)
+			st, err := k.GenerateManagedWallet(ctx, code)
+			if err != nil {
+				t.Fatal(err)
+			}
+			batch, err := k.GenerateManagedPrivateKeyBatch(ctx, code, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := signing.NewResolver(b, testnet).ForChain(code)
+			seven := uint32(7)
+			for _, c := range []struct {
+				id    string
+				index *uint32
+			}{{st.SignatureID, &seven}, {batch[0].SignatureID, nil}} {
+				rec, _ := b.Get(ctx, c.id)
+				sk, err := k.RecordKeys().SigningKey(rec, c.index)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rk, err := res.Key(ctx, c.id, c.index)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !rk.Key.Equals(&sk.Secp256k1.Key) {
+					t.Errorf("%s %v: the Resolver's key is not SigningKey's", code, testnet)
+				}
+				wrong := &seven
+				if c.index != nil {
+					wrong = nil
+				}
+				_, e1 := res.Key(ctx, c.id, wrong)
+				_, e2 := k.RecordKeys().SigningKey(rec, wrong)
+				if !errors.Is(e1, signing.ErrIndexMismatch) || !errors.Is(e2, signing.ErrIndexMismatch) {
+					t.Errorf("%s: index refusals differ: %v / %v", code, e1, e2)
+				}
+				other := signing.NewResolver(b, !testnet).ForChain(code)
+				otherKeys := RecordKeys{Testnet: !testnet}
+				_, e1 = other.Key(ctx, c.id, c.index)
+				_, e2 = otherKeys.SigningKey(rec, c.index)
+				if !errors.Is(e1, signing.ErrNetworkMismatch) || !errors.Is(e2, signing.ErrNetworkMismatch) {
+					t.Errorf("%s: network refusals differ: %v / %v", code, e1, e2)
+				}
+			}
+		}
+	}
+}
