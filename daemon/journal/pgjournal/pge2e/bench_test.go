@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -33,7 +34,8 @@ func BenchmarkDrain(b *testing.B) {
 		daemons int
 	}{{"local-1", false, 1}, {"postgres-1", true, 1}, {"postgres-3", true, 3}} {
 		b.Run(c.name, func(b *testing.B) {
-			var total time.Duration
+			var total, daemonCPU time.Duration
+			var busy, all uint64
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
 				q := w.newQueueHeld(b, n, 0, latency, true)
@@ -50,19 +52,55 @@ func BenchmarkDrain(b *testing.B) {
 					ds = append(ds, p)
 				}
 				b.StartTimer()
+				busy0, all0 := cpuTicks()
 				q.release()
 				total += waitDrained(b, q, 10*time.Minute, ds...)
+				busy1, all1 := cpuTicks()
 				b.StopTimer()
+				busy += busy1 - busy0
+				all += all1 - all0
 				for _, p := range ds {
 					p.stop(b)
+					if st := p.cmd.ProcessState; st != nil {
+						daemonCPU += st.UserTime() + st.SystemTime()
+					}
 				}
 				if _, err := w.node.RPC.Generate(1); err != nil {
 					b.Fatal(err)
 				}
 			}
 			b.ReportMetric(float64(n*b.N)/total.Seconds(), "tx/s")
+			// Whether the machine was saturated: the share of all CPUs
+			// busy during the drains (every process, not only gokms), and
+			// the daemons' own CPU per transaction (start and stop included).
+			if all > 0 {
+				b.ReportMetric(100*float64(busy)/float64(all), "cpu-busy-%")
+			}
+			b.ReportMetric(float64(daemonCPU.Microseconds())/1000/float64(n*b.N), "daemon-cpu-ms/tx")
 		})
 	}
+}
+
+// cpuTicks reads the machine's busy and total CPU time (Linux /proc/stat;
+// zero elsewhere).
+func cpuTicks() (busy, all uint64) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 8 || f[0] != "cpu" {
+		return 0, 0
+	}
+	for i, v := range f[1:] {
+		n, _ := strconv.ParseUint(v, 10, 64)
+		all += n
+		if i != 3 && i != 4 { // idle, iowait
+			busy += n
+		}
+	}
+	return busy, all
 }
 
 func envInt(k string, def int) int {
