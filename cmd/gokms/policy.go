@@ -204,10 +204,7 @@ func policyAndAudit(c *cli.Context, j journal.Journal) (*daemonHooks, error) {
 		log.Warn("audit trail off (--audit off)")
 		return h, nil
 	}
-	if ap == "" {
-		ap = auditBeside(c)
-	}
-	sink, err := audit.OpenFile(expandHome(ap))
+	sink, where, err := auditSink(c, j, ap) // the file, or the PostgreSQL state's table (audit.go)
 	if err != nil {
 		return nil, err
 	}
@@ -227,6 +224,6 @@ func policyAndAudit(c *cli.Context, j journal.Journal) (*daemonHooks, error) {
 			log.Error("close the audit log", "error", err.Error())
 		}
 	}
-	log.Info("audit log opened", "path", sink.Path(), "instance", instance)
+	log.Info("audit log opened", "path", where, "instance", instance)
 	return h, nil
 }

@@ -718,31 +718,50 @@ func (j *Journal) ReserveNonce(ctx context.Context, l journal.Lease, k journal.N
 			if err != nil {
 				return err
 			}
+			// Record takes no sender lock: an entry committed since the
+			// snapshot above may hold out, its reservation deleted in the
+			// same commit. So the reservation is looked up first, the
+			// entries last.
+			heldBy := func() (bool, error) {
+				var held bool
+				err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM gokms_entries WHERE chain = $1 AND testnet = $2 AND sender = $3 AND nonce = $4)`,
+					c, tn, s, out).Scan(&held)
+				return held, err
+			}
 			var holder string
 			var htok int64
 			err = tx.QueryRow(ctx, `SELECT r.pending_id, r.token FROM gokms_nonces r JOIN gokms_claims c ON c.id = r.pending_id
 				WHERE r.chain = $1 AND r.testnet = $2 AND r.sender = $3 AND r.nonce = $4 AND r.pending_id <> $5
 				  AND c.token = r.token AND NOT c.released`, c, tn, s, out, l.ID).Scan(&holder, &htok)
 			if errors.Is(err, pgx.ErrNoRows) {
+				held, err := heldBy()
+				if err != nil {
+					return err
+				}
+				if held {
+					skip = append(skip, out)
+					continue
+				}
 				break // free
 			} else if err != nil {
 				return err
 			}
 			var ended bool
 			err = tx.QueryRow(ctx, `WITH t AS (
-					SELECT id FROM gokms_claims WHERE id = $1 AND token = $2 AND NOT released AND expires_at <= now() FOR UPDATE SKIP LOCKED)
+					SELECT id FROM gokms_claims WHERE id = $1 AND token = $2 AND NOT released AND expires_at <= now()
+					  AND NOT EXISTS (SELECT 1 FROM gokms_entries WHERE id = $1)
+					FOR UPDATE SKIP LOCKED)
 				UPDATE gokms_claims c SET released = true, expires_at = now() FROM t WHERE c.id = t.id RETURNING true`, holder, htok).Scan(&ended)
 			if errors.Is(err, pgx.ErrNoRows) {
-				skip = append(skip, out) // its claim is busy or was renewed: in use
+				skip = append(skip, out) // its claim is busy, renewed or recorded: in use
 				continue
 			} else if err != nil {
 				return err
 			}
 			// Ended under its row lock: it can record nothing now. It may
 			// have recorded this nonce just before.
-			var held bool
-			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM gokms_entries WHERE chain = $1 AND testnet = $2 AND sender = $3 AND nonce = $4)`,
-				c, tn, s, out).Scan(&held); err != nil {
+			held, err := heldBy()
+			if err != nil {
 				return err
 			}
 			if held {
