@@ -29,6 +29,7 @@ const (
 	flagListen         = "listen"
 	flagCacheTTL       = "cache-ttl"
 	flagChainFamily    = "chain-family"
+	flagNonceWindow    = "nonce-window"
 )
 
 // daemonCmd is the daemon command; its flags include those of policy.go
@@ -56,6 +57,8 @@ var daemonCmd = &cli.Command{
 		&cli.DurationFlag{Name: flagCacheTTL, Value: cache.DefaultTTL, Usage: "with a remote --backend (vault, azure, vgs): serve wallets and the wallet list from memory for this long " +
 			"instead of asking the store every cycle; changes made elsewhere show within this time (0 turns the cache off, at most 1h)"},
 		evmRPCFlag,
+		&cli.IntFlag{Name: flagNonceWindow, Value: daemon.MaxNoncesAhead, Usage: "EVM: sign a sender's transaction only if its nonce is less than this many past the node's pending nonce " +
+			"(geth keeps 64 queued per account and drops the rest after accepting them); 1 to 1024. See docs/daemon-state.md"},
 	}, append(policyDaemonFlags, stateDaemonFlags...)...),
 }
 
@@ -92,6 +95,9 @@ func cmdDaemon(c *cli.Context) error {
 	}
 	if n := c.Int(flagConcurrency); n < 1 || n > 1024 {
 		return fmt.Errorf("--%s %d: want 1 to 1024", flagConcurrency, n)
+	}
+	if n := c.Int(flagNonceWindow); n < 1 || n > 1024 {
+		return fmt.Errorf("--%s %d: want 1 to 1024 (default %d, what geth queues per account)", flagNonceWindow, n, daemon.MaxNoncesAhead)
 	}
 	cacheTTL := c.Duration(flagCacheTTL)
 	if cacheTTL < 0 || cacheTTL > time.Hour {
@@ -153,6 +159,7 @@ func cmdDaemon(c *cli.Context) error {
 		ExternalURL:       c.String(flagExternalURL),
 		ExternalURLMethod: c.String(flagExternalMethod),
 		Concurrency:       c.Int(flagConcurrency),
+		NonceWindow:       c.Int(flagNonceWindow),
 		Logger:            log,
 		Metrics:           hooks.metrics,
 		Approvers:         hooks.approvers,
