@@ -16,10 +16,13 @@ import (
 )
 
 // AuditSink is the audit trail in the shared state (audit.Sink): one hash
-// chain for every daemon on this database. An append locks the chain's head
-// row, so two daemons never fork the chain; the entries that wait meanwhile
-// in one daemon are written together in its next transaction (one lock, one
-// commit for all of them). An entry appended with sync is committed
+// chain for every daemon on this database. An append moves the chain's head
+// row from the entry it chains onto, under that row's lock, in the same
+// transaction that inserts the entries: if another daemon appended first,
+// nothing is written and the append is chained again onto the new head, so
+// two daemons never fork the chain. The entries that wait meanwhile in one
+// daemon are written together in its next transaction (one round trip and
+// one commit for all of them). An entry appended with sync is committed
 // synchronously (durable) before Append returns, as the file sink fsyncs it
 // before the broadcast it records; without sync, the commit does not wait
 // for its WAL flush (the next synchronous one covers it).
@@ -30,6 +33,11 @@ type AuditSink struct {
 	wake   chan struct{}
 	closed bool
 	done   chan struct{}
+
+	// The chain's head as this sink last saw it (the loop's alone).
+	headKnown bool
+	headSeq   int64
+	headHash  string
 }
 
 type auditReq struct {
@@ -132,42 +140,78 @@ func (s *AuditSink) write(reqs []*auditReq) error {
 	batch := hex.EncodeToString(id[:])
 	ctx, cancel := context.WithTimeout(context.Background(), s.j.retryFor+time.Minute)
 	defer cancel()
-	err := s.j.tx(ctx, "audit append", func(tx pgx.Tx, again bool) error {
+	n := len(reqs)
+	seqs, ats, chains, ids, lines := make([]int64, n), make([]time.Time, n), make([]string, n), make([]string, n), make([]string, n)
+	again := false
+	err := s.j.retry(ctx, "audit append", func() error {
 		if again {
 			// The last attempt's commit may have gone through: then these
 			// entries are in the chain already, under this batch id.
-			if done, err := s.readBack(ctx, tx, batch, reqs); err != nil || done {
+			done, err := s.readBack(ctx, batch, reqs)
+			if err != nil || done {
 				return err
 			}
 		}
-		if !sync {
-			if _, err := tx.Exec(ctx, asyncCommit); err != nil {
-				return err
+		for {
+			if !s.headKnown {
+				if err := s.j.pool.QueryRow(ctx, `SELECT seq, hash FROM gokms_audit_head WHERE one`).Scan(&s.headSeq, &s.headHash); err != nil {
+					again = retryable(err)
+					return fmt.Errorf("read the audit chain's head: %w", err)
+				}
+				s.headKnown = true
 			}
-		}
-		var seq int64
-		var prev string
-		if err := tx.QueryRow(ctx, `SELECT seq, hash FROM gokms_audit_head WHERE one FOR UPDATE`).Scan(&seq, &prev); err != nil {
-			return fmt.Errorf("lock the audit chain: %w", err)
-		}
-		n := len(reqs)
-		seqs, ats, chains, ids, lines := make([]int64, n), make([]time.Time, n), make([]string, n), make([]string, n), make([]string, n)
-		for i, r := range reqs {
-			seq++
-			r.e.Seq, r.e.Prev = uint64(seq), prev
-			line, err := audit.EncodeLine(r.e)
+			seq, prev := s.headSeq, s.headHash
+			for i, r := range reqs {
+				seq++
+				r.e.Seq, r.e.Prev = uint64(seq), prev
+				line, err := audit.EncodeLine(r.e)
+				if err != nil {
+					return fmt.Errorf("encode audit entry: %w", err)
+				}
+				prev = r.e.Hash
+				seqs[i], ats[i], chains[i], ids[i], lines[i] = seq, r.e.Time, r.e.Chain, r.e.PendingID, string(line)
+			}
+			// One round trip: the head moves from the one these entries
+			// chain onto (under its row lock) and the entries go in, or,
+			// if another daemon appended meanwhile, nothing changes; then
+			// the current head is read for the next try.
+			b := &pgx.Batch{}
+			if !sync {
+				b.Queue(asyncCommit)
+			}
+			b.Queue(`WITH h AS (
+					UPDATE gokms_audit_head SET seq = $7, hash = $8 WHERE one AND seq = $9 AND hash = $10 RETURNING 1),
+				ins AS (
+					INSERT INTO gokms_audit (seq, at, chain, pending_id, line, batch)
+					SELECT s, a, c, p, l, $6 FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[]) AS t(s, a, c, p, l)
+					WHERE EXISTS (SELECT 1 FROM h) RETURNING 1)
+				SELECT count(*) FROM ins`, seqs, ats, chains, ids, lines, batch, seq, prev, s.headSeq, s.headHash)
+			b.Queue(`SELECT seq, hash FROM gokms_audit_head WHERE one`)
+			br := s.j.pool.SendBatch(ctx, b)
+			var inserted int
+			var err error
+			if !sync {
+				_, err = br.Exec()
+			}
+			if err == nil {
+				err = br.QueryRow().Scan(&inserted)
+			}
+			if err == nil {
+				err = br.QueryRow().Scan(&s.headSeq, &s.headHash)
+			}
+			if cerr := br.Close(); err == nil {
+				err = cerr
+			}
 			if err != nil {
-				return fmt.Errorf("encode audit entry: %w", err)
+				s.headKnown = false
+				again = retryable(err)
+				return err
 			}
-			prev = r.e.Hash
-			seqs[i], ats[i], chains[i], ids[i], lines[i] = seq, r.e.Time, r.e.Chain, r.e.PendingID, string(line)
+			if inserted == n {
+				return nil
+			}
+			s.j.m.auditRetries.Inc() // another daemon appended first
 		}
-		b := &pgx.Batch{}
-		b.Queue(`INSERT INTO gokms_audit (seq, at, chain, pending_id, line, batch)
-			SELECT s, a, c, p, l, $6 FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[]) AS t(s, a, c, p, l)`,
-			seqs, ats, chains, ids, lines, batch)
-		b.Queue(`UPDATE gokms_audit_head SET seq = $1, hash = $2 WHERE one`, seq, prev)
-		return tx.SendBatch(ctx, b).Close()
 	})
 	if err != nil {
 		return fmt.Errorf("audit append to %s: %w", s.j.dsn, err)
@@ -177,8 +221,8 @@ func (s *AuditSink) write(reqs []*auditReq) error {
 
 // readBack fills reqs' Seq, Prev and Hash from the rows of batch, if that
 // batch was committed.
-func (s *AuditSink) readBack(ctx context.Context, tx pgx.Tx, batch string, reqs []*auditReq) (bool, error) {
-	rows, err := tx.Query(ctx, `SELECT line FROM gokms_audit WHERE batch = $1 ORDER BY seq`, batch)
+func (s *AuditSink) readBack(ctx context.Context, batch string, reqs []*auditReq) (bool, error) {
+	rows, err := s.j.pool.Query(ctx, `SELECT line FROM gokms_audit WHERE batch = $1 ORDER BY seq`, batch)
 	if err != nil {
 		return false, err
 	}

@@ -13,6 +13,7 @@ type metrics struct {
 	fenced            prometheus.Counter
 	reservationsEnded prometheus.Counter
 	retries           prometheus.Counter
+	auditRetries      prometheus.Counter
 	all               []prometheus.Counter
 }
 
@@ -29,8 +30,9 @@ func newMetrics() *metrics {
 		fenced:            c("fenced_writes_total", "Writes refused because this daemon's lease was superseded (it stalled past its lease)."),
 		reservationsEnded: c("nonce_reservations_ended_total", "Expired claims ended to hand their reserved EVM nonce to another pending transaction (their daemon died or stalled; it can no longer record)."),
 		retries:           c("retries_total", "Operations retried because the database was unreachable or restarting."),
+		auditRetries:      c("audit_rechained_total", "Audit appends chained again because another daemon appended first."),
 	}
-	m.all = []prometheus.Counter{m.claimsWon, m.claimsDone, m.claimsLost, m.leaseExpiries, m.recoveries, m.fenced, m.reservationsEnded, m.retries}
+	m.all = []prometheus.Counter{m.claimsWon, m.claimsDone, m.claimsLost, m.leaseExpiries, m.recoveries, m.fenced, m.reservationsEnded, m.retries, m.auditRetries}
 	return m
 }
 
