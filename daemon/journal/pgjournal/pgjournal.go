@@ -73,6 +73,8 @@ type Journal struct {
 	m        *metrics
 	leases   leaseBook
 
+	relMu     sync.Mutex
+	relClosed bool
 	releases  chan journal.Lease // completed ids' leases, released in batches (releaseLoop)
 	closeOnce sync.Once
 	released  chan struct{}
@@ -197,7 +199,10 @@ func (j *Journal) Pool() *pgxpool.Pool { return j.pool }
 // Close releases the leases still queued for release and closes the pool.
 func (j *Journal) Close() error {
 	j.closeOnce.Do(func() {
+		j.relMu.Lock()
+		j.relClosed = true
 		close(j.releases)
+		j.relMu.Unlock()
 		<-j.released
 		j.pool.Close()
 	})
@@ -482,10 +487,18 @@ func (j *Journal) Release(ctx context.Context, l journal.Lease) error {
 		return nil
 	}
 	if j.leases.forget(l) {
-		select {
-		case j.releases <- l:
+		j.relMu.Lock()
+		queued := false
+		if !j.relClosed {
+			select {
+			case j.releases <- l:
+				queued = true
+			default: // the queue is full: release it here
+			}
+		}
+		j.relMu.Unlock()
+		if queued {
 			return nil
-		default: // the queue is full: release it here
 		}
 	}
 	again := false

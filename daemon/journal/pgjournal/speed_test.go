@@ -145,3 +145,26 @@ func TestRenewAfterRecord(t *testing.T) {
 		t.Fatalf("record after a takeover: %v, want ErrFenced", err)
 	}
 }
+
+// A release after Close (a straggler at shutdown) fails cleanly, never
+// panics on the closed release queue.
+func TestReleaseAfterClose(t *testing.T) {
+	db := srv.NewDatabaseT(t)
+	ctx := bg(t)
+	j := openDB(t, db, pgjournal.Options{RetryFor: time.Second})
+	id := "61fe7c68cf2fbc595cbb8903"
+	l, _, err := j.Claim(ctx, id, "a", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Record(ctx, l, journal.Entry{ID: id, Chain: "BTC", Testnet: true, SignedTx: "0200aa"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.MarkCompleted(ctx, l, "txc"); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	if err := j.Release(ctx, l); err == nil {
+		t.Fatal("release on a closed journal succeeded")
+	}
+}
