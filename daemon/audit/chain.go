@@ -11,6 +11,10 @@ import (
 // package pgjournal) needs to write and check the same hash chain: the line
 // encoding and a verifier fed one stored line at a time.
 
+// EventSigned is the event of the entry written before a transaction is
+// journaled and broadcast (Trail's approver).
+const EventSigned = "signed"
+
 // EncodeLine sets e.Hash and returns e's line (no newline): the bytes a
 // sink stores and Verify checks. The caller sets Seq and Prev first.
 func EncodeLine(e *Entry) ([]byte, error) { return encode(e) }

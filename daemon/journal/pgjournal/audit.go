@@ -26,6 +26,14 @@ import (
 // synchronously (durable) before Append returns, as the file sink fsyncs it
 // before the broadcast it records; without sync, the commit does not wait
 // for its WAL flush (the next synchronous one covers it).
+//
+// One exception saves a WAL flush per transaction: the "signed" entry. The
+// daemon writes it before it journals the signed bytes (Record) in this
+// same database, and broadcasts only after that Record's synchronous
+// commit, which flushes the WAL up to its own commit record and so this
+// entry's, committed before it. The entry is therefore durable before the
+// broadcast it records, as the file sink's fsync makes it; if the Record
+// fails, nothing is broadcast.
 type AuditSink struct {
 	j      *Journal
 	mu     sync.Mutex
@@ -133,7 +141,7 @@ func (s *AuditSink) write(reqs []*auditReq) error {
 	}
 	sync := false
 	for _, r := range reqs {
-		sync = sync || r.sync
+		sync = sync || (r.sync && r.e.Event != audit.EventSigned)
 	}
 	var id [12]byte
 	_, _ = rand.Read(id[:])

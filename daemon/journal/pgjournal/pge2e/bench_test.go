@@ -12,7 +12,7 @@ import (
 // BenchmarkDrain drains the same kind of queue (GOKMS_BENCH_BTC BTC
 // pending transactions, default 1,000, into btcd regtest) with real daemon
 // processes: one on the local journal file, one on PostgreSQL, three on
-// PostgreSQL. Each Tatum call takes GOKMS_BENCH_LATENCY (default 20ms, a
+// PostgreSQL (audit trail in the state, and in a file per daemon). Each Tatum call takes GOKMS_BENCH_LATENCY (default 20ms, a
 // fast remote API; 0 for none). It reports pending transactions per
 // second; bench/state.sh prints the ratios. Run with -benchtime=1x:
 //
@@ -28,11 +28,17 @@ func BenchmarkDrain(b *testing.B) {
 		}
 		latency = d
 	}
+	// postgres-*: the audit trail in the state (the default with a
+	// PostgreSQL state); postgres-*-auditfile: each daemon's trail in its
+	// own file, as the local journal's daemon writes it (the state's cost
+	// alone).
 	for _, c := range []struct {
-		name    string
-		pg      bool
-		daemons int
-	}{{"local-1", false, 1}, {"postgres-1", true, 1}, {"postgres-3", true, 3}} {
+		name      string
+		pg        bool
+		daemons   int
+		auditFile bool
+	}{{"local-1", false, 1, false}, {"postgres-1", true, 1, false}, {"postgres-3", true, 3, false},
+		{"postgres-1-auditfile", true, 1, true}, {"postgres-3-auditfile", true, 3, true}} {
 		b.Run(c.name, func(b *testing.B) {
 			var total, daemonCPU time.Duration
 			var busy, all uint64
@@ -42,6 +48,9 @@ func BenchmarkDrain(b *testing.B) {
 				o := daemonOpts{period: "0.2", chains: "BTC"}
 				if c.pg {
 					o.state = w.newDB(b).DSN()
+				}
+				if c.auditFile {
+					o.args = []string{"--audit", "audit.log"} // in the daemon's own directory
 				}
 				// The daemons start (state open, store checked, polling an
 				// empty queue) before the clock does: the drain alone is timed.
