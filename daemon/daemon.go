@@ -107,6 +107,9 @@ type Config struct {
 	HTTPClient *http.Client
 	// Concurrency bounds the transactions processed at once; default 8.
 	Concurrency int
+	// NonceWindow bounds how far past the node's pending nonce an EVM
+	// sender's nonce is signed; default MaxNoncesAhead (see there).
+	NonceWindow int
 	// TxTimeout bounds the processing of one transaction (sign, broadcast,
 	// complete), also when shutting down; default 2 min.
 	TxTimeout time.Duration
@@ -137,6 +140,8 @@ type Daemon struct {
 	leaseTTL time.Duration
 	shared   bool // the journal is shared with other daemons: fence before broadcasting
 	approve  Next // nil: no approver
+
+	window uint64 // Config.NonceWindow
 
 	cycleMu sync.Mutex // cycles never overlap
 
@@ -179,6 +184,13 @@ func New(cfg Config) (*Daemon, error) {
 	}
 	if cfg.LeaseTTL > 0 {
 		d.leaseTTL = cfg.LeaseTTL
+	}
+	if cfg.NonceWindow < 0 {
+		return nil, fmt.Errorf("daemon: nonce window %d: want a positive number (default %d)", cfg.NonceWindow, MaxNoncesAhead)
+	}
+	d.window = MaxNoncesAhead
+	if cfg.NonceWindow > 0 {
+		d.window = uint64(cfg.NonceWindow)
 	}
 	if sh, ok := cfg.Journal.(interface{ Shared() bool }); ok && sh.Shared() {
 		d.shared = true
@@ -740,11 +752,25 @@ const MaxNoncesAhead = 64
 var ErrNonceWindow = errors.New("nonce window full")
 
 func (n nonceSource) Nonce(ctx context.Context, chain string, testnet bool, sender string, pending uint64) (uint64, error) {
+	return n.within(ctx, chain, testnet, sender, pending, MaxNoncesAhead)
+}
+
+// windowNonces is nonceSource with the window of Config.NonceWindow.
+type windowNonces struct {
+	nonceSource
+	window uint64
+}
+
+func (n windowNonces) Nonce(ctx context.Context, chain string, testnet bool, sender string, pending uint64) (uint64, error) {
+	return n.within(ctx, chain, testnet, sender, pending, n.window)
+}
+
+func (n nonceSource) within(ctx context.Context, chain string, testnet bool, sender string, pending, window uint64) (uint64, error) {
 	nonce, err := n.j.ReserveNonce(ctx, n.l, journal.NonceKey{Chain: chain, Testnet: testnet, Sender: sender}, pending)
 	if err != nil {
 		return 0, err
 	}
-	if nonce >= pending+MaxNoncesAhead {
+	if nonce >= pending+window {
 		// The reservation is freed when the claim is released.
 		return 0, fmt.Errorf("%w: %s %s would sign nonce %d, %d past the node's pending nonce %d; a node drops transactions that far ahead of a missing nonce, so this one waits until the lower nonces reach the node",
 			ErrNonceWindow, chain, sender, nonce, nonce-pending, pending)
@@ -795,7 +821,7 @@ func (d *Daemon) signNew(ctx context.Context, log *slog.Logger, l journal.Lease,
 		ID: tx.ID, Chain: tx.Chain, Testnet: d.cfg.Testnet,
 		SerializedTransaction: tx.SerializedTransaction, Hashes: tx.Hashes, Index: tx.Index,
 		WithdrawalID: tx.WithdrawalID, WithdrawalResponses: tx.WithdrawalResponses,
-		Nonces: nonceSource{d.j, l},
+		Nonces: windowNonces{nonceSource{d.j, l}, d.window},
 	}
 	sigIDs := slices.Clone(tx.Hashes)
 	for _, s := range tx.Signatures {
