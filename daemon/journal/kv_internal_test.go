@@ -1,0 +1,97 @@
+package journal
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// TestGroupCommitIsolation: writes that share one group commit fail alone
+// (a failed function leaves no trace, the others commit) and each reads
+// what the earlier ones of its group wrote.
+func TestGroupCommitIsolation(t *testing.T) {
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "g.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := newGroupKV(db)
+	defer g.close()
+	b := []byte("b")
+	// The first write holds the committer while the others queue, so
+	// that they share the next group.
+	hold := make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		first <- g.update(func(tx txn) error {
+			<-hold
+			return tx.Bucket(b).Put([]byte("first"), []byte("1"))
+		})
+	}()
+	time.Sleep(20 * time.Millisecond)
+	boom := errors.New("boom")
+	const n = 40
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = g.update(func(tx txn) error {
+				bk := tx.Bucket(b)
+				// A counter every successful write increments: each must
+				// see the ones before it in the group.
+				c := 0
+				if v := bk.Get([]byte("count")); v != nil {
+					fmt.Sscan(string(v), &c)
+				}
+				if err := bk.Put([]byte("count"), []byte(fmt.Sprint(c+1))); err != nil {
+					return err
+				}
+				if err := bk.Put([]byte(fmt.Sprint("k", i)), []byte("v")); err != nil {
+					return err
+				}
+				if i%2 == 1 {
+					return boom // after writing: its writes must vanish
+				}
+				return nil
+			})
+		}()
+	}
+	time.Sleep(50 * time.Millisecond)
+	close(hold)
+	wg.Wait()
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	for i, err := range errs {
+		if (i%2 == 1) != errors.Is(err, boom) || (i%2 == 0 && err != nil) {
+			t.Fatalf("write %d: %v", i, err)
+		}
+	}
+	err = g.view(func(tx txn) error {
+		bk := tx.Bucket(b)
+		for i := range n {
+			if got := bk.Get([]byte(fmt.Sprint("k", i))) != nil; got != (i%2 == 0) {
+				t.Errorf("key k%d present %v", i, got)
+			}
+		}
+		if c := string(bk.Get([]byte("count"))); c != fmt.Sprint(n/2) {
+			t.Errorf("count %s, want %d: a write of the group did not see the ones before it", c, n/2)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.update(func(txn) error { return nil }); !errors.Is(err, errClosed) {
+		t.Fatalf("update after close: %v", err)
+	}
+}
