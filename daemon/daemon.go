@@ -373,6 +373,41 @@ type job struct {
 // polledAtKey carries a job's poll time to resume (shared journals).
 type polledAtKey struct{}
 
+// slotKey carries the cycle's slots to a job (journaled).
+type slotKey struct{}
+
+type slots struct {
+	sem     chan struct{} // Concurrency: the jobs being worked on
+	waiting chan struct{} // Concurrency: the jobs that gave theirs up in journaled
+}
+
+// journaled runs a durable journal write, giving the job's concurrency
+// slot to another transaction meanwhile: the wait is the disk's (fsync),
+// not the API's, the node's or the CPU's that Concurrency protects, and a
+// file journal commits the writers waiting together in one fsync, so the
+// more wait at once the cheaper each one. The slot is taken back before
+// anything goes on (the broadcast), so signing, the store and the API
+// still see at most Concurrency transactions at once; at most as many
+// more wait here (with only their signed bytes), else the job keeps its
+// slot.
+func journaled(ctx context.Context, write func() error) error {
+	sl, ok := ctx.Value(slotKey{}).(slots)
+	if !ok {
+		return write()
+	}
+	select {
+	case sl.waiting <- struct{}{}:
+	default:
+		return write()
+	}
+	<-sl.sem
+	defer func() {
+		sl.sem <- struct{}{}
+		<-sl.waiting
+	}()
+	return write()
+}
+
 type crossChainTx struct {
 	tx     tatum.PendingTransaction
 	polled string
@@ -456,6 +491,7 @@ func (d *Daemon) RunCycle(ctx context.Context) CycleStats {
 		wg      sync.WaitGroup
 		reports []tatum.ErrorReport
 		sem     = make(chan struct{}, d.cfg.Concurrency)
+		sl      = slots{sem: sem, waiting: make(chan struct{}, d.cfg.Concurrency)}
 	)
 	for _, c := range crossChain {
 		err := fmt.Errorf("pending transaction names chain %s, but it was listed when polling %s: refusing to sign a transaction for another chain than the one polled", clip(c.tx.Chain, 16), c.polled)
@@ -503,7 +539,7 @@ dispatch:
 			defer wg.Done()
 			defer func() { <-sem }()
 			defer d.release(j.tx.ID)
-			tctx, cancel := context.WithTimeout(context.WithValue(work, polledAtKey{}, j.polled), d.cfg.TxTimeout)
+			tctx, cancel := context.WithTimeout(context.WithValue(context.WithValue(work, polledAtKey{}, j.polled), slotKey{}, sl), d.cfg.TxTimeout)
 			defer cancel()
 			out, rerr := d.safeProcess(tctx, j.tx)
 			stMu.Lock()
@@ -837,7 +873,7 @@ func (d *Daemon) signNew(ctx context.Context, log *slog.Logger, l journal.Lease,
 		n := *v.Nonce
 		e.Sender, e.Nonce = v.From, &n
 	}
-	if err := d.j.Record(ctx, l, e); err != nil {
+	if err := journaled(ctx, func() error { return d.j.Record(ctx, l, e) }); err != nil {
 		if d.shared && errors.Is(err, journal.ErrFenced) {
 			// This daemon stalled past its lease and another took the id
 			// over: not a failure to report; the other daemon finishes it.
