@@ -373,39 +373,42 @@ type job struct {
 // polledAtKey carries a job's poll time to resume (shared journals).
 type polledAtKey struct{}
 
-// slotKey carries the cycle's slots to a job (journaled).
+// slotKey carries the cycle's slots to a job (offSlot).
 type slotKey struct{}
 
 type slots struct {
 	sem     chan struct{} // Concurrency: the jobs being worked on
-	waiting chan struct{} // Concurrency: the jobs that gave theirs up in journaled
+	waiting chan struct{} // Concurrency: the jobs off their slot (offSlot)
 }
 
-// journaled runs a durable journal write, giving the job's concurrency
-// slot to another transaction meanwhile: the wait is the disk's (fsync),
-// not the API's, the node's or the CPU's that Concurrency protects, and a
-// file journal commits the writers waiting together in one fsync, so the
-// more wait at once the cheaper each one. The slot is taken back before
-// anything goes on (the broadcast), so signing, the store and the API
-// still see at most Concurrency transactions at once; at most as many
-// more wait here (with only their signed bytes), else the job keeps its
-// slot.
-func journaled(ctx context.Context, write func() error) error {
+// offSlot gives the job's concurrency slot to another transaction while it
+// waits for durable writes (the signed-stage approvers: policy totals and
+// the audit entry; then the journal's Record): the wait is the disk's
+// (fsync), not the API's, the node's or the signer's that Concurrency
+// protects, and the file journal and audit log commit the writers waiting
+// together in one fsync, so the more wait at once the cheaper each one.
+// back takes the slot back (waiting for one; again: no-op) before anything
+// goes on (the broadcast), so signing, the store and the API still see at
+// most Concurrency transactions at once; at most as many more are off
+// their slot (with only their signed bytes), else the job keeps its slot.
+func offSlot(ctx context.Context) (back func()) {
 	sl, ok := ctx.Value(slotKey{}).(slots)
 	if !ok {
-		return write()
+		return func() {}
 	}
 	select {
 	case sl.waiting <- struct{}{}:
 	default:
-		return write()
+		return func() {}
 	}
 	<-sl.sem
-	defer func() {
-		sl.sem <- struct{}{}
-		<-sl.waiting
-	}()
-	return write()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			sl.sem <- struct{}{}
+			<-sl.waiting
+		})
+	}
 }
 
 type crossChainTx struct {
@@ -862,6 +865,8 @@ func (d *Daemon) signNew(ctx context.Context, log *slog.Logger, l journal.Lease,
 		d.event(EventFailed, tx, "", err.Error())
 		return outFailed, err
 	}
+	back := offSlot(ctx)
+	defer back()
 	// Policy sees what the signed bytes do, before anything is journaled
 	// or broadcast; a refusal drops the bytes and frees the nonce.
 	if ok, out, err := d.askApprovers(ctx, log, &Proposal{Stage: StageSigned, Pending: tx, Testnet: d.cfg.Testnet, Signed: &signed}); !ok {
@@ -873,7 +878,9 @@ func (d *Daemon) signNew(ctx context.Context, log *slog.Logger, l journal.Lease,
 		n := *v.Nonce
 		e.Sender, e.Nonce = v.From, &n
 	}
-	if err := journaled(ctx, func() error { return d.j.Record(ctx, l, e) }); err != nil {
+	err = d.j.Record(ctx, l, e)
+	back()
+	if err != nil {
 		if d.shared && errors.Is(err, journal.ErrFenced) {
 			// This daemon stalled past its lease and another took the id
 			// over: not a failure to report; the other daemon finishes it.

@@ -463,13 +463,8 @@ func (p *Policy) CacheTotals(refresh time.Duration) {
 type cachedTotal struct {
 	base   *big.Int // the counters' total when read
 	read   time.Time
-	local  []localAdd // added by this process since
+	local  *big.Int // added by this process since (a running sum: a check costs no more as adds pile up)
 	charge map[string]time.Time
-}
-
-type localAdd struct {
-	at     time.Time
-	amount *big.Int
 }
 
 // total is the rolling total of key at now: the counters' figure (read at
@@ -482,13 +477,10 @@ func (p *Policy) total(ctx context.Context, key string, now time.Time) (*big.Int
 		if err != nil {
 			return nil, err
 		}
-		ct = &cachedTotal{base: base, read: now}
+		ct = &cachedTotal{base: base, read: now, local: new(big.Int)}
 		p.cache[key] = ct
 	}
-	sum := new(big.Int).Set(ct.base)
-	for _, l := range ct.local {
-		sum.Add(sum, l.amount)
-	}
+	sum := new(big.Int).Add(ct.base, ct.local)
 	if r := p.reserved[key]; r != nil {
 		sum.Add(sum, r)
 	}
@@ -509,7 +501,7 @@ func (p *Policy) reserve(key string, amount *big.Int) {
 // the id counted. Called with mu held.
 func (p *Policy) noteAdded(key, id string, at time.Time, amount *big.Int) {
 	if ct := p.cache[key]; ct != nil {
-		ct.local = append(ct.local, localAdd{at: at, amount: amount})
+		ct.local.Add(ct.local, amount)
 	}
 	m := p.charged[key]
 	if m == nil {
