@@ -3,6 +3,7 @@ package journal
 import (
 	"cmp"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"sort"
@@ -128,8 +129,15 @@ func (g *groupKV) commit(group []*write) {
 	var rideErr error
 	err := g.db.Update(func(tx *bolt.Tx) error {
 		base := &layer{tx: tx, w: map[string]map[string][]byte{}}
-		run := func(fn func(txn) error) error {
+		run := func(fn func(txn) error) (err error) {
 			l := &layer{tx: tx, under: base, w: map[string]map[string][]byte{}}
+			defer func() {
+				// A panic fails its own write (as in bbolt's Batch), not
+				// the committer and every writer after it.
+				if r := recover(); r != nil {
+					err = fmt.Errorf("journal write panicked: %v", r)
+				}
+			}()
 			if err := fn(l); err != nil {
 				return err
 			}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -55,7 +56,10 @@ func TestGroupCommitIsolation(t *testing.T) {
 				if err := bk.Put([]byte(fmt.Sprint("k", i)), []byte("v")); err != nil {
 					return err
 				}
-				if i%2 == 1 {
+				switch {
+				case i == 3:
+					panic("boom") // fails this write alone
+				case i%2 == 1:
 					return boom // after writing: its writes must vanish
 				}
 				return nil
@@ -69,7 +73,12 @@ func TestGroupCommitIsolation(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, err := range errs {
-		if (i%2 == 1) != errors.Is(err, boom) || (i%2 == 0 && err != nil) {
+		switch {
+		case i == 3:
+			if err == nil || !strings.Contains(err.Error(), "panicked: boom") {
+				t.Fatalf("write %d (panics): %v", i, err)
+			}
+		case (i%2 == 1) != errors.Is(err, boom) || (i%2 == 0 && err != nil):
 			t.Fatalf("write %d: %v", i, err)
 		}
 	}
