@@ -82,6 +82,7 @@ type kvJournal struct {
 	deferCompletion bool
 	lazyMu          sync.Mutex
 	lazy            map[string]completion
+	lazyAdds        map[string][]byte // counterKey -> counterRec JSON (AddLater)
 	flushOnce       sync.Once
 	stopFlush       chan struct{}
 	flushDone       chan struct{}
@@ -207,60 +208,94 @@ func (f *kvJournal) overlay(e *Entry) {
 	}
 }
 
-// takeLazy takes the queued marks and returns the write that commits them
-// and what to do with its outcome (on failure they are queued again,
-// unless a newer mark replaced them meanwhile); nil if none are queued.
-func (f *kvJournal) takeLazy() (func(txn) error, func(error)) {
+// takeLazy returns the deferred writes for the next commit: the queued
+// counter adds (a must: no write commits without them; they stay queued,
+// and visible to SumSince, until a commit of theirs succeeded) and the
+// queued marks (taken; on failure queued again, unless a newer mark
+// replaced them meanwhile).
+func (f *kvJournal) takeLazy() []ride {
 	f.lazyMu.Lock()
-	batch := f.lazy
+	marks := f.lazy
 	f.lazy = nil
+	adds := maps.Clone(f.lazyAdds)
 	f.lazyMu.Unlock()
-	if len(batch) == 0 {
-		return nil, nil
-	}
-	write := func(tx txn) error {
-		for _, id := range slices.Sorted(maps.Keys(batch)) {
-			var e Entry
-			ok, err := getJSON(tx.Bucket(bEntries), id, &e)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				continue // forgotten meanwhile
-			}
-			batch[id].apply(&e)
-			if err := putJSON(tx.Bucket(bEntries), id, e); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	done := func(err error) {
-		if err == nil {
-			return
-		}
-		f.lazyMu.Lock()
-		for id, c := range batch {
-			if _, newer := f.lazy[id]; !newer {
-				if f.lazy == nil {
-					f.lazy = map[string]completion{}
+	var rides []ride
+	if len(adds) > 0 {
+		rides = append(rides, ride{must: true, fn: func(tx txn) error {
+			b := tx.Bucket(bCounters)
+			for _, k := range slices.Sorted(maps.Keys(adds)) {
+				if b.Get([]byte(k)) != nil {
+					continue // once per (key, ref)
 				}
-				f.lazy[id] = c
+				if err := b.Put([]byte(k), adds[k]); err != nil {
+					return err
+				}
 			}
-		}
-		f.lazyMu.Unlock()
+			return nil
+		}, done: func(err error) {
+			if err != nil {
+				return
+			}
+			f.lazyMu.Lock()
+			for k := range adds {
+				delete(f.lazyAdds, k)
+			}
+			f.lazyMu.Unlock()
+		}})
 	}
-	return write, done
+	if len(marks) > 0 {
+		rides = append(rides, ride{fn: func(tx txn) error {
+			for _, id := range slices.Sorted(maps.Keys(marks)) {
+				var e Entry
+				ok, err := getJSON(tx.Bucket(bEntries), id, &e)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					continue // forgotten meanwhile
+				}
+				marks[id].apply(&e)
+				if err := putJSON(tx.Bucket(bEntries), id, e); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, done: func(err error) {
+			if err == nil {
+				return
+			}
+			f.lazyMu.Lock()
+			for id, c := range marks {
+				if _, newer := f.lazy[id]; !newer {
+					if f.lazy == nil {
+						f.lazy = map[string]completion{}
+					}
+					f.lazy[id] = c
+				}
+			}
+			f.lazyMu.Unlock()
+		}})
+	}
+	return rides
 }
 
-// flush commits the queued marks.
+// flush commits the deferred writes.
 func (f *kvJournal) flush() error {
-	write, done := f.takeLazy()
-	if write == nil {
+	rides := f.takeLazy()
+	if len(rides) == 0 {
 		return nil
 	}
-	err := f.s.update(write)
-	done(err)
+	err := f.s.update(func(tx txn) error {
+		for _, r := range rides {
+			if err := r.fn(tx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for _, r := range rides {
+		r.done(err)
+	}
 	return err
 }
 
@@ -801,6 +836,12 @@ func (f *kvJournal) Add(ctx context.Context, key, ref string, at time.Time, amou
 	if key == "" || ref == "" || amount == nil {
 		return errors.New("journal: counter add needs a key, a ref and an amount")
 	}
+	f.lazyMu.Lock()
+	_, queued := f.lazyAdds[string(counterKey(key, ref))]
+	f.lazyMu.Unlock()
+	if queued {
+		return f.flush() // counted once; durable when Add returns
+	}
 	return f.update(ctx, func(tx txn) error {
 		b := tx.Bucket(bCounters)
 		k := counterKey(key, ref)
@@ -815,32 +856,86 @@ func (f *kvJournal) Add(ctx context.Context, key, ref string, at time.Time, amou
 	})
 }
 
+// AddLater is Add made durable with the next durable write of the journal
+// (for the daemon: the Record of the transaction it counts, before its
+// broadcast), or within 25 ms, or at Close; no write returns before the
+// adds queued ahead of it are durable (a commit that cannot write them
+// fails whole). SumSince counts it at once. On the file journal it costs
+// no fsync of its own; on the in-memory one it is Add.
+func (f *kvJournal) AddLater(ctx context.Context, key, ref string, at time.Time, amount *big.Int) error {
+	if !f.deferCompletion {
+		return f.Add(ctx, key, ref, at, amount)
+	}
+	if key == "" || ref == "" || amount == nil {
+		return errors.New("journal: counter add needs a key, a ref and an amount")
+	}
+	k := counterKey(key, ref)
+	if len(k) > bolt.MaxKeySize {
+		return fmt.Errorf("journal: counter key of %d bytes is too long", len(k))
+	}
+	raw, err := json.Marshal(counterRec{At: at, Amount: amount.String()})
+	if err != nil {
+		return err
+	}
+	f.startFlusher()
+	f.lazyMu.Lock()
+	defer f.lazyMu.Unlock()
+	if f.lazyAdds == nil {
+		f.lazyAdds = map[string][]byte{}
+	}
+	if _, ok := f.lazyAdds[string(k)]; !ok {
+		f.lazyAdds[string(k)] = raw
+	}
+	return nil
+}
+
 // SumSince implements Journal.
 func (f *kvJournal) SumSince(ctx context.Context, key string, since time.Time) (*big.Int, error) {
 	sum := new(big.Int)
-	err := f.s.view(func(tx txn) error {
-		b := tx.Bucket(bCounters)
-		if b == nil {
+	prefix := key + "\x00"
+	// The queued adds are read before the view: one that commits meanwhile
+	// is then in the view and counted once (it leaves the queue only after
+	// its commit).
+	f.lazyMu.Lock()
+	var queued map[string][]byte
+	for k, v := range f.lazyAdds {
+		if strings.HasPrefix(k, prefix) {
+			if queued == nil {
+				queued = map[string][]byte{}
+			}
+			queued[k] = v
+		}
+	}
+	f.lazyMu.Unlock()
+	add := func(k, v []byte) error {
+		var r counterRec
+		if err := json.Unmarshal(v, &r); err != nil {
+			return fmt.Errorf("journal counter %q is damaged: %w", k, err)
+		}
+		if r.At.Before(since) {
 			return nil
 		}
-		prefix := key + "\x00"
+		n, ok := new(big.Int).SetString(r.Amount, 10)
+		if !ok {
+			return fmt.Errorf("journal counter %q is damaged", k)
+		}
+		sum.Add(sum, n)
+		return nil
+	}
+	err := f.s.view(func(tx txn) error {
+		b := tx.Bucket(bCounters)
+		for k, v := range queued {
+			if b.Get([]byte(k)) == nil { // not committed yet
+				if err := add([]byte(k), v); err != nil {
+					return err
+				}
+			}
+		}
 		return b.ForEach(func(k, v []byte) error {
 			if !strings.HasPrefix(string(k), prefix) {
 				return nil
 			}
-			var r counterRec
-			if err := json.Unmarshal(v, &r); err != nil {
-				return fmt.Errorf("journal counter %q is damaged: %w", k, err)
-			}
-			if r.At.Before(since) {
-				return nil
-			}
-			n, ok := new(big.Int).SetString(r.Amount, 10)
-			if !ok {
-				return fmt.Errorf("journal counter %q is damaged", k)
-			}
-			sum.Add(sum, n)
-			return nil
+			return add(k, v)
 		})
 	})
 	return sum, err

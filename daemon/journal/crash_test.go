@@ -33,7 +33,8 @@ func crashSigned(id string) string { return "02f8" + id + strings.Repeat("ee", 2
 // once its Add returned; it is SIGKILLed at a random moment, 4 times, on
 // the same file. After every kill the journal must open and hold every
 // printed entry with its exact signed bytes and nonce, no nonce twice,
-// every printed counter, and never hand out a recorded nonce again.
+// every printed counter and every AddLater queued before a printed Record,
+// and never hand out a recorded nonce again.
 // (A SIGKILL keeps the page cache: this proves that a write is in the
 // file before its writer is released; that the file is on the disk
 // then rests on the bbolt commit, fsync'd, that releases the group.)
@@ -124,6 +125,15 @@ func TestFileGroupCommitSurvivesKill(t *testing.T) {
 		if sum.Int64() < int64(added) {
 			t.Fatalf("round %d: counter %s after SIGKILL, but %d adds returned", round, sum, added)
 		}
+		// Every add queued with AddLater before a Record that returned is
+		// durable with it.
+		later, err := j.SumSince(ctx, "crash-later", time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if later.Int64() < int64(len(recorded)) {
+			t.Fatalf("round %d: %s adds queued before a Record after SIGKILL, but %d Records returned", round, later, len(recorded))
+		}
 		// A recorded nonce is never handed out again.
 		l, _, err := j.Claim(ctx, fmt.Sprintf("check-%d", round), "parent", time.Minute)
 		if err != nil {
@@ -174,6 +184,10 @@ func crashChild(path, round string) {
 				}
 				n, err := j.ReserveNonce(ctx, l, crashKey, 0)
 				if err != nil {
+					panic(err)
+				}
+				// As the policy does before the Record: durable with it.
+				if err := j.AddLater(ctx, "crash-later", id, time.Now(), big.NewInt(1)); err != nil {
 					panic(err)
 				}
 				e := journal.Entry{ID: id, Chain: "ETH", Testnet: true, SignedTx: crashSigned(id), TxID: "0x" + id, Sender: crashKey.Sender, Nonce: &n}

@@ -66,9 +66,18 @@ type groupKV struct {
 	closed  bool
 	stopped chan struct{}
 	// rider, if set, is asked at every commit for writes no one waits for
-	// (the journal's deferred marks), so that they share the commit.
-	// done gets the outcome of their commit.
-	rider func() (fn func(txn) error, done func(error))
+	// (the journal's deferred counter adds and marks), so that they share
+	// the commit.
+	rider func() []ride
+}
+
+// ride is a write no one waits for, committed with the next group.
+type ride struct {
+	fn   func(txn) error
+	done func(error) // the outcome of its commit
+	// must: if fn fails, the whole group fails, so that no write commits
+	// (and returns) without it.
+	must bool
 }
 
 type write struct {
@@ -125,8 +134,8 @@ func (g *groupKV) commitLoop() {
 
 func (g *groupKV) commit(group []*write) {
 	errs := make([]error, len(group))
-	var rideDone func(error)
-	var rideErr error
+	var rides []ride
+	var rideErrs []error
 	err := g.db.Update(func(tx *bolt.Tx) error {
 		base := &layer{tx: tx, w: map[string]map[string][]byte{}}
 		run := func(fn func(txn) error) (err error) {
@@ -145,9 +154,12 @@ func (g *groupKV) commit(group []*write) {
 			return nil
 		}
 		if g.rider != nil {
-			var fn func(txn) error
-			if fn, rideDone = g.rider(); fn != nil {
-				rideErr = run(fn)
+			rides = g.rider()
+			rideErrs = make([]error, len(rides))
+			for i, r := range rides {
+				if rideErrs[i] = run(r.fn); rideErrs[i] != nil && r.must {
+					return fmt.Errorf("journal: a deferred write failed, so nothing of this commit is written: %w", rideErrs[i])
+				}
 			}
 		}
 		for i, w := range group {
@@ -155,8 +167,12 @@ func (g *groupKV) commit(group []*write) {
 		}
 		return base.apply()
 	})
-	if rideDone != nil {
-		rideDone(cmp.Or(err, rideErr))
+	for i, r := range rides {
+		var rerr error
+		if rideErrs != nil {
+			rerr = rideErrs[i]
+		}
+		r.done(cmp.Or(err, rerr))
 	}
 	for i, w := range group {
 		w.done <- cmp.Or(err, errs[i])

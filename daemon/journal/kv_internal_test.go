@@ -104,3 +104,46 @@ func TestGroupCommitIsolation(t *testing.T) {
 		t.Fatalf("update after close: %v", err)
 	}
 }
+
+// TestGroupCommitMustRide: when a deferred write that must commit with the
+// group (the counter adds) cannot be written, no write of the group
+// commits or returns success.
+func TestGroupCommitMustRide(t *testing.T) {
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "g.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := newGroupKV(db)
+	defer g.close()
+	var failRide bool
+	var rideErr error
+	g.rider = func() []ride {
+		return []ride{{must: true, fn: func(tx txn) error {
+			if failRide {
+				return errors.New("disk says no")
+			}
+			return tx.Bucket([]byte("b")).Put([]byte("ride"), []byte("1"))
+		}, done: func(err error) { rideErr = err }}}
+	}
+	put := func(k string) error {
+		return g.update(func(tx txn) error { return tx.Bucket([]byte("b")).Put([]byte(k), []byte("v")) })
+	}
+	failRide = true
+	if err := put("a"); err == nil || !strings.Contains(err.Error(), "disk says no") {
+		t.Fatalf("write in a group whose must-ride failed: %v", err)
+	}
+	if rideErr == nil {
+		t.Fatal("the ride was not told its commit failed")
+	}
+	failRide = false
+	if err := put("b"); err != nil || rideErr != nil {
+		t.Fatalf("write %v, ride %v", err, rideErr)
+	}
+	_ = g.view(func(tx txn) error {
+		b := tx.Bucket([]byte("b"))
+		if b.Get([]byte("a")) != nil || b.Get([]byte("b")) == nil || b.Get([]byte("ride")) == nil {
+			t.Errorf("after the failed and the good commit: a=%q b=%q ride=%q", b.Get([]byte("a")), b.Get([]byte("b")), b.Get([]byte("ride")))
+		}
+		return nil
+	})
+}
