@@ -82,8 +82,14 @@ type Chain struct {
 	Family Family
 	// Broadcast is the <name> of Tatum's POST /v3/<name>/broadcast.
 	Broadcast string
-	Mainnet   Network
-	Testnet   Network
+	// OffchainWithdrawal: a pending off-chain (Tatum ledger) withdrawal of
+	// this chain is posted to /v3/offchain/withdrawal/broadcast, as
+	// tatum-kms 8.0.1 does for BTC, LTC, DOGE, BCH, ETH, ONE and ADA only;
+	// the other chains' withdrawals go to their own broadcast endpoint
+	// (src/signatures.ts returns after the chain's broadcast for them).
+	OffchainWithdrawal bool
+	Mainnet            Network
+	Testnet            Network
 	// UTXO chains.
 	Segwit   bool  // P2WPKH and P2SH-P2WPKH outputs exist
 	ForkID   bool  // Bitcoin Cash: SIGHASH_FORKID with the BIP143-style digest

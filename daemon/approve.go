@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/gokms/gokms/signing"
@@ -84,6 +85,9 @@ type Decision struct {
 	Approver string
 	Approved bool
 	Reason   string // refusal reason ("" when approved)
+	// SignatureIDs are the wallets the transaction names (hashes, then
+	// signatures), so that a refusal by the first approver is attributed.
+	SignatureIDs []string
 }
 
 // Event is a step of a pending transaction through the daemon, for the
@@ -130,12 +134,12 @@ func chainApprovers(as []Approver, decide func(Decision)) Next {
 			switch {
 			case err == nil:
 				if decide != nil {
-					decide(Decision{Time: time.Now(), ID: p.Pending.ID, Chain: p.Pending.Chain, Stage: p.Stage, Approver: a.Name(), Approved: true})
+					decide(Decision{Time: time.Now(), ID: p.Pending.ID, Chain: p.Pending.Chain, Stage: p.Stage, Approver: a.Name(), Approved: true, SignatureIDs: SignatureIDs(p.Pending)})
 				}
 			case !passed || !errors.As(err, &r) || r.Approver == a.Name():
 				// Refused here (not by an inner approver, which reports itself).
 				if decide != nil {
-					decide(Decision{Time: time.Now(), ID: p.Pending.ID, Chain: p.Pending.Chain, Stage: p.Stage, Approver: a.Name(), Reason: err.Error()})
+					decide(Decision{Time: time.Now(), ID: p.Pending.ID, Chain: p.Pending.Chain, Stage: p.Stage, Approver: a.Name(), Reason: err.Error(), SignatureIDs: SignatureIDs(p.Pending)})
 				}
 			}
 			if err != nil && !errors.As(err, &r) {
@@ -145,4 +149,15 @@ func chainApprovers(as []Approver, decide func(Decision)) Next {
 		}
 	}
 	return next
+}
+
+// SignatureIDs lists the wallets tx names, hashes first, each once.
+func SignatureIDs(tx tatum.PendingTransaction) []string {
+	ids := slices.Clone(tx.Hashes)
+	for _, s := range tx.Signatures {
+		if !slices.Contains(ids, s.ID) {
+			ids = append(ids, s.ID)
+		}
+	}
+	return ids
 }

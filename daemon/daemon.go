@@ -915,11 +915,17 @@ func (d *Daemon) broadcast(ctx context.Context, log *slog.Logger, l journal.Leas
 		}
 	}
 	t0 := time.Now()
-	var (
-		res tatum.BroadcastResult
-		err error
-	)
-	if tx.WithdrawalID != "" {
+	// A chain that takes the transaction from gokms's own node (Solana)
+	// gets the journaled bytes there first; Tatum then hears its txId.
+	txData, sent, err := d.cfg.Signers.Send(ctx, tx.Chain, d.cfg.Testnet, txData)
+	if err != nil {
+		return d.sendFailed(ctx, log, l, tx, err)
+	}
+	if sent {
+		log.Info("signed transaction sent to the chain's node", "txId", txData)
+	}
+	var res tatum.BroadcastResult
+	if tx.WithdrawalID != "" && offchainWithdrawal(tx.Chain) {
 		res, err = d.cfg.API.BroadcastWithdrawal(ctx, tx.Chain, tx.WithdrawalID, tx.ID, txData)
 	} else {
 		res, err = d.cfg.API.Broadcast(ctx, tx.Chain, txData, tx.ID)
@@ -954,6 +960,25 @@ func (d *Daemon) broadcast(ctx context.Context, log *slog.Logger, l journal.Leas
 	}
 	log.Info("transaction signed and broadcast", "txId", res.TxID, "duration", time.Since(t0).String())
 	return d.completed(ctx, log, l, tx, res.TxID)
+}
+
+// sendFailed handles a Sender's error: the journaled bytes stay, and are
+// resent (never re-signed) by a later cycle.
+func (d *Daemon) sendFailed(ctx context.Context, log *slog.Logger, l journal.Lease, tx tatum.PendingTransaction, err error) (outcome, error) {
+	chain := chainLabel(tx.Chain)
+	if jerr := d.j.MarkAttempt(context.WithoutCancel(ctx), l, err.Error()); jerr != nil {
+		log.Error("journal the send attempt", "error", jerr.Error())
+	}
+	if errors.Is(err, signing.ErrSendAmbiguous) || ctx.Err() != nil {
+		d.m.skipped.WithLabelValues(chain, "ambiguous").Inc()
+		d.event(EventAmbiguous, tx, "", err.Error())
+		log.Warn("send outcome unknown; the next cycle checks the transaction before the same bytes are resent", "error", err.Error())
+		return outSkipped, nil
+	}
+	d.m.failed.WithLabelValues(chain, "broadcast").Inc()
+	log.Error("sending to the chain's node failed; the journaled bytes will be resent next cycle, never re-signed", "error", err.Error())
+	d.event(EventFailed, tx, "", err.Error())
+	return outFailed, fmt.Errorf("%w (gokms resends the same signed transaction next cycle; it never signs this id again)", err)
 }
 
 // complete marks a broadcast transaction complete in Tatum; if that fails
@@ -1036,6 +1061,14 @@ func network(testnet bool) string {
 		return "testnet"
 	}
 	return "mainnet"
+}
+
+// offchainWithdrawal: the chain's off-chain withdrawals go to Tatum's
+// withdrawal endpoint; the other chains' to their own broadcast endpoint,
+// as tatum-kms sends them.
+func offchainWithdrawal(code string) bool {
+	c, ok := chain.Lookup(code)
+	return ok && c.OffchainWithdrawal
 }
 
 // chainLabel bounds metric label values to the codes of the chain table.

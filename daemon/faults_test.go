@@ -25,7 +25,7 @@ import (
 // payment and every id must be complete.
 func TestBroadcastFaultsAcrossRestart(t *testing.T) {
 	faults := map[string]tatumtest.Fault{
-		"timeout after accept": {Delay: 3 * time.Second, AfterHandling: true},
+		"timeout after accept": {Delay: 6 * time.Second, AfterHandling: true},
 		"500 before":           {Status: 500},
 		"500 after":            {Status: 500, AfterHandling: true},
 		"reset before":         {Reset: true},
@@ -38,7 +38,8 @@ func TestBroadcastFaultsAcrossRestart(t *testing.T) {
 		return w.daemonWith(t, nil, func(c *daemon.Config) {
 			c.Journal = j
 			log := slog.New(slog.DiscardHandler)
-			c.API = tatum.New(tatum.Options{BaseURL: w.srv.URL, APIKey: w.srv.APIKey, Logger: log, Timeout: 500 * time.Millisecond,
+			// No faults after the restart: a timeout a loaded machine never hits.
+			c.API = tatum.New(tatum.Options{BaseURL: w.srv.URL, APIKey: w.srv.APIKey, Logger: log, Timeout: 10 * time.Second,
 				MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond})
 		})
 	}
@@ -70,7 +71,8 @@ func TestBroadcastFaultsAcrossRestart(t *testing.T) {
 		d2 := w.daemonWith(t, nil, func(c *daemon.Config) {
 			c.Journal, c.TransactionIDs = j, []string{p.pt.ID}
 			c.API = tatum.New(tatum.Options{BaseURL: w.srv.URL, APIKey: w.srv.APIKey, Logger: slog.New(slog.DiscardHandler),
-				Timeout: 500 * time.Millisecond, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond})
+				// Below the fault's 6 s delay, well above a loaded machine's answer times.
+				Timeout: 2 * time.Second, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond})
 		})
 		d2.RunCycle(context.Background())
 		w.srv.ClearFaults()

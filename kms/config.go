@@ -3,8 +3,22 @@ package kms
 import (
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/gokms/gokms/pwsource"
+)
+
+// Names of settings the use cases' messages name (cmd defines the flags).
+const (
+	FlagPasswordFile = "password-file"
+	FlagJournal      = "journal"
+	FlagState        = "state"
+	EnvState         = "GOKMS_STATE"
+	EnvAPIKey        = "TATUM_API_KEY"
+	EnvAPIURL        = "TATUM_API_URL"
 )
 
 // Setting is one input of gokms's configuration: an environment variable, a
@@ -56,8 +70,8 @@ func Settings() []Setting { return append([]Setting(nil), settings...) }
 
 var settings = []Setting{
 	// tatum-kms's variables, in its checkconfig order.
-	{Env: "TATUM_API_KEY", Flag: "apiKey", Secret: true, Legacy: true, Reader: "cmd/gokms, tatum", About: "Tatum API key (daemon and transaction commands)"},
-	{Env: "TATUM_KMS_PASSWORD", Secret: true, Legacy: true, Reader: "cmd/gokms", About: "file store password (tatum-kms compatibility; prefer --password-file)"},
+	{Env: "TATUM_API_KEY", Flag: "apiKey", Secret: true, Legacy: true, Reader: "kms (Config)", About: "Tatum API key (daemon and transaction commands)"},
+	{Env: "TATUM_KMS_PASSWORD", Secret: true, Legacy: true, Reader: "kms (Config, PasswordChain)", About: "file store password (tatum-kms compatibility; prefer --password-file)"},
 	{Env: "TATUM_KMS_VGS_ALIAS", Secret: true, Legacy: true, Reader: "pwsource", About: "--vgs: alias holding the store password"},
 	{Env: "TATUM_KMS_VGS_USERNAME", Legacy: true, Reader: "backend/vgs", About: "VGS vault access credentials: username"},
 	{Env: "TATUM_KMS_VGS_PASSWORD", Secret: true, Legacy: true, Reader: "backend/vgs", About: "VGS vault access credentials: password"},
@@ -70,17 +84,17 @@ var settings = []Setting{
 	{Env: "TATUM_KMS_AWS_SECRET_NAME", Legacy: true, Reader: "pwsource/awssm", About: "--aws: secret holding the password"},
 	{Env: "TATUM_KMS_AWS_SECRET_KEY", Legacy: true, Reader: "pwsource/awssm", About: "--aws: key of the password in the secret's JSON"},
 	{Env: "TATUM_KMS_DEBUG_MODE", Legacy: true, Reader: "(none)", About: "tatum-kms's debug switch; shown for compatibility, gokms uses --log-level"},
-	{Env: "TATUM_API_URL", Legacy: true, Reader: "tatum", About: "Tatum API base URL"},
+	{Env: "TATUM_API_URL", Legacy: true, Reader: "kms (Config)", About: "Tatum API base URL"},
 	// gokms's own, shown by checkconfig from the start.
-	{Env: "GOKMS_BACKEND", Flag: "backend", Legacy: true, Reader: "cmd/gokms", About: "secret backend address (an explicit --path wins over the variable)"},
+	{Env: "GOKMS_BACKEND", Flag: "backend", Legacy: true, Reader: "kms (Config)", About: "secret backend address (an explicit --path wins over the variable)"},
 	{Env: "GOKMS_LOG_FORMAT", Flag: "log-format", Legacy: true, Reader: "cmd/gokms", About: "log format: text or json"},
 	{Env: "GOKMS_LOG_LEVEL", Flag: "log-level", Legacy: true, Reader: "cmd/gokms", About: "log level: debug, info, warn, error"},
 
 	// Global flags without a variable.
-	{Flag: "path", Reader: "cmd/gokms", About: "wallet store file (default ~/.tatumrc/wallet.dat)"},
-	{Flag: "testnet", Reader: "cmd/gokms", About: "testnet wallets and chains"},
-	{Flag: "envFile", Reader: "cmd/gokms", About: "dotenv file (default ~/.tatumrc/.env; ./.env may set only TATUM_* variables)"},
-	{Flag: "password-file", Reader: "cmd/gokms", About: "store password from the first line of this file"},
+	{Flag: "path", Reader: "kms (Config)", About: "wallet store file (default ~/.tatumrc/wallet.dat)"},
+	{Flag: "testnet", Reader: "kms (Config)", About: "testnet wallets and chains"},
+	{Flag: "envFile", Reader: "cmd/gokms (dotenv), kms (Config)", About: "dotenv file (default ~/.tatumrc/.env; ./.env may set only TATUM_* variables)"},
+	{Flag: "password-file", Reader: "kms (Config, PasswordChain)", About: "store password from the first line of this file"},
 	{Flag: "aws", Reader: "pwsource", About: "store password from AWS Secrets Manager"},
 	{Flag: "azure", Reader: "pwsource", About: "store password from Azure Key Vault"},
 	{Flag: "vgs", Reader: "pwsource", About: "store password from a VGS alias"},
@@ -111,8 +125,8 @@ var settings = []Setting{
 	{Env: "VAULT_MAX_RETRIES", Reader: "backend/hashivault (Vault API)", About: "Vault client retries"},
 
 	// Daemon.
-	{Env: "GOKMS_STATE", Secret: true, Reader: "cmd/gokms", About: "daemon --state: state shared in PostgreSQL (postgres://...; may hold the password)"},
-	{Env: EnvEVMRPCPrefix, Prefix: true, Reader: "kms", About: "TATUM_KMS_RPC_<CHAIN>: an EVM chain's JSON-RPC node (--evm-rpc CHAIN=URL wins)"},
+	{Env: "GOKMS_STATE", Secret: true, Reader: "kms (Config)", About: "daemon --state: state shared in PostgreSQL (postgres://...; may hold the password)"},
+	{Env: EnvRPCPrefix, Prefix: true, Reader: "kms", About: "TATUM_KMS_RPC_<CHAIN>: a chain's node (EVM JSON-RPC, Solana, XRP, ...; --rpc CHAIN=URL wins)"},
 }
 
 // WriteSettings prints every setting with its masked value and source, one
@@ -152,4 +166,138 @@ func WriteSettings(w io.Writer, environ []string, flag func(name string) (string
 		}
 	}
 	return err
+}
+
+// FlagValues is how the command line's global flags are read (cmd passes
+// its urfave/cli context, which has these methods).
+type FlagValues interface {
+	String(name string) string
+	Bool(name string) bool
+	IsSet(name string) bool
+	Value(name string) any
+}
+
+// Config is gokms's configuration, typed: the global settings of the list
+// above resolved once (flag, else environment, else default) by LoadConfig.
+// The commands read it, not the environment; what only a backend or a
+// password source reads it finds through Getenv.
+type Config struct {
+	// StorePath is the file store: --path (~ expanded, absolute), else
+	// ~/.tatumrc/wallet.dat; the journal and the audit log default beside it.
+	StorePath string
+	PathSet   bool // --path was given (it then beats GOKMS_BACKEND)
+	// BackendAddr is the store's address: --backend, else --path, else
+	// GOKMS_BACKEND, else the file store.
+	BackendAddr string
+	// BackendFlag is --backend as given ("" when not given).
+	BackendFlag string
+	Testnet     bool
+	// EnvFile is the dotenv file checkconfig names: --envFile, else
+	// ~/.tatumrc/.env ("N/A" without a home directory).
+	EnvFile string
+	APIKey  string // --apiKey, else TATUM_API_KEY, trimmed
+	APIURL  string // TATUM_API_URL as set ("" for the default)
+	// PasswordFile is --password-file as given; PasswordSource where the
+	// store password comes from: password-file, aws, azure, vgs, env or prompt.
+	PasswordFile   string
+	PasswordSource string
+	State          string // GOKMS_STATE (the daemon's --state is its own flag)
+	// Getenv reads the rest of the environment (backends, password
+	// sources); environ lists it for the prefix settings.
+	Getenv  func(string) string
+	environ []string
+	flags   FlagValues
+}
+
+// LoadConfig resolves the global settings from the flags and the
+// environment (after the dotenv files were loaded). environ is the
+// environment as KEY=value lines (for TATUM_KMS_RPC_<CHAIN>).
+func LoadConfig(flags FlagValues, getenv func(string) string, environ []string) Config {
+	home := func() (string, bool) {
+		h, err := os.UserHomeDir()
+		return h, err == nil
+	}
+	cfg := Config{Getenv: getenv, environ: environ, flags: flags}
+	p := flags.String(settingPath)
+	if p == "" {
+		h, ok := home()
+		if !ok {
+			h = "."
+		}
+		p = filepath.Join(h, ".tatumrc", "wallet.dat")
+	}
+	p = ExpandHome(p)
+	if abs, err := filepath.Abs(p); err == nil {
+		p = abs
+	}
+	cfg.StorePath, cfg.PathSet = p, flags.IsSet(settingPath)
+	cfg.BackendFlag = flags.String(settingBackend)
+	switch {
+	case cfg.BackendFlag != "":
+		cfg.BackendAddr = cfg.BackendFlag
+	case !cfg.PathSet && getenv(envBackend) != "":
+		cfg.BackendAddr = getenv(envBackend)
+	default:
+		cfg.BackendAddr = FileAddr(cfg.StorePath)
+	}
+	cfg.Testnet = flags.Bool(settingTestnet)
+	if e := flags.String(settingEnvFile); e != "" {
+		cfg.EnvFile = ExpandHome(e)
+	} else if h, ok := home(); ok {
+		cfg.EnvFile = h + "/.tatumrc/.env"
+	} else {
+		cfg.EnvFile = "N/A"
+	}
+	cfg.APIKey = strings.TrimSpace(flags.String(settingAPIKey))
+	if cfg.APIKey == "" {
+		cfg.APIKey = strings.TrimSpace(getenv(EnvAPIKey))
+	}
+	cfg.APIURL = getenv(EnvAPIURL)
+	cfg.PasswordFile = flags.String(FlagPasswordFile)
+	cfg.PasswordSource = "prompt"
+	switch {
+	case cfg.PasswordFile != "":
+		cfg.PasswordSource = FlagPasswordFile
+	case chosenSource(flags) != "":
+		cfg.PasswordSource = chosenSource(flags)
+	case getenv(envPassword) != "":
+		cfg.PasswordSource = "env"
+	}
+	cfg.State = getenv(EnvState)
+	return cfg
+}
+
+// chosenSource is the first password source flag given (--aws, --azure, --vgs).
+func chosenSource(flags FlagValues) string {
+	for _, s := range pwsource.Sources() {
+		if flags.Bool(s.Name) {
+			return s.Name
+		}
+	}
+	return ""
+}
+
+// Names of the global settings LoadConfig reads (the list above names them all).
+const (
+	settingPath    = "path"
+	settingBackend = "backend"
+	settingTestnet = "testnet"
+	settingEnvFile = "envFile"
+	settingAPIKey  = "apiKey"
+	envBackend     = "GOKMS_BACKEND"
+	envPassword    = "TATUM_KMS_PASSWORD"
+)
+
+// flagValue is a global flag's value as checkconfig shows it, and whether it was given.
+func (c Config) flagValue(name string) (string, bool) {
+	if c.flags == nil || !c.flags.IsSet(name) {
+		return "", false
+	}
+	return fmt.Sprint(c.flags.Value(name)), true
+}
+
+// WriteAll prints every setting with its masked value and source
+// (`gokms checkconfig --all`).
+func (c Config) WriteAll(w io.Writer) error {
+	return WriteSettings(w, c.environ, c.flagValue, c.Getenv)
 }

@@ -14,13 +14,16 @@ import (
 
 	"github.com/gokms/gokms/backend"
 	"github.com/gokms/gokms/backend/file/tatumkms"
-	"github.com/gokms/gokms/signing"
 	"github.com/gokms/gokms/wallet"
 )
 
 // Keys runs the key use cases on the configured store.
 type Keys struct {
 	Testnet bool
+	// NetworkStated says the network was given explicitly (--testnet or
+	// --testnet=false): getprivatekey and getaddress then refuse a wallet of
+	// the other network, as the daemon does (RecordKeys).
+	NetworkStated bool
 	// Open opens the configured store; create allows a new, empty one.
 	Open func(ctx context.Context, create bool) (backend.SecretBackend, error)
 	// Progress receives the batch's progress lines (stderr).
@@ -44,63 +47,118 @@ func NoSuchWallet(id string, err error) error {
 	return err
 }
 
-// GenerateManagedWallet generates a wallet and stores it; it returns the
-// signatureId and the xpub.
-func (k Keys) GenerateManagedWallet(ctx context.Context, ch wallet.Chain) (id, xpub string, err error) {
+// Stored is what a stored wallet's command prints besides nothing secret:
+// tatum-kms prints {signatureId, address, xpub}, each field only when the
+// wallet has it (XRP/XLM/ALGO/SOL wallets have an address, HD, VET, FLOW
+// and ADA wallets an xpub, EGLD wallets neither).
+type Stored struct{ SignatureID, Address, Xpub string }
+
+// GenerateWallet makes a wallet of the chain (a code ParseChain accepted)
+// and returns what generatewallet prints: JSON.stringify(wallet, null, 2)
+// of the wallet object tatum-kms's SDK returns, in its key order. Nothing is
+// stored. The caller zeroes the result.
+func (k Keys) GenerateWallet(code string) ([]byte, error) {
+	ck, err := keysOf(code)
+	if err != nil {
+		return nil, err
+	}
+	gen := ck.generate
+	if p, ok := ck.(printedWallet); ok {
+		gen = p.printedWallet
+	}
+	rec, err := gen(code, k.Testnet)
+	if err != nil {
+		return nil, fmt.Errorf("generate wallet: %w", err)
+	}
+	rec.Chain, rec.Testnet = code, k.Testnet
+	defer rec.Zero()
+	e, err := tatumkms.FromRecord(rec)
+	if err != nil {
+		return nil, fmt.Errorf("generate wallet: %w", err)
+	}
+	e.Fields = printedFields(rec)
+	return tatumkms.MarshalEntry(e, "  "), nil
+}
+
+// GenerateManagedWallet generates a wallet of the chain and stores it in
+// the shape tatum-kms stores it.
+func (k Keys) GenerateManagedWallet(ctx context.Context, code string) (Stored, error) {
+	ck, err := keysOf(code)
+	if err != nil {
+		return Stored{}, err
+	}
+	rec, err := ck.generate(code, k.Testnet)
+	if err != nil {
+		return Stored{}, fmt.Errorf("generate wallet: %w", err)
+	}
+	defer rec.Zero()
 	b, err := k.Open(ctx, true)
 	if err != nil {
-		return "", "", err
+		return Stored{}, err
 	}
 	defer b.Close()
-	w, err := wallet.GenerateWallet(ch, k.Testnet)
-	if err != nil {
-		return "", "", fmt.Errorf("generate wallet: %w", err)
-	}
-	return k.putWallet(ctx, b, ch, w)
+	return k.putWallet(ctx, b, code, rec)
 }
 
 // StoreManagedWallet stores an existing mnemonic (already in canonical form,
-// wallet.NormalizeMnemonic) after checking it.
-func (k Keys) StoreManagedWallet(ctx context.Context, ch wallet.Chain, mnemonic string) (id, xpub string, err error) {
-	if err := wallet.ValidateMnemonic(mnemonic); err != nil {
-		return "", "", fmt.Errorf("mnemonic: %w", err)
+// wallet.NormalizeMnemonic) after checking it, as the chain's wallet.
+func (k Keys) StoreManagedWallet(ctx context.Context, code, mnemonic string) (Stored, error) {
+	if err := TakesMnemonic(code); err != nil {
+		return Stored{}, err
 	}
-	w, err := wallet.WalletFromMnemonic(ch, mnemonic, k.Testnet)
+	ck, err := keysOf(code)
 	if err != nil {
-		return "", "", fmt.Errorf("mnemonic: %w", err)
+		return Stored{}, err
 	}
-	b, err := k.Open(ctx, true)
+	if _, own := ck.(interface{ ownMnemonic() }); !own {
+		if err := wallet.ValidateMnemonic(mnemonic); err != nil {
+			return Stored{}, fmt.Errorf("mnemonic: %w", err)
+		}
+	}
+	rec, err := ck.fromMnemonic(code, mnemonic, k.Testnet)
 	if err != nil {
-		return "", "", err
-	}
-	defer b.Close()
-	return k.putWallet(ctx, b, ch, w)
-}
-
-func (k Keys) putWallet(ctx context.Context, b backend.SecretBackend, ch wallet.Chain, w wallet.Wallet) (string, string, error) {
-	id, err := NewSignatureID()
-	if err != nil {
-		return "", "", err
-	}
-	rec := backend.Record{
-		ID: id, Kind: backend.Mnemonic, Chain: string(ch), Testnet: k.Testnet,
-		Secret: []byte(w.Mnemonic), Xpub: w.Xpub,
+		return Stored{}, fmt.Errorf("mnemonic: %w", err)
 	}
 	defer rec.Zero()
-	if err := b.Put(ctx, rec); err != nil {
-		return "", "", fmt.Errorf("store wallet: %w", err)
+	b, err := k.Open(ctx, true)
+	if err != nil {
+		return Stored{}, err
 	}
-	return id, w.Xpub, nil
+	defer b.Close()
+	return k.putWallet(ctx, b, code, rec)
+}
+
+func (k Keys) putWallet(ctx context.Context, b backend.SecretBackend, code string, rec backend.Record) (Stored, error) {
+	id, err := NewSignatureID()
+	if err != nil {
+		return Stored{}, err
+	}
+	rec.ID, rec.Chain, rec.Testnet = id, code, k.Testnet
+	if err := b.Put(ctx, rec); err != nil {
+		return Stored{}, fmt.Errorf("store wallet: %w", err)
+	}
+	return Stored{SignatureID: id, Address: rec.Address, Xpub: rec.Xpub}, nil
+}
+
+// keyLayout is the entry tatum-kms writes for a stored or batch key:
+// {privateKey, chain, testnet}. The HD chains keep the empty layout, which
+// means the same (backend.Record.Layout).
+func keyLayout(ck chainKeys) string {
+	if _, hd := ck.(hdKeys); hd {
+		return ""
+	}
+	return layoutKey
 }
 
 // StoreManagedPrivateKey stores an existing private key (checked for the
 // chain and network first) with its address; it returns the signatureId.
 // pk is the caller's to zero.
-func (k Keys) StoreManagedPrivateKey(ctx context.Context, ch wallet.Chain, pk []byte) (string, error) {
-	if _, err := wallet.DecodePrivateKey(ch, string(pk), k.Testnet); err != nil {
-		return "", fmt.Errorf("private key: %w", err)
+func (k Keys) StoreManagedPrivateKey(ctx context.Context, code string, pk []byte) (string, error) {
+	ck, err := keysOf(code)
+	if err != nil {
+		return "", err
 	}
-	addr, err := wallet.AddressFromPrivateKey(ch, string(pk), k.Testnet)
+	addr, err := ck.keyAddress(code, string(pk), k.Testnet)
 	if err != nil {
 		return "", fmt.Errorf("private key: %w", err)
 	}
@@ -114,8 +172,8 @@ func (k Keys) StoreManagedPrivateKey(ctx context.Context, ch wallet.Chain, pk []
 	}
 	defer b.Close()
 	rec := backend.Record{
-		ID: id, Kind: backend.PrivateKey, Chain: string(ch), Testnet: k.Testnet,
-		Secret: pk, Address: addr,
+		ID: id, Kind: backend.PrivateKey, Chain: code, Testnet: k.Testnet,
+		Secret: pk, Address: addr, Layout: keyLayout(ck),
 	}
 	if err := b.Put(ctx, rec); err != nil {
 		return "", fmt.Errorf("store private key: %w", err)
@@ -133,10 +191,15 @@ type IDAddress struct{ SignatureID, Address string }
 // GenerateManagedPrivateKeyBatch generates n private keys and stores them in
 // one durable write; it returns their ids and addresses only once all are
 // stored, so a returned id is a stored id. Each key is random (crypto/rand)
-// with the xpub-style address tatum-kms prints beside it (BTC: bech32
-// P2WPKH); tatum-kms derives each from a fresh mnemonic, which has the same
-// distribution at 2048 PBKDF2 rounds per key.
-func (k Keys) GenerateManagedPrivateKeyBatch(ctx context.Context, ch wallet.Chain, n int) ([]IDAddress, error) {
+// with the address tatum-kms prints beside it (BTC: bech32 P2WPKH); tatum-kms
+// derives each from a fresh mnemonic, which has the same distribution at
+// 2048 PBKDF2 rounds per key. Each is stored as tatum-kms stores it,
+// {privateKey, chain, testnet}.
+func (k Keys) GenerateManagedPrivateKeyBatch(ctx context.Context, code string, n int) ([]IDAddress, error) {
+	ck, err := keysOf(code)
+	if err != nil {
+		return nil, err
+	}
 	b, err := k.Open(ctx, true)
 	if err != nil {
 		return nil, err
@@ -153,7 +216,7 @@ func (k Keys) GenerateManagedPrivateKeyBatch(ctx context.Context, ch wallet.Chai
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("interrupted after generating %d of %d keys; nothing was stored", i, n)
 		}
-		pk, addr, err := wallet.GenerateManagedPrivateKey(ch, k.Testnet)
+		pk, addr, err := ck.newKey(code, k.Testnet)
 		if err != nil {
 			return nil, fmt.Errorf("generate key %d of %d: %w", i+1, n, err)
 		}
@@ -162,8 +225,8 @@ func (k Keys) GenerateManagedPrivateKeyBatch(ctx context.Context, ch wallet.Chai
 			return nil, err
 		}
 		recs = append(recs, backend.Record{
-			ID: id, Kind: backend.PrivateKey, Chain: string(ch), Testnet: k.Testnet,
-			Secret: []byte(pk), Address: addr,
+			ID: id, Kind: backend.PrivateKey, Chain: code, Testnet: k.Testnet,
+			Secret: []byte(pk), Address: addr, Layout: keyLayout(ck),
 		})
 		if (i+1)%step == 0 || i+1 == n {
 			fmt.Fprintf(k.Progress, "generated %d/%d keys\n", i+1, n)
@@ -212,76 +275,31 @@ func (k Keys) StoredEntry(ctx context.Context, id string) ([]byte, error) {
 	return tatumkms.MarshalEntry(e, "  "), nil
 }
 
-// recordChain parses the chain a record was stored for.
-func recordChain(rec backend.Record) (wallet.Chain, error) {
-	if err := signing.ShutDown(rec.Chain); err != nil {
-		return "", fmt.Errorf("wallet %s: %w", rec.ID, err)
-	}
-	ch, err := wallet.ParseChain(rec.Chain)
-	if err != nil {
-		return ch, fmt.Errorf("wallet %s: stored chain %q: %w", rec.ID, rec.Chain, err)
-	}
-	return ch, nil
-}
-
-// PrivateKey returns the encoded private key of a wallet: a private-key
-// wallet's own key (tatum-kms derives from an undefined mnemonic there), a
-// mnemonic wallet's key at idx, as stored for its chain and network.
+// PrivateKey returns the encoded private key of a wallet (getprivatekey):
+// a private-key wallet's own key, as stored, whatever the index (tatum-kms
+// prints an {address, secret} wallet's secret so, and derives from an
+// undefined mnemonic for a {privateKey} one); a mnemonic wallet's key at
+// idx, for its chain and network. The record passes RecordKeys's checks
+// first.
 func (k Keys) PrivateKey(ctx context.Context, id string, idx uint32) (string, error) {
 	rec, err := k.Get(ctx, id)
 	if err != nil {
 		return "", err
 	}
 	defer rec.Zero()
-	switch rec.Kind {
-	case backend.PrivateKey:
-		if err := signing.ShutDown(rec.Chain); err != nil {
-			return "", fmt.Errorf("wallet %s: %w", rec.ID, err)
-		}
-		return string(rec.Secret), nil
-	case backend.Mnemonic:
-		ch, err := recordChain(rec)
-		if err != nil {
-			return "", err
-		}
-		pk, err := wallet.PrivateKeyFromMnemonic(ch, string(rec.Secret), idx, rec.Testnet)
-		if err != nil {
-			return "", fmt.Errorf("wallet %s: derive private key %d: %w", rec.ID, idx, err)
-		}
-		return pk, nil
-	}
-	return "", fmt.Errorf("wallet %s: unknown kind %q", rec.ID, rec.Kind)
+	return k.RecordKeys().PrivateKey(rec, idx)
 }
 
-// Address returns a wallet's address: a private-key wallet's own (tatum-kms
-// derives from an undefined xpub there), a mnemonic wallet's at idx.
+// Address returns a wallet's address (getaddress): a private-key wallet's
+// stored address, else its key's, whatever the index (tatum-kms derives
+// from an undefined xpub there); a mnemonic wallet's at idx.
 func (k Keys) Address(ctx context.Context, id string, idx uint32) (string, error) {
 	rec, err := k.Get(ctx, id)
 	if err != nil {
 		return "", err
 	}
 	defer rec.Zero()
-	ch, err := recordChain(rec)
-	if err != nil {
-		return "", err
-	}
-	switch rec.Kind {
-	case backend.PrivateKey:
-		addr := rec.Address
-		if addr == "" {
-			if addr, err = wallet.AddressFromPrivateKey(ch, string(rec.Secret), rec.Testnet); err != nil {
-				return "", fmt.Errorf("wallet %s: address of the stored key: %w", rec.ID, err)
-			}
-		}
-		return addr, nil
-	case backend.Mnemonic:
-		addr, err := wallet.AddressFromXpub(ch, rec.Xpub, idx, rec.Testnet)
-		if err != nil {
-			return "", fmt.Errorf("wallet %s: address %d: %w", rec.ID, idx, err)
-		}
-		return addr, nil
-	}
-	return "", fmt.Errorf("wallet %s: unknown kind %q", rec.ID, rec.Kind)
+	return k.RecordKeys().Address(rec, idx)
 }
 
 // Remove deletes a wallet.

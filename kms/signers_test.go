@@ -1,9 +1,11 @@
 package kms
 
 import (
+	"sort"
 	"strings"
 	"testing"
 
+	"github.com/gokms/gokms/signing"
 	"github.com/gokms/gokms/signing/evm"
 )
 
@@ -48,16 +50,18 @@ func TestEVMRPCConfig(t *testing.T) {
 // Two configurations build two Sets that share no EVM signer (the global
 // evm.Default of before could not tell two daemons' nodes apart).
 func TestSignersAreValues(t *testing.T) {
-	a, ea, err := Signers(evm.Config{RPC: map[string]string{"ETH": "http://node-a:8545"}})
+	var ea, eb *evm.Signer
+	a, closeA, err := Signers(SignerConfig{EVM: evm.Config{RPC: map[string]string{"ETH": "http://node-a:8545"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ea.Close()
-	b, eb, err := Signers(evm.Config{RPC: map[string]string{"ETH": "http://node-b:8545"}})
+	defer closeA()
+	b, closeB, err := Signers(SignerConfig{EVM: evm.Config{RPC: map[string]string{"ETH": "http://node-b:8545"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer eb.Close()
+	defer closeB()
+	ea, eb = evmOf(t, a), evmOf(t, b)
 	ua, _, _ := ea.RPCURL("ETH", true)
 	ub, _, _ := eb.RPCURL("ETH", true)
 	if ua != "http://node-a:8545" || ub != "http://node-b:8545" {
@@ -69,10 +73,46 @@ func TestSignersAreValues(t *testing.T) {
 		t.Fatal("two Sets share one EVM signer")
 	}
 	want := []string{"BCH", "BSC", "BTC", "CELO", "DOGE", "ETH", "KCS", "KLAY", "LTC", "MATIC", "ONE", "XDC"}
+	for _, f := range families { // each family's chains, so a new family is one entry
+		want = append(want, f.chains...)
+	}
+	sort.Strings(want)
 	if got := strings.Join(a.Chains(), ","); got != strings.Join(want, ",") {
 		t.Fatalf("chains %s", got)
 	}
-	if _, _, err := Signers(evm.Config{RPC: map[string]string{"BTC": "http://x"}}); err == nil || !strings.Contains(err.Error(), FlagEVMRPC) {
+	if _, _, err := Signers(SignerConfig{EVM: evm.Config{RPC: map[string]string{"BTC": "http://x"}}}); err == nil || !strings.Contains(err.Error(), FlagRPC) {
 		t.Fatalf("BTC node: %v", err)
+	}
+}
+
+func evmOf(t *testing.T, s *signing.Set) *evm.Signer {
+	t.Helper()
+	sg, err := s.For("ETH")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, ok := sg.(*evm.Signer)
+	if !ok {
+		t.Fatalf("ETH signer is %T", sg)
+	}
+	return e
+}
+
+// --rpc takes nodes of every chain that asks one; chains that ask none are
+// refused by name, and --evm-rpc stays EVM-only.
+func TestRPCNodes(t *testing.T) {
+	getenv := func(k string) string { return map[string]string{"TATUM_KMS_RPC_ETH": "http://env-eth"}[k] }
+	evmRPC, nodes, err := Nodes([]string{"bsc=http://flag-bsc"}, getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if evmRPC["ETH"] != "http://env-eth" || evmRPC["BSC"] != "http://flag-bsc" || len(nodes) != 0 {
+		t.Fatalf("evm %v nodes %v", evmRPC, nodes)
+	}
+	if _, _, err := Nodes([]string{"BTC=http://x"}, getenv); err == nil || !strings.Contains(err.Error(), "--rpc: BTC is not a chain gokms asks a node for") {
+		t.Fatalf("BTC: %v", err)
+	}
+	if _, _, err := Signers(SignerConfig{Nodes: map[string]string{"BTC": "http://x"}}); err == nil || !strings.Contains(err.Error(), "takes no node") {
+		t.Fatalf("BTC node in config: %v", err)
 	}
 }

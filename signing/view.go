@@ -2,6 +2,7 @@ package signing
 
 import (
 	"context"
+	"errors"
 	"math/big"
 )
 
@@ -107,4 +108,35 @@ func (set *Set) FindTx(ctx context.Context, chain string, testnet bool, txID str
 		return TxUnknown, nil
 	}
 	return f.FindTx(ctx, chain, testnet, txID)
+}
+
+// Sender is a Signer whose chain takes the signed transaction from gokms
+// itself rather than from Tatum's broadcast endpoint (Solana: tatum-kms
+// sends to a node and posts only the txId). The daemon journals the signed
+// bytes first, then calls Send, then posts what Send returns (the chain's
+// txId) to Tatum's broadcast endpoint. Send is called again with the same
+// raw bytes to resend them after a failure or a restart, so it must be safe
+// to repeat: the chain must not apply one signed transaction twice.
+type Sender interface {
+	Send(ctx context.Context, chain string, testnet bool, raw string) (txData string, err error)
+}
+
+// ErrSendAmbiguous is wrapped by a Sender's error when the node may have
+// taken the transaction (a timeout, a lost answer): the daemon leaves it
+// for a later cycle, which asks before the same bytes are resent.
+var ErrSendAmbiguous = errors.New("send outcome unknown")
+
+// Send hands raw to the chain's Sender; sent is false (txData = raw) when
+// the chain's Signer is not a Sender and Tatum broadcasts raw itself.
+func (set *Set) Send(ctx context.Context, chain string, testnet bool, raw string) (txData string, sent bool, err error) {
+	s, err := set.For(chain)
+	if err != nil {
+		return "", false, err
+	}
+	sd, ok := s.(Sender)
+	if !ok {
+		return raw, false, nil
+	}
+	txData, err = sd.Send(ctx, chain, testnet, raw)
+	return txData, true, err
 }

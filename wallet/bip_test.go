@@ -194,6 +194,35 @@ func TestCashAddr(t *testing.T) {
 		if err != nil || got != v.cash {
 			t.Errorf("cashaddr of %s = %q, %v; want %s", v.legacy, got, err, v.cash)
 		}
+		for _, in := range []string{v.cash, strings.TrimPrefix(v.cash, "bitcoincash:"), strings.ToUpper(v.cash)} {
+			if back, ok := CashAddrToLegacy(in); !ok || back != v.legacy {
+				t.Errorf("CashAddrToLegacy(%s) = %q %v, want %s", in, back, ok, v.legacy)
+			}
+		}
+		last := "q"
+		if strings.HasSuffix(v.cash, "q") {
+			last = "p"
+		}
+		if _, ok := CashAddrToLegacy(v.cash[:len(v.cash)-1] + last); ok {
+			t.Errorf("corrupted %s accepted", v.cash)
+		}
+		if _, ok := CashAddrToLegacy("bitcoincash:" + strings.ToUpper(v.cash[12:14]) + v.cash[14:]); ok {
+			t.Errorf("mixed-case %s accepted", v.cash)
+		}
+	}
+	// Testnet: the same hash under bchtest is an m/n (P2PKH) or 2 (P2SH) address.
+	h := make([]byte, 20)
+	for i, c := range []byte{0, 1} {
+		ca, _ := cashAddrEncode("bchtest", c, h)
+		want := base58.CheckEncode(h, []byte{0x6f, 0xc4}[i])
+		if got, ok := CashAddrToLegacy(ca); !ok || got != want {
+			t.Errorf("%s -> %q %v, want %s", ca, got, ok, want)
+		}
+	}
+	for _, bad := range []string{"", "bitcoincash:", "1BpEi6DfDAUFd7GtittLSdBeYJvcoaVggu", "bchreg:555555555555555555555555555555555555555555555udxmlmrz"} {
+		if got, ok := CashAddrToLegacy(bad); ok {
+			t.Errorf("%q accepted as %s", bad, got)
+		}
 	}
 	if _, err := cashAddrEncode("bitcoincash", 0, make([]byte, 21)); err == nil {
 		t.Error("21-byte hash accepted")

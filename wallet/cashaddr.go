@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/btcsuite/btcd/btcutil/base58"
 	"github.com/btcsuite/btcd/btcutil/bech32"
 )
 
@@ -114,4 +115,49 @@ func cashAddrPolymod(v []byte) uint64 {
 		}
 	}
 	return c ^ 1
+}
+
+// CashAddrToLegacy turns a Bitcoin Cash cashaddr ("bitcoincash:q…",
+// "bchtest:p…", the prefix optional for mainnet) into the legacy base58
+// address of the same hash, the form gokms's transaction views use. ok is
+// false for a string that is not a valid P2PKH/P2SH cashaddr.
+func CashAddrToLegacy(addr string) (legacy string, ok bool) {
+	addr = strings.TrimSpace(addr)
+	if addr != strings.ToLower(addr) && addr != strings.ToUpper(addr) {
+		return "", false // mixed case is invalid (spec)
+	}
+	a := strings.ToLower(addr)
+	if !strings.Contains(a, ":") {
+		a = "bitcoincash:" + a
+	}
+	if !cashAddrVerify(a) {
+		return "", false
+	}
+	i := strings.LastIndexByte(a, ':')
+	prefix, data := a[:i], a[i+1:]
+	if len(data) < 8 {
+		return "", false
+	}
+	vals := make([]byte, len(data)-8)
+	for k := range vals {
+		vals[k] = byte(strings.IndexByte(cashAddrCharset, data[k]))
+	}
+	raw, err := bech32.ConvertBits(vals, 5, 8, false)
+	if err != nil || len(raw) != 21 || raw[0]&7 != 0 {
+		return "", false // only 20-byte hashes: P2PKH and P2SH
+	}
+	var version byte
+	switch {
+	case prefix == "bitcoincash" && raw[0]>>3 == 0:
+		version = 0x00
+	case prefix == "bitcoincash" && raw[0]>>3 == 1:
+		version = 0x05
+	case prefix == "bchtest" && raw[0]>>3 == 0:
+		version = 0x6f
+	case prefix == "bchtest" && raw[0]>>3 == 1:
+		version = 0xc4
+	default:
+		return "", false
+	}
+	return base58.CheckEncode(raw[1:], version), true
 }

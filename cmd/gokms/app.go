@@ -28,13 +28,7 @@ import (
 var version = ""
 
 // gokmsBuild is this binary's version, commit and dirty flag.
-func gokmsBuild() tatum.Build {
-	b := tatum.ReadBuild()
-	if version != "" {
-		b.Version = version
-	}
-	return b
-}
+func gokmsBuild() tatum.Build { return kms.Build(version) }
 
 func gokmsVersion() string { return gokmsBuild().Version }
 
@@ -192,6 +186,7 @@ type state struct {
 	stderr io.Writer
 	line   lineReader
 	log    *slog.Logger
+	cfg    *kms.Config
 }
 
 const stateKey = "gokms.state"
@@ -224,7 +219,20 @@ func before(c *cli.Context) error {
 			return fmt.Errorf("set %s: %w", envAPIKey, err)
 		}
 	}
+	cfg := kms.LoadConfig(c, os.Getenv, os.Environ())
+	getState(c).cfg = &cfg
 	return nil
+}
+
+// config is the run's kms.Config: the global flags and the environment
+// (with the dotenv files loaded), resolved once in before.
+func config(c *cli.Context) kms.Config {
+	st := getState(c)
+	if st.cfg == nil { // a helper called outside the app (tests of one function)
+		cfg := kms.LoadConfig(c, os.Getenv, os.Environ())
+		st.cfg = &cfg
+	}
+	return *st.cfg
 }
 
 // loadEnvFiles loads ./.env (as tatum-kms's bare dotenv.config() does) and
@@ -307,7 +315,7 @@ func logger(c *cli.Context) *slog.Logger {
 }
 
 // isTestnet reports whether --testnet was given.
-func isTestnet(c *cli.Context) bool { return c.Bool(flagTestnet) }
+func isTestnet(c *cli.Context) bool { return config(c).Testnet }
 
 // printJSON writes v as tatum-kms does (JSON.stringify(v, null, 2) + newline).
 func printJSON(c *cli.Context, v any) error {
@@ -332,45 +340,14 @@ func printJSONLine(c *cli.Context, v any) error {
 
 // storePath is --path with ~ expanded and made absolute, or the default
 // ~/.tatumrc/wallet.dat.
-func storePath(c *cli.Context) string {
-	p := c.String(flagPath)
-	if p == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			home = "."
-		}
-		p = filepath.Join(home, ".tatumrc", "wallet.dat")
-	}
-	p = expandHome(p)
-	if abs, err := filepath.Abs(p); err == nil {
-		p = abs
-	}
-	return p
-}
+func storePath(c *cli.Context) string { return config(c).StorePath }
 
-func expandHome(p string) string {
-	if p == "~" || strings.HasPrefix(p, "~/") {
-		if home, err := os.UserHomeDir(); err == nil {
-			return filepath.Join(home, p[1:])
-		}
-	}
-	return p
-}
+func expandHome(p string) string { return kms.ExpandHome(p) }
 
 // backendAddr is the address of the secret backend: --backend, else --path
 // (an explicit --path beats GOKMS_BACKEND), else GOKMS_BACKEND, else the
 // default file store.
-func backendAddr(c *cli.Context) string {
-	if b := c.String(flagBackend); b != "" {
-		return b
-	}
-	if !c.IsSet(flagPath) {
-		if b := os.Getenv(envBackend); b != "" {
-			return b
-		}
-	}
-	return fileAddr(storePath(c))
-}
+func backendAddr(c *cli.Context) string { return config(c).BackendAddr }
 
 // fileAddr makes a file:// address of an absolute path.
 func fileAddr(path string) string { return kms.FileAddr(path) }

@@ -8,8 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/gokms/gokms/backend"
-	"github.com/gokms/gokms/daemon/audit"
+	"github.com/gokms/gokms/kms"
 )
 
 const (
@@ -25,7 +24,7 @@ var auditCmd = &cli.Command{
 		"to a hash-chained log. `verify` checks the chain and names any edited, removed or reordered entry\n" +
 		"(exit 1); `list` prints entries as JSON, oldest first. See docs/audit.md.",
 	Flags: []cli.Flag{
-		&cli.StringFlag{Name: flagAudit, Usage: "audit log (default " + audit.DefaultName + " beside the wallet store)"},
+		&cli.StringFlag{Name: flagAudit, Usage: "audit log (default " + kms.AuditDefaultName + " beside the wallet store)"},
 		&cli.StringFlag{Name: flagSince, Usage: "list: only entries at or after this time: RFC 3339 (2026-12-01T08:00:00Z) or a duration back from now (24h)"},
 		&cli.StringFlag{Name: flagChain, Usage: "list: only this chain, e.g. BTC"},
 		&cli.StringFlag{Name: flagWallet, Usage: "list: only transactions signed by this signatureId"},
@@ -46,18 +45,10 @@ func auditCommands() []*cli.Command { return []*cli.Command{auditCmd} }
 
 // auditBeside is the default audit log: DefaultName beside the file store
 // (for a remote backend, beside --path or ~/.tatumrc/wallet.dat).
-func auditBeside(c *cli.Context) string {
-	if u, err := backend.ParseAddress(backendAddr(c)); err == nil && u.Scheme == "file" && u.Path != "" {
-		return audit.PathBeside(expandHome(u.Path))
-	}
-	return audit.PathBeside(storePath(c))
-}
+func auditBeside(c *cli.Context) string { return kms.AuditBeside(backendAddr(c), storePath(c)) }
 
 func auditPath(c *cli.Context) string {
-	if p := strings.TrimSpace(c.String(flagAudit)); p != "" {
-		return expandHome(p)
-	}
-	return auditBeside(c)
+	return kms.AuditPath(c.String(flagAudit), backendAddr(c), storePath(c))
 }
 
 func cmdAuditVerify(c *cli.Context) error {
@@ -65,7 +56,7 @@ func cmdAuditVerify(c *cli.Context) error {
 		return errors.New("audit verify takes no arguments; give the log with --audit FILE")
 	}
 	path := auditPath(c)
-	r, err := audit.Verify(path)
+	r, err := kms.AuditVerify(path)
 	if err != nil {
 		return err
 	}
@@ -86,7 +77,7 @@ func cmdAuditList(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return errors.New("audit list takes no arguments; filter with --since, --chain, --wallet, --id")
 	}
-	f := audit.Filter{Chain: c.String(flagChain), Wallet: c.String(flagWallet), ID: c.String("id")}
+	f := kms.AuditFilter{Chain: c.String(flagChain), Wallet: c.String(flagWallet), ID: c.String("id")}
 	if s := strings.TrimSpace(c.String(flagSince)); s != "" {
 		if d, err := time.ParseDuration(s); err == nil && d > 0 {
 			f.Since = time.Now().Add(-d)
@@ -96,12 +87,9 @@ func cmdAuditList(c *cli.Context) error {
 			return fmt.Errorf("--since %q: want RFC 3339 (2026-12-01T08:00:00Z) or a duration such as 24h", s)
 		}
 	}
-	es, err := audit.List(auditPath(c), f)
+	es, err := kms.AuditList(auditPath(c), f)
 	if err != nil {
 		return err
-	}
-	if es == nil {
-		es = []audit.Entry{}
 	}
 	return printJSON(c, es)
 }

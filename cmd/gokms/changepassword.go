@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/urfave/cli/v2"
 
@@ -41,7 +40,7 @@ func cmdChangePassword(c *cli.Context) error {
 		return err
 	}
 	return kms.ChangePassword(c.Context, kms.ChangePasswordOptions{
-		StoreAddr: backendAddr(c), Testnet: isTestnet(c), Getenv: os.Getenv,
+		StoreAddr: backendAddr(c), Testnet: isTestnet(c), Getenv: config(c).Getenv,
 		Open:        func(context.Context) (backend.SecretBackend, error) { return openBackend(c, "", false) },
 		NewPassword: func(_ context.Context, path string) ([]byte, error) { return readChangedPassword(c, path) },
 		Logger:      logger(c),

@@ -7,9 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/gokms/gokms/backend"
-	"github.com/gokms/gokms/daemon"
-	"github.com/gokms/gokms/daemon/journal"
+	"github.com/gokms/gokms/kms"
 )
 
 const (
@@ -28,7 +26,7 @@ var journalCmd = &cli.Command{
 		"journal locked. See docs/daemon.md.",
 	Action: cmdJournal,
 	Flags: []cli.Flag{
-		&cli.StringFlag{Name: flagJournal, Usage: "journal file (default " + journal.DefaultName + " beside the wallet store)"},
+		&cli.StringFlag{Name: flagJournal, Usage: "journal file (default " + kms.JournalDefaultName + " beside the wallet store)"},
 		&cli.BoolFlag{Name: flagAll, Usage: "list: include completed entries"},
 		&cli.BoolFlag{Name: flagYes, Usage: "forget: confirm that the entry is to be deleted"},
 	},
@@ -41,18 +39,12 @@ func journalCommands() []*cli.Command {
 // journalPath is --journal, else DefaultName beside the file store (for a
 // remote backend, beside --path or the default ~/.tatumrc/wallet.dat).
 func journalPath(c *cli.Context) string {
-	if p := strings.TrimSpace(c.String(flagJournal)); p != "" {
-		return expandHome(p)
-	}
-	if u, err := backend.ParseAddress(backendAddr(c)); err == nil && u.Scheme == "file" && u.Path != "" {
-		return journal.PathBeside(expandHome(u.Path))
-	}
-	return journal.PathBeside(storePath(c))
+	return kms.JournalPath(c.String(flagJournal), backendAddr(c), storePath(c))
 }
 
 // journalView is an entry as the CLI prints it.
 type journalView struct {
-	journal.Entry
+	kms.JournalEntry
 }
 
 func cmdJournal(c *cli.Context) error {
@@ -65,7 +57,7 @@ func cmdJournal(c *cli.Context) error {
 		if len(rest) != 1 {
 			return "", fmt.Errorf("journal %s: want exactly one pending transaction id, e.g. gokms journal %s 61fe7c68cf2fbc595cbb89dd", sub, sub)
 		}
-		if err := daemon.ValidatePendingID(rest[0]); err != nil {
+		if err := kms.ValidatePendingID(rest[0]); err != nil {
 			return "", fmt.Errorf("journal %s: %w", sub, err)
 		}
 		return rest[0], nil
@@ -76,17 +68,9 @@ func cmdJournal(c *cli.Context) error {
 		if len(rest) != 0 {
 			return fmt.Errorf("journal list takes no arguments (got %q)", strings.Join(rest, " "))
 		}
-		j, err := journal.OpenFile(path, journal.FileOptions{ReadOnly: true})
+		es, err := kms.JournalList(c.Context, path, c.Bool(flagAll))
 		if err != nil {
 			return err
-		}
-		defer j.Close()
-		es, err := j.List(c.Context, !c.Bool(flagAll))
-		if err != nil {
-			return err
-		}
-		if es == nil {
-			es = []journal.Entry{}
 		}
 		return printJSON(c, es)
 	case "show":
@@ -94,14 +78,9 @@ func cmdJournal(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		j, err := journal.OpenFile(path, journal.FileOptions{ReadOnly: true})
+		e, err := kms.JournalShow(c.Context, path, id)
 		if err != nil {
 			return err
-		}
-		defer j.Close()
-		e, err := j.Get(c.Context, id)
-		if err != nil {
-			return fmt.Errorf("journal show: %w (journal %s)", err, path)
 		}
 		return printJSON(c, journalView{e})
 	case "forget":
@@ -113,17 +92,9 @@ func cmdJournal(c *cli.Context) error {
 			return fmt.Errorf("journal forget %s: add --yes to confirm. Once forgotten, the daemon signs this pending id again if Tatum lists it: "+
 				"check first (gokms journal show %s, and the chain) that its transaction is not on chain, or it may be paid twice", id, id)
 		}
-		j, err := journal.OpenFile(path, journal.FileOptions{})
+		e, err := kms.JournalForget(c.Context, path, id)
 		if err != nil {
 			return err
-		}
-		defer j.Close()
-		e, err := j.Get(c.Context, id)
-		if err != nil {
-			return fmt.Errorf("journal forget: %w (journal %s)", err, path)
-		}
-		if err := j.Forget(c.Context, id); err != nil {
-			return fmt.Errorf("journal forget: %w", err)
 		}
 		logger(c).Warn("journal entry forgotten", "id", id, "chain", e.Chain, "state", string(e.State), "txId", e.TxID)
 		return printJSON(c, journalView{e})

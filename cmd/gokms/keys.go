@@ -10,7 +10,6 @@ import (
 
 	"github.com/gokms/gokms/backend"
 	"github.com/gokms/gokms/kms"
-	"github.com/gokms/gokms/signing"
 	"github.com/gokms/gokms/wallet"
 )
 
@@ -90,16 +89,8 @@ func plural(n int) string {
 	return "s"
 }
 
-func parseChain(s string) (wallet.Chain, error) {
-	if err := signing.ShutDown(s); err != nil {
-		return "", err
-	}
-	ch, err := wallet.ParseChain(s)
-	if err != nil {
-		return ch, fmt.Errorf("%w (chain %q)", err, s)
-	}
-	return ch, nil
-}
+// parseChain checks a chain argument against the key table.
+func parseChain(s string) (string, error) { return kms.ParseChain(s) }
 
 func parseIndex(s string) (uint32, error) {
 	// wallet's errors already name the value and the allowed range.
@@ -109,9 +100,10 @@ func parseIndex(s string) (uint32, error) {
 // keys runs the key use cases on the configured store.
 func keys(c *cli.Context) kms.Keys {
 	return kms.Keys{
-		Testnet:  isTestnet(c),
-		Open:     func(_ context.Context, create bool) (backend.SecretBackend, error) { return openBackend(c, "", create) },
-		Progress: getState(c).stderr,
+		Testnet:       isTestnet(c),
+		NetworkStated: c.IsSet(flagTestnet),
+		Open:          func(_ context.Context, create bool) (backend.SecretBackend, error) { return openBackend(c, "", create) },
+		Progress:      getState(c).stderr,
 	}
 }
 
@@ -123,9 +115,11 @@ type (
 	signatureIDJSON struct {
 		SignatureID string `json:"signatureId"`
 	}
-	signatureIDXpubJSON struct {
+	// storedJSON is storeWallet's {signatureId, address?, xpub?}.
+	storedJSON struct {
 		SignatureID string `json:"signatureId"`
-		Xpub        string `json:"xpub"`
+		Address     string `json:"address,omitempty"`
+		Xpub        string `json:"xpub,omitempty"`
 	}
 	signatureIDAddressJSON struct {
 		SignatureID string `json:"signatureId"`
@@ -148,15 +142,14 @@ func cmdGenerateWallet(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	w, err := wallet.GenerateWallet(ch, isTestnet(c))
+	out, err := keys(c).GenerateWallet(ch)
 	if err != nil {
-		return fmt.Errorf("generate wallet: %w", err)
+		return err
 	}
-	out, err := wallet.MarshalWallet(ch, w, "  ")
-	if err != nil {
-		return fmt.Errorf("generate wallet: %w", err)
-	}
-	_, err = c.App.Writer.Write(append(out, '\n'))
+	defer zero(out)
+	text := append(out, '\n')
+	defer zero(text)
+	_, err = c.App.Writer.Write(text)
 	return err
 }
 
@@ -169,11 +162,11 @@ func cmdGenerateManagedWallet(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	id, xpub, err := keys(c).GenerateManagedWallet(c.Context, ch)
+	st, err := keys(c).GenerateManagedWallet(c.Context, ch)
 	if err != nil {
 		return err
 	}
-	return printJSON(c, signatureIDXpubJSON{SignatureID: id, Xpub: xpub})
+	return printJSON(c, storedJSON(st))
 }
 
 func cmdStoreManagedWallet(c *cli.Context) error {
@@ -183,6 +176,10 @@ func cmdStoreManagedWallet(c *cli.Context) error {
 	}
 	ch, err := parseChain(args[0])
 	if err != nil {
+		return err
+	}
+	// A chain whose wallets have no mnemonic is refused before one is asked for.
+	if err := kms.TakesMnemonic(ch); err != nil {
 		return err
 	}
 	raw, err := readSecretInput(c, "Enter mnemonic to store: ")
@@ -199,11 +196,11 @@ func cmdStoreManagedWallet(c *cli.Context) error {
 		fmt.Fprintln(getState(c).stderr, "notice: the mnemonic was normalised (lower case, single spaces between words) before use; "+
 			"tatum-kms derives keys from the words exactly as typed, so for this input its xpub and addresses differ from gokms's")
 	}
-	id, xpub, err := keys(c).StoreManagedWallet(c.Context, ch, mnemonic)
+	st, err := keys(c).StoreManagedWallet(c.Context, ch, mnemonic)
 	if err != nil {
 		return err
 	}
-	return printJSON(c, signatureIDXpubJSON{SignatureID: id, Xpub: xpub})
+	return printJSON(c, storedJSON(st))
 }
 
 func cmdStoreManagedPrivateKey(c *cli.Context) error {

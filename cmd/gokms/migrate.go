@@ -242,7 +242,7 @@ func cmdMigrate(c *cli.Context) error {
 
 // stores is how the use cases open stores in this run.
 func stores(c *cli.Context) kms.Stores {
-	return kms.Stores{Registry: backends, Testnet: isTestnet(c), Getenv: os.Getenv, Logger: logger(c)}
+	return kms.Stores{Registry: backends, Testnet: isTestnet(c), Getenv: config(c).Getenv, Logger: logger(c)}
 }
 
 // ---- output ----

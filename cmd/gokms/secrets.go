@@ -31,20 +31,7 @@ func passwordSourceFlags() []cli.Flag {
 
 // passwordSourceName names where readPassword would take the password from:
 // "password-file", a source flag, "env" or "prompt". Used by checkconfig/report.
-func passwordSourceName(c *cli.Context) string {
-	if c.String(flagPasswordFile) != "" {
-		return flagPasswordFile
-	}
-	for _, s := range passwordSources {
-		if c.Bool(s.Name) {
-			return s.Name
-		}
-	}
-	if os.Getenv(envPassword) != "" {
-		return "env"
-	}
-	return "prompt"
-}
+func passwordSourceName(c *cli.Context) string { return config(c).PasswordSource }
 
 // passwordFromSources returns the password from a non-interactive source, or
 // nil if none is configured (the caller then prompts). The order:
@@ -69,7 +56,7 @@ func passwordChain(c *cli.Context, fileFlag, env string, sources []pwsource.Sour
 	if f != "" {
 		f = expandHome(f)
 	}
-	return kms.PasswordChain{File: f, FileFlag: fileFlag, Sources: sources, Env: env, Getenv: os.Getenv, Logger: logger(c)}
+	return kms.PasswordChain{File: f, FileFlag: fileFlag, Sources: sources, Env: env, Getenv: config(c).Getenv, Logger: logger(c)}
 }
 
 // readPassword returns the password of an existing store. purpose names the

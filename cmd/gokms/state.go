@@ -1,27 +1,19 @@
 package main
 
-// Shared daemon state on PostgreSQL: `gokms state migrate|status`, and the
-// helper `gokms daemon` uses when its state is a postgres:// URL (see
+// Shared daemon state on PostgreSQL: the flags of `gokms state
+// migrate|status` and of the daemon's --state and --lease; the use cases
+// are kms.StateMigrate, kms.StateStatus and kms.NewDaemon (see
 // docs/daemon-state.md).
 
 import (
-	"context"
-	"errors"
-	"fmt"
-	"os"
-	"strings"
-	"time"
-
 	"github.com/urfave/cli/v2"
 
-	"github.com/gokms/gokms/daemon"
-	"github.com/gokms/gokms/daemon/journal"
-	"github.com/gokms/gokms/daemon/journal/pgjournal"
+	"github.com/gokms/gokms/kms"
 )
 
 const (
-	flagState = "state"
-	envState  = "GOKMS_STATE"
+	flagState = kms.FlagState
+	envState  = kms.EnvState
 )
 
 var stateCmd = &cli.Command{
@@ -55,7 +47,7 @@ func stateFlag() cli.Flag {
 		"(env " + envState + "); the password goes in " + envState + ", PGPASSWORD or ~/.pgpass, never on the command line"}
 }
 
-const flagLease = "lease"
+const flagLease = kms.FlagLease
 
 func stateCommands() []*cli.Command { return []*cli.Command{stateCmd} }
 
@@ -67,125 +59,26 @@ var stateDaemonFlags = []cli.Flag{
 		"are taken over by another after this long (default the transaction timeout + 30s, 2m30s)"},
 }
 
-// openDaemonJournal opens the daemon's state: PostgreSQL when --state or
-// GOKMS_STATE names it, else the local journal file. where names it for the
-// log (a path, or the URL with its password masked).
-func openDaemonJournal(c *cli.Context) (j journal.Journal, where string, err error) {
-	dsn, ok, err := stateDSN(c)
-	if err != nil {
-		return nil, "", err
-	}
-	if !ok {
-		if dsn != "" {
-			return nil, "", fmt.Errorf("--%s / %s %q: want a postgres:// or postgresql:// URL (for a local journal file use --%s)", flagState, envState, pgjournal.MaskDSN(dsn), flagJournal)
-		}
-		f, err := journal.OpenFile(journalPath(c), journal.FileOptions{})
-		if err != nil {
-			return nil, "", err
-		}
-		return f, f.Path(), nil
-	}
-	if strings.TrimSpace(c.String(flagJournal)) != "" {
-		return nil, "", fmt.Errorf("--%s and a PostgreSQL state (--%s / %s) exclude each other: choose one", flagJournal, flagState, envState)
-	}
-	pj, err := openSharedState(c, dsn)
-	if err != nil {
-		return nil, "", err
-	}
-	return pj, pj.DSN(), nil
-}
-
-// daemonLease is --lease, checked.
-func daemonLease(c *cli.Context) (time.Duration, error) {
-	d := c.Duration(flagLease)
-	if c.IsSet(flagLease) && (d < time.Second || d > time.Hour) {
-		return 0, fmt.Errorf("--%s %v: want a duration between 1s and 1h, e.g. 30s", flagLease, d)
-	}
-	return d, nil
-}
-
-// registerStateMetrics adds the shared state's metrics (claims won and
-// lost, lease expiries, recoveries, ...) to the daemon's /metrics.
-func registerStateMetrics(d *daemon.Daemon, j journal.Journal) {
-	if pj, ok := j.(*pgjournal.Journal); ok {
-		d.Metrics().Registry().MustRegister(pj.Collector())
-	}
-}
-
-// stateDSN returns the shared state URL from --state (which must not carry
-// a password: argv is readable by every user of the machine) or
-// GOKMS_STATE. ok is false when neither names a PostgreSQL state.
-func stateDSN(c *cli.Context) (dsn string, ok bool, err error) {
-	if c.IsSet(flagState) {
-		v := strings.TrimSpace(c.String(flagState))
-		if pgjournal.IsDSN(v) && pgjournal.HasPassword(v) {
-			return "", false, fmt.Errorf("--%s %s: the URL holds a password, which every user of this machine can read in the process list; "+
-				"put the URL in %s instead, or the password in PGPASSWORD or a ~/.pgpass file (passfile=…)", flagState, pgjournal.MaskDSN(v), envState)
-		}
-		return v, pgjournal.IsDSN(v), nil
-	}
-	v := strings.TrimSpace(os.Getenv(envState))
-	return v, pgjournal.IsDSN(v), nil
-}
-
-// openSharedState opens the PostgreSQL state named by dsn, migrating its
-// schema; errors and logs show the URL with its password masked.
-func openSharedState(c *cli.Context, dsn string) (*pgjournal.Journal, error) {
-	ctx, cancel := context.WithTimeout(c.Context, 2*time.Minute)
-	defer cancel()
-	return pgjournal.Open(ctx, dsn, pgjournal.Options{Logger: logger(c)})
-}
-
-func requireStateDSN(c *cli.Context) (string, error) {
-	dsn, ok, err := stateDSN(c)
-	if err != nil {
-		return "", err
-	}
-	if !ok {
-		if dsn == "" {
-			return "", fmt.Errorf("no shared state: give --%s postgres://user@host:5432/db (or set %s)", flagState, envState)
-		}
-		return "", fmt.Errorf("--%s / %s %q: want a postgres:// or postgresql:// URL (the local journal file needs no migration)", flagState, envState, pgjournal.MaskDSN(dsn))
-	}
-	return dsn, nil
-}
-
 func cmdStateMigrate(c *cli.Context) error {
-	dsn, err := requireStateDSN(c)
+	dsn, err := kms.RequireStateDSN(c.IsSet(flagState), c.String(flagState), config(c).State)
 	if err != nil {
 		return err
 	}
-	j, err := pgjournal.Open(c.Context, dsn, pgjournal.Options{NoMigrate: true, SkipVersionCheck: true, Logger: logger(c), RetryFor: 10 * time.Second})
+	res, err := kms.StateMigrate(c.Context, dsn, logger(c))
 	if err != nil {
 		return err
 	}
-	defer j.Close()
-	res, err := pgjournal.Migrate(c.Context, j.Pool())
-	if err != nil {
-		if errors.Is(err, pgjournal.ErrSchemaTooNew) {
-			return fmt.Errorf("state %s: %w", j.DSN(), err)
-		}
-		return fmt.Errorf("state %s: migrate: %w", j.DSN(), err)
-	}
-	if res.Applied == nil {
-		res.Applied = []int{}
-	}
-	return printJSON(c, map[string]any{"state": j.DSN(), "from": res.From, "to": res.To, "applied": res.Applied})
+	return printJSON(c, res)
 }
 
 func cmdStateStatus(c *cli.Context) error {
-	dsn, err := requireStateDSN(c)
+	dsn, err := kms.RequireStateDSN(c.IsSet(flagState), c.String(flagState), config(c).State)
 	if err != nil {
 		return err
 	}
-	j, err := pgjournal.Open(c.Context, dsn, pgjournal.Options{NoMigrate: true, SkipVersionCheck: true, Logger: logger(c), RetryFor: 10 * time.Second})
+	st, err := kms.StateStatus(c.Context, dsn, logger(c))
 	if err != nil {
 		return err
-	}
-	defer j.Close()
-	st, err := j.Status(c.Context)
-	if err != nil {
-		return fmt.Errorf("state %s: %w", j.DSN(), err)
 	}
 	return printJSON(c, st)
 }

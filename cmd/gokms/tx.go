@@ -1,18 +1,13 @@
 package main
 
 import (
-	"errors"
-	"fmt"
-	"os"
-	"strings"
-
 	"github.com/urfave/cli/v2"
 
-	"github.com/gokms/gokms/tatum"
+	"github.com/gokms/gokms/kms"
 )
 
 // envAPIURL overrides the Tatum API base URL, as in tatum-kms.
-const envAPIURL = "TATUM_API_URL"
+const envAPIURL = kms.EnvAPIURL
 
 // Operator commands on the pending transactions of the Tatum API. tatum-kms
 // 8.0.1 has no such commands (it reaches these endpoints only through the
@@ -45,30 +40,10 @@ func txCommands() []*cli.Command {
 	}
 }
 
-// tatumClient returns a Tatum API client configured as tatum-kms: the API
-// key from --apiKey or TATUM_API_KEY, the base URL from TATUM_API_URL.
-func tatumClient(c *cli.Context) (*tatum.Client, error) {
-	key := strings.TrimSpace(c.String(flagAPIKey))
-	if key == "" {
-		key = strings.TrimSpace(os.Getenv(envAPIKey))
-	}
-	if key == "" {
-		// tatum-kms's message, word for word.
-		return nil, errors.New("Required TATUM_API_KEY is not set. Please set it as env variable or pass it as argument.")
-	}
-	base := strings.TrimSpace(os.Getenv(envAPIURL))
-	if base == "" {
-		base = tatum.DefaultBaseURL
-	}
-	if err := tatum.ValidateBaseURL(base); err != nil {
-		return nil, fmt.Errorf("%s: %w", envAPIURL, err)
-	}
-	return tatum.New(tatum.Options{
-		BaseURL:   base,
-		APIKey:    key,
-		Logger:    logger(c),
-		UserAgent: gokmsBuild().UserAgent(),
-	}), nil
+// apiConfig is the Tatum API as tatum-kms reaches it: the API key from
+// --apiKey or TATUM_API_KEY, the base URL from TATUM_API_URL.
+func apiConfig(c *cli.Context) kms.APIConfig {
+	return kms.APIConfig{Key: apiKey(c), URL: config(c).APIURL, Logger: logger(c), UserAgent: gokmsBuild().UserAgent()}
 }
 
 func cmdGetTransaction(c *cli.Context) error {
@@ -76,11 +51,7 @@ func cmdGetTransaction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	tc, err := tatumClient(c)
-	if err != nil {
-		return err
-	}
-	raw, err := tc.GetJSON(c.Context, args[0])
+	raw, err := kms.GetTransaction(c.Context, apiConfig(c), args[0])
 	if err != nil {
 		return err
 	}
@@ -92,11 +63,7 @@ func cmdDeleteTransaction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	tc, err := tatumClient(c)
-	if err != nil {
-		return err
-	}
-	return tc.DeleteRevert(c.Context, args[0], c.Bool("revert"))
+	return kms.DeleteTransaction(c.Context, apiConfig(c), args[0], c.Bool("revert"))
 }
 
 func cmdCompleteTransaction(c *cli.Context) error {
@@ -104,9 +71,5 @@ func cmdCompleteTransaction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	tc, err := tatumClient(c)
-	if err != nil {
-		return err
-	}
-	return tc.Complete(c.Context, args[0], args[1])
+	return kms.CompleteTransaction(c.Context, apiConfig(c), args[0], args[1])
 }

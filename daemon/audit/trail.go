@@ -138,6 +138,9 @@ func (t *Trail) OnDecision(d daemon.Decision) {
 	}
 	e := &Entry{Event: "decision", PendingID: d.ID, Chain: d.Chain, Stage: string(d.Stage), Approver: d.Approver, Result: "refused", Detail: d.Reason}
 	i := t.fill(e)
+	if len(e.SignatureIDs) == 0 {
+		e.SignatureIDs = d.SignatureIDs // refused before the trail's approver saw it (four-eye)
+	}
 	if d.Approver != "policy" {
 		e.Rule = d.Approver
 	}

@@ -2,7 +2,6 @@ package policy
 
 import (
 	"context"
-	"slices"
 	"strings"
 	"time"
 
@@ -47,15 +46,7 @@ func NewApprover(p *Policy, reg prometheus.Registerer) (*Approver, error) {
 func (a *Approver) Name() string { return "policy" }
 
 // SignatureIDs lists the wallets a pending transaction names.
-func SignatureIDs(tx tatum.PendingTransaction) []string {
-	ids := slices.Clone(tx.Hashes)
-	for _, s := range tx.Signatures {
-		if !slices.Contains(ids, s.ID) {
-			ids = append(ids, s.ID)
-		}
-	}
-	return ids
-}
+func SignatureIDs(tx tatum.PendingTransaction) []string { return daemon.SignatureIDs(tx) }
 
 // Approve implements daemon.Approver.
 func (a *Approver) Approve(ctx context.Context, prop *daemon.Proposal, next daemon.Next) error {

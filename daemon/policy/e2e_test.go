@@ -585,6 +585,13 @@ func TestAuditRecordsEveryDecision(t *testing.T) {
 		if !slices.Contains(got, w) {
 			t.Errorf("%s: entries %v, want %s", id, got, w)
 		}
+		// Every entry names the wallets, a four-eye refusal too (four-eye
+		// answers before the trail's approver is asked).
+		for _, e := range es {
+			if !slices.Contains(e.SignatureIDs, "btc-a") {
+				t.Errorf("%s: %s entry without the signatureIds: %+v", id, e.Event, e)
+			}
+		}
 		if srv.Broadcasts(id) != 0 && id != signed {
 			t.Errorf("%s broadcast", id)
 		}

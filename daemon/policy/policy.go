@@ -12,6 +12,7 @@ import (
 	"github.com/google/cel-go/cel"
 
 	"github.com/gokms/gokms/signing"
+	"github.com/gokms/gokms/wallet"
 )
 
 // Counters hold the rolling totals behind maxDaily. The daemon's journal
@@ -558,11 +559,15 @@ func normHex(a string) string {
 
 // destAllowed matches a destination against addresses and prefixes (a
 // trailing *). EVM hex compares without case; bech32 addresses are lower
-// case; base58 and cashaddr compare exactly.
+// case; base58 compares exactly; a Bitcoin Cash cashaddr is compared as the
+// legacy address of the same hash (the form views show).
 func destAllowed(family, d string, allowed []string) bool {
 	norm := func(s string) string {
 		if family == signing.ViewEVM {
 			return normHex(s)
+		}
+		if legacy, ok := wallet.CashAddrToLegacy(s); ok {
+			return legacy
 		}
 		if strings.ToUpper(s) == s && strings.Contains(s, "1") {
 			return strings.ToLower(s) // upper-case bech32

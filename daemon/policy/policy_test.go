@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/btcsuite/btcd/txscript"
@@ -18,6 +19,7 @@ import (
 	"github.com/gokms/gokms/daemon/journal"
 	"github.com/gokms/gokms/signing"
 	"github.com/gokms/gokms/signing/utxo/utxotest"
+	"github.com/gokms/gokms/wallet"
 )
 
 // btcAddr returns a testnet P2WPKH address and its script, from a label.
@@ -313,6 +315,45 @@ func dailyConcurrent(t *testing.T, f *File, v *signing.View, cache bool) {
 	for i := 0; i < 5; i++ {
 		if d := p.Evaluate(context.Background(), Input{ID: fmt.Sprint("late", i), Chain: "BTC", View: v}, Options{}); d.Allowed {
 			t.Fatalf("a later transaction passed the exhausted daily limit")
+		}
+	}
+}
+
+// A BCH destination may be written as cashaddr (with or without its
+// prefix) or legacy; views show legacy, and both forms match it.
+func TestBCHCashAddrDestinations(t *testing.T) {
+	mk := func(label string) (legacy, cash string, script []byte) {
+		h := sha256.Sum256([]byte(label))
+		k, _ := btcec.PrivKeyFromBytes(h[:])
+		a, err := btcutil.NewAddressPubKeyHash(btcutil.Hash160(k.PubKey().SerializeCompressed()), &chaincfg.TestNet3Params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, _ := txscript.PayToAddrScript(a)
+		cash, err = wallet.AddressFromPublicKey(wallet.BCH, k.PubKey(), true)
+		if err != nil || !strings.HasPrefix(cash, "bchtest:") {
+			t.Fatalf("cashaddr %q %v", cash, err)
+		}
+		return a.EncodeAddress(), cash, s
+	}
+	good, cash, goodScript := mk("good")
+	_, _, badScript := mk("bad")
+	_, _, fromScript := mk("from")
+	for _, dest := range []string{good, cash, strings.ToUpper(cash)} {
+		f, err := Parse([]byte("version: 1\nchains:\n  BCH:\n    destinations: [\"" + dest + "\"]\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, _ := New(f, nil)
+		for i, c := range []struct {
+			script []byte
+			ok     bool
+		}{{goodScript, true}, {badScript, false}} {
+			v, derr := Decode("BCH", true, btcTx(t, 100+i, fromScript, c.script, 1000, 1000), "")
+			d := p.Evaluate(context.Background(), Input{ID: fmt.Sprint("bch", i, dest), Chain: "BCH", Testnet: true, View: v, DecodeErr: derr, Now: time.Now()}, Options{})
+			if d.Allowed != c.ok {
+				t.Errorf("destinations [%s], output %d: allowed %v (%s), want %v", dest, i, d.Allowed, d.Reason, c.ok)
+			}
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -92,6 +93,11 @@ func call(ctx context.Context, h *http.Client, method, u, apiKey, what string, i
 	}
 	res, err := h.Do(r)
 	if err != nil {
+		// Not the URL: a node's may carry an access token in its path.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	defer res.Body.Close()
@@ -247,29 +253,7 @@ func restSigs(s []Sig) []restSig {
 // Send posts the transaction as @onflow/transport-http's sendTransaction
 // builds its body.
 func (c *AccessClient) Send(ctx context.Context, tx *Tx, payloadSigs, envelopeSigs []Sig) (string, error) {
-	args := make([]string, len(tx.Arguments))
-	for i, a := range tx.Arguments {
-		args[i] = base64.StdEncoding.EncodeToString(a)
-	}
-	auth := make([]string, len(tx.Authorizers))
-	for i, a := range tx.Authorizers {
-		auth[i] = a.Hex()
-	}
-	body := map[string]any{
-		"script":             base64.StdEncoding.EncodeToString(tx.Script),
-		"arguments":          args,
-		"reference_block_id": hex.EncodeToString(tx.RefBlock[:]),
-		"gas_limit":          strconv.FormatUint(tx.ComputeLimit, 10),
-		"payer":              tx.Payer.Hex(),
-		"proposal_key": map[string]string{
-			"address":         tx.Proposal.Address.Hex(),
-			"key_index":       strconv.FormatUint(tx.Proposal.KeyID, 10),
-			"sequence_number": strconv.FormatUint(tx.Proposal.SequenceNumber, 10),
-		},
-		"authorizers":         auth,
-		"payload_signatures":  restSigs(payloadSigs),
-		"envelope_signatures": restSigs(envelopeSigs),
-	}
+	body := restBody(tx, payloadSigs, envelopeSigs)
 	var r struct {
 		ID string `json:"id"`
 	}

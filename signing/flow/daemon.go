@@ -32,19 +32,9 @@ func SignRequest(ctx context.Context, req signing.Request, keys KeySource, tatum
 	if req.Chain != "FLOW" {
 		return nil, fmt.Errorf("%w: pending transaction %s is for %s, not FLOW", ErrRefused, req.ID, req.Chain)
 	}
-	if req.WithdrawalID != "" {
-		return nil, fmt.Errorf("%w: pending transaction %s is an off-chain withdrawal; tatum-kms has no FLOW off-chain signer either", ErrRefused, req.ID)
-	}
-	if len(req.Hashes) != 1 {
-		return nil, fmt.Errorf("%w: pending transaction %s names %d wallets; a FLOW transaction is signed by exactly one", ErrRefused, req.ID, len(req.Hashes))
-	}
-	in, err := ParseIntent(req.SerializedTransaction, p.Testnet, p.AllowCustom)
+	in, k, err := requestKey(ctx, req, keys, p)
 	if err != nil {
-		return nil, fmt.Errorf("pending transaction %s: %w", req.ID, err)
-	}
-	k, err := keys.Key(ctx, req.Hashes[0], req.Index)
-	if err != nil {
-		return nil, fmt.Errorf("FLOW pending transaction %s: wallet %s: %w", req.ID, req.Hashes[0], err)
+		return nil, err
 	}
 	r, err := Sign(ctx, in, k, tatum, node, p)
 	if err != nil {
@@ -54,4 +44,24 @@ func SignRequest(ctx context.Context, req signing.Request, keys KeySource, tatum
 		return nil, fmt.Errorf("pending transaction %s: %w", req.ID, err)
 	}
 	return &Broadcast{Path: "/v3/flow/broadcast", Result: r, Body: map[string]any{"txData": r.TxID, "signatureId": req.ID}}, nil
+}
+
+// requestKey checks a pending transaction and returns its intent and the
+// key of its one wallet (tatum-kms: wallets[0]).
+func requestKey(ctx context.Context, req signing.Request, keys KeySource, p Params) (*Intent, *btcec.PrivateKey, error) {
+	if req.WithdrawalID != "" {
+		return nil, nil, fmt.Errorf("%w: pending transaction %s is an off-chain withdrawal; tatum-kms has no FLOW off-chain signer either", ErrRefused, req.ID)
+	}
+	if len(req.Hashes) != 1 {
+		return nil, nil, fmt.Errorf("%w: pending transaction %s names %d wallets; a FLOW transaction is signed by exactly one", ErrRefused, req.ID, len(req.Hashes))
+	}
+	in, err := ParseIntent(req.SerializedTransaction, p.Testnet, p.AllowCustom)
+	if err != nil {
+		return nil, nil, fmt.Errorf("pending transaction %s: %w", req.ID, err)
+	}
+	k, err := keys.Key(ctx, req.Hashes[0], req.Index)
+	if err != nil {
+		return nil, nil, fmt.Errorf("FLOW pending transaction %s: wallet %s: %w", req.ID, req.Hashes[0], err)
+	}
+	return in, k, nil
 }

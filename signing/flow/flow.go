@@ -35,13 +35,24 @@ type Result struct {
 // ErrFailed is wrapped when the sealed transaction failed on chain.
 var ErrFailed = errors.New("FLOW transaction failed")
 
-// Sign builds the transaction an Intent asks for, signs its payload with
-// key as the account's key 0 (as tatum-kms's getFlowSigner does), has Tatum
-// sign as proposer and payer, sends it to the access node and waits for the
-// seal. The proposal key is released at Tatum afterwards, as the SDK does.
-// Sending is part of signing here: the daemon must journal the pending id
-// before calling Sign.
+// Sign is Prepare then Submit: it builds, signs, sends and waits for the
+// seal in one call (the package's tests and tools; the daemon journals
+// between the two, see Signer).
 func Sign(ctx context.Context, in *Intent, key *btcec.PrivateKey, tatum Tatum, node AccessNode, p Params) (*Result, error) {
+	prep, err := Prepare(ctx, in, key, tatum, node)
+	if err != nil {
+		return nil, err
+	}
+	return Submit(ctx, prep, tatum, node, p)
+}
+
+// Prepare builds the transaction an Intent asks for, signs its payload with
+// key as the account's key 0 (as tatum-kms's getFlowSigner does), and has
+// Tatum sign as proposer and payer, checking both signatures against the
+// access node's account keys. Nothing is sent to the access node. A failure
+// releases the proposal key at Tatum, as the SDK does when fcl.send throws;
+// on success the key stays Tatum's until Submit reports the transaction.
+func Prepare(ctx context.Context, in *Intent, key *btcec.PrivateKey, tatum Tatum, node AccessNode) (*Prepared, error) {
 	const keyID = 0
 	own, err := node.AccountKey(ctx, in.Account, keyID)
 	if err != nil {
@@ -57,11 +68,9 @@ func Sign(ctx context.Context, in *Intent, key *btcec.PrivateKey, tatum Tatum, n
 	if err != nil {
 		return nil, err
 	}
-	// From here on, as the SDK does when fcl.send throws, a failure before
-	// the transaction is sent releases the proposal key (empty txData).
-	sent := false
+	done := false
 	defer func() {
-		if !sent {
+		if !done {
 			_ = tatum.Report(context.WithoutCancel(ctx), "", "", &propKey)
 		}
 	}()
@@ -116,20 +125,52 @@ func Sign(ctx context.Context, in *Intent, key *btcec.PrivateKey, tatum Tatum, n
 		return nil, fmt.Errorf("%w: Tatum's payer signature (key %d of %s): %v", ErrRefused, payerKey, payer, err)
 	}
 	envelopeSigs := []Sig{{payer, payerKey, paySig}}
-	want, err := tx.ID(payloadSigs, envelopeSigs)
+	id, err := tx.ID(payloadSigs, envelopeSigs)
 	if err != nil {
 		return nil, err
 	}
-	id, sendErr := node.Send(ctx, tx, payloadSigs, envelopeSigs)
-	if sendErr != nil {
-		return nil, sendErr // the deferred release reports the key free
-	}
-	sent = true
+	done = true
+	return &Prepared{Tx: tx, PayloadSigs: payloadSigs, EnvelopeSigs: envelopeSigs, TxID: id}, nil
+}
+
+// ErrSendUnknown is wrapped when the access node could not be asked or
+// did not answer: the transaction may have reached it. Sending the same
+// Prepared again is safe (see Submit).
+var ErrSendUnknown = errors.New("FLOW send outcome unknown")
+
+// Submit sends a Prepared to the access node and waits for the seal, as
+// fcl does. It may be called again with the same Prepared (a resend after
+// a failure or a restart) and cannot make the transaction execute twice:
+// Flow identifies a transaction by its id (the hash of exactly these
+// bytes), which the network accepts once, and its proposal key's sequence
+// number, which the execution consumes, so a second copy is rejected. Before
+// posting, Submit asks the node whether it knows the id already, and then
+// only waits for it. Once the node knows the transaction, the proposal key
+// is released at Tatum ({txData: id, proposalKey}), as the SDK does.
+func Submit(ctx context.Context, prep *Prepared, tatum Tatum, node AccessNode, p Params) (*Result, error) {
+	id := prep.TxID
+	propKey := prep.Tx.Proposal.KeyID
 	res := &Result{TxID: id, ProposalKey: propKey}
-	defer func() { _ = tatum.Report(context.WithoutCancel(ctx), id, "", &propKey) }()
-	if id != want {
-		return res, fmt.Errorf("%w: the access node answered transaction id %s, but the transaction sent has id %s", ErrRefused, id, want)
+	if _, _, err := node.Result(ctx, id); err != nil {
+		got, sendErr := node.Send(ctx, prep.Tx, prep.PayloadSigs, prep.EnvelopeSigs)
+		if sendErr != nil {
+			if _, _, err := node.Result(ctx, id); err != nil {
+				var he *HTTPError
+				if errors.As(sendErr, &he) && he.Status/100 == 4 {
+					// Refused: the key is free again for Tatum's next
+					// transaction (a resend of these bytes then fails on
+					// the sequence number at worst, never runs twice).
+					_ = tatum.Report(context.WithoutCancel(ctx), "", "", &propKey)
+					return nil, sendErr
+				}
+				return nil, fmt.Errorf("%w: %w", ErrSendUnknown, sendErr)
+			}
+		} else if got != id {
+			_ = tatum.Report(context.WithoutCancel(ctx), id, "", &propKey)
+			return res, fmt.Errorf("%w: the access node answered transaction id %s, but the transaction sent has id %s", ErrRefused, got, id)
+		}
 	}
+	defer func() { _ = tatum.Report(context.WithoutCancel(ctx), id, "", &propKey) }()
 	every := p.PollInterval
 	if every <= 0 {
 		every = time.Second

@@ -226,7 +226,8 @@ type standIns struct {
 	execErr  string
 	wrongKey bool
 	wrongID  bool
-	badSig   bool // Tatum's payer signature is garbage
+	badSig   bool            // Tatum's payer signature is garbage
+	posted   map[string]bool // ids the node took: results of others are 404, as Flow's REST API answers
 }
 
 func (s *standIns) note(x string) {
@@ -394,9 +395,21 @@ func (s *standIns) access() http.Handler {
 			if s.wrongID {
 				id = strings.Repeat("ab", 32)
 			}
+			s.mu.Lock()
+			if s.posted == nil {
+				s.posted = map[string]bool{}
+			}
+			s.posted[id] = true
+			s.mu.Unlock()
 			writeJSON(w, map[string]any{"id": id})
 		case strings.HasPrefix(r.URL.Path, "/v1/transaction_results/"):
 			s.mu.Lock()
+			if !s.posted[strings.TrimPrefix(r.URL.Path, "/v1/transaction_results/")] {
+				s.mu.Unlock()
+				w.WriteHeader(404)
+				writeJSON(w, map[string]any{"code": 404, "message": "transaction result not found"})
+				return
+			}
 			st := "Sealed"
 			if s.pending > 0 {
 				s.pending--

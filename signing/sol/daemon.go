@@ -8,14 +8,10 @@ import (
 	"github.com/gokms/gokms/signing"
 )
 
-// KeySource resolves a signatureId to a SOL wallet's ed25519 key. Today's
-// signing.KeySource returns a secp256k1 key and cannot; the wiring adapts the
-// backend record: the privateKey field of a tatum-kms SOL entry (base58 of 64
-// bytes) through wallet.DecodeSolanaPrivateKey, or for a mnemonic-only record
-// wallet.SolanaKeyFromMnemonic(mnemonic, 0), which is the same key. tatum-kms
-// ignores the pending transaction's index for SOL (it signs with the entry's
-// privateKey); index is passed so that the wiring can refuse or honour it.
-// The signer zeroes nothing it did not make: the KeySource owns the keys.
+// KeySource resolves a signatureId to a SOL wallet's ed25519 key (the
+// daemon's is RecordKeys, over the stored records). index is the pending
+// transaction's (for hashes) or the signature's. The signer zeroes nothing it
+// did not make: the KeySource owns the keys.
 type KeySource interface {
 	Ed25519Key(ctx context.Context, signatureID string, index *uint32) (ed25519.PrivateKey, error)
 }

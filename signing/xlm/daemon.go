@@ -8,11 +8,9 @@ import (
 	"github.com/gokms/gokms/signing"
 )
 
-// KeySource resolves a signatureId to an XLM wallet's ed25519 key. Today's
-// signing.KeySource returns a secp256k1 key and cannot; the wiring adapts the
-// backend record: the secret field of a tatum-kms XLM entry, or its
-// privateKey field (storemanagedprivatekey XLM), an "S..." StrKey, through
-// wallet.DecodeStellarSecret. The signer zeroes nothing it did not make.
+// KeySource resolves a signatureId to an XLM wallet's ed25519 key (the
+// daemon's is RecordKeys, over the stored records: tatum-kms's secret, or
+// privateKey, an "S..." StrKey). The signer zeroes nothing it did not make.
 type KeySource interface {
 	Ed25519Key(ctx context.Context, signatureID string, index *uint32) (ed25519.PrivateKey, error)
 }

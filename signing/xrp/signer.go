@@ -9,12 +9,10 @@ import (
 	"github.com/gokms/gokms/wallet"
 )
 
-// KeySource resolves the signatureId of an XRP wallet to its key. Today's
-// signing.KeySource returns *btcec.PrivateKey, which cannot carry an XRP
-// family seed (or an ed25519 key); the wiring adapts its backend records
-// (the wallet's "secret", tatum-kms also accepts "privateKey") with
-// wallet.XRPKeyFromSecret. The caller owns the key: a Key it returns may
-// be zeroed by the source after Sign returns.
+// KeySource resolves the signatureId of an XRP wallet to its key. The
+// daemon's comes from RecordSigner (FromSecrets over the stored record's
+// seed, tatum-kms's "secret" or "privateKey"). The caller owns the key: a
+// Key it returns may be zeroed by the source after Sign returns.
 type KeySource interface {
 	XRPKey(ctx context.Context, signatureID string) (Key, error)
 }
@@ -83,9 +81,9 @@ func (f secretSource) XRPKey(ctx context.Context, id string) (Key, error) {
 	return ownedKey{k}, nil
 }
 
-// ForRegistry adapts s to signing.Signer, for a signing.Family{"XRP": …} of the signing.Set
-// until signers are built per family (issue 14). The registry's
-// KeySource (secp256k1 keys only) is not used: s.Keys resolves XRP wallets.
+// ForRegistry adapts s to signing.Signer with s.Keys resolving XRP wallets
+// (the signing.KeySource argument is not used). The daemon uses
+// RecordSigner instead, which reads the Set's RecordSource.
 func (s *Signer) ForRegistry() signing.Signer { return registryAdapter{s} }
 
 type registryAdapter struct{ s *Signer }

@@ -1,0 +1,93 @@
+package ada
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/gokms/gokms/backend"
+	"github.com/gokms/gokms/signing"
+	"github.com/gokms/gokms/signing/internal/recordkey"
+	"github.com/gokms/gokms/wallet"
+)
+
+// Signer is the daemon's ADA signer: it reads the wallets' stored records
+// through the daemon's chain-bound signing.RecordSource, decodes Cardano
+// extended keys, drives the Rosetta construction flow on Node with
+// SignRequest, and gives the daemon the txData. The daemon posts it where
+// SignRequest's Broadcast says tatum-kms posts it: /v3/ada/broadcast
+// {txData, signatureId}, or for an off-chain withdrawal
+// /v3/offchain/withdrawal/broadcast {currency "ADA", withdrawalId,
+// signatureId, txData} (the daemon's Broadcast and BroadcastWithdrawal).
+type Signer struct {
+	Node Node
+	// MaxFee is the most fee a transaction may pay (lovelace); 0 is
+	// DefaultMaxFee.
+	MaxFee uint64
+}
+
+// Family is the ADA signer family on node.
+func Family(node Node, maxFee uint64) signing.Family {
+	return signing.Family{"ADA": &Signer{Node: node, MaxFee: maxFee}}
+}
+
+// Sign implements signing.Signer.
+func (s *Signer) Sign(ctx context.Context, req signing.Request, keys signing.KeySource) (string, error) {
+	sd, err := s.SignDetailed(ctx, req, keys)
+	return sd.Raw, err
+}
+
+// SignDetailed implements signing.DetailedSigner: TxID is the Cardano
+// transaction id (the body hash).
+func (s *Signer) SignDetailed(ctx context.Context, req signing.Request, keys signing.KeySource) (signing.Signed, error) {
+	ks := &recordKeys{keys: keys}
+	defer ks.wipe()
+	b, err := SignRequest(ctx, req, ks, s.Node, Params{Testnet: req.Testnet, MaxFee: s.MaxFee})
+	if err != nil {
+		return signing.Signed{}, err
+	}
+	want := "/v3/ada/broadcast"
+	if req.WithdrawalID != "" {
+		want = "/v3/offchain/withdrawal/broadcast"
+	}
+	txData, _ := b.Body["txData"].(string)
+	if b.Path != want || txData == "" {
+		// The daemon posts by req.WithdrawalID; never let the two disagree.
+		return signing.Signed{}, fmt.Errorf("ADA pending transaction %s: signer would post to %s, the daemon to %s", req.ID, b.Path, want)
+	}
+	return signing.Signed{Raw: txData, TxID: b.TxHash}, nil
+}
+
+// recordKeys adapts the daemon's RecordSource to KeySource: private-key
+// entries through wallet.DecodeCardanoPrivateKey, mnemonic entries with an
+// index through wallet.CardanoKeyFromMnemonic. wipe wipes the keys after
+// the signature.
+type recordKeys struct {
+	keys signing.KeySource
+	got  []*wallet.CardanoKey
+}
+
+func (r *recordKeys) CardanoKey(ctx context.Context, id string, index *uint32) (*wallet.CardanoKey, error) {
+	rec, err := recordkey.Fetch(ctx, r.keys, "ADA", id, index, recordkey.Strict)
+	if err != nil {
+		return nil, err
+	}
+	defer rec.Zero()
+	var k *wallet.CardanoKey
+	if rec.Kind == backend.Mnemonic {
+		k, err = wallet.CardanoKeyFromMnemonic(string(rec.Secret), *index)
+	} else {
+		k, err = wallet.DecodeCardanoPrivateKey(string(rec.Secret))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("signatureId %s: stored ADA %s: %w", id, rec.Kind, err)
+	}
+	r.got = append(r.got, k)
+	return k, nil
+}
+
+func (r *recordKeys) wipe() {
+	for _, k := range r.got {
+		k.Wipe()
+	}
+	r.got = nil
+}

@@ -1,0 +1,120 @@
+package flow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/btcsuite/btcd/btcec/v2"
+
+	"github.com/gokms/gokms/backend"
+	"github.com/gokms/gokms/signing"
+	"github.com/gokms/gokms/signing/internal/recordkey"
+	"github.com/gokms/gokms/wallet"
+)
+
+// Signer is the daemon's FLOW signer, in two steps so that the daemon's
+// journal holds the signed transaction before anything leaves gokms:
+//
+//   - Sign (signing.Signer) reads the wallet's record through the daemon's
+//     chain-bound signing.RecordSource, and Prepares: the wallet's payload
+//     signature and Tatum's proposer and payer signatures (/v3/flow/proposal,
+//     /v3/flow/sign), all verified; nothing is sent to the access node. It
+//     returns the signed transaction's journal form (Prepared.Encode).
+//   - Send (signing.Sender) Submits those bytes to the access node, waits
+//     for the seal, releases the proposal key and returns the Flow
+//     transaction id, which the daemon posts to /v3/flow/broadcast
+//     {txData, signatureId} as tatum-kms does. A resend of the same bytes
+//     cannot execute twice (see Submit).
+type Signer struct {
+	Tatum Tatum
+	Node  AccessNode
+	// AllowCustom lets CUSTOM_TX pending transactions (any Cadence) sign.
+	AllowCustom  bool
+	PollInterval time.Duration // 0: one second
+}
+
+// Family is the FLOW signer family.
+func Family(s *Signer) signing.Family { return signing.Family{"FLOW": s} }
+
+// Sign implements signing.Signer.
+func (s *Signer) Sign(ctx context.Context, req signing.Request, keys signing.KeySource) (string, error) {
+	sd, err := s.SignDetailed(ctx, req, keys)
+	return sd.Raw, err
+}
+
+// SignDetailed implements signing.DetailedSigner; TxID is the Flow id.
+func (s *Signer) SignDetailed(ctx context.Context, req signing.Request, keys signing.KeySource) (signing.Signed, error) {
+	if req.Chain != "FLOW" {
+		return signing.Signed{}, fmt.Errorf("%w: pending transaction %s is for %s, not FLOW", ErrRefused, req.ID, req.Chain)
+	}
+	ks := &recordKeys{keys: keys}
+	defer ks.wipe()
+	in, k, err := requestKey(ctx, req, ks, Params{Testnet: req.Testnet, AllowCustom: s.AllowCustom})
+	if err != nil {
+		return signing.Signed{}, err
+	}
+	prep, err := Prepare(ctx, in, k, s.Tatum, s.Node)
+	if err != nil {
+		return signing.Signed{}, fmt.Errorf("pending transaction %s: %w", req.ID, err)
+	}
+	raw, err := prep.Encode()
+	if err != nil {
+		return signing.Signed{}, err
+	}
+	return signing.Signed{Raw: raw, TxID: prep.TxID}, nil
+}
+
+// Send implements signing.Sender.
+func (s *Signer) Send(ctx context.Context, chain string, testnet bool, raw string) (string, error) {
+	prep, err := DecodePrepared(raw)
+	if err != nil {
+		return "", err
+	}
+	_, err = Submit(ctx, prep, s.Tatum, s.Node, Params{Testnet: testnet, PollInterval: s.PollInterval})
+	switch {
+	case err == nil:
+		return prep.TxID, nil
+	case errors.Is(err, ErrSendUnknown), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		// Sent or maybe sent, not sealed yet: the next cycle resends the
+		// same bytes, which finds the id at the node and waits for it.
+		return "", fmt.Errorf("FLOW transaction %s: %w: %w", prep.TxID, signing.ErrSendAmbiguous, err)
+	default:
+		return "", fmt.Errorf("FLOW transaction %s: %w", prep.TxID, err)
+	}
+}
+
+// recordKeys is the KeySource FLOW signs with: private-key entries through
+// wallet.DecodeFlowPrivateKey (tatum-kms's unpadded hex), mnemonic entries
+// through wallet.FlowKeyFromMnemonic.
+type recordKeys struct {
+	keys signing.KeySource
+	got  []*btcec.PrivateKey
+}
+
+func (r *recordKeys) Key(ctx context.Context, id string, index *uint32) (*btcec.PrivateKey, error) {
+	rec, err := recordkey.Fetch(ctx, r.keys, "FLOW", id, index, recordkey.Strict)
+	if err != nil {
+		return nil, err
+	}
+	defer rec.Zero()
+	var k *btcec.PrivateKey
+	if rec.Kind == backend.Mnemonic {
+		k, err = wallet.FlowKeyFromMnemonic(string(rec.Secret), *index)
+	} else {
+		k, err = wallet.DecodeFlowPrivateKey(string(rec.Secret))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("signatureId %s: stored FLOW %s: %w", id, rec.Kind, err)
+	}
+	r.got = append(r.got, k)
+	return k, nil
+}
+
+func (r *recordKeys) wipe() {
+	for _, k := range r.got {
+		k.Zero()
+	}
+	r.got = nil
+}

@@ -1,0 +1,28 @@
+package vet
+
+import (
+	"context"
+	"testing"
+
+	"github.com/gokms/gokms/backend"
+	"github.com/gokms/gokms/backend/memory"
+	"github.com/gokms/gokms/signing"
+)
+
+// The adapter decodes the stored key and zeroes it after the signature.
+func TestRecordKeysWipe(t *testing.T) {
+	b := memory.New()
+	if err := b.Put(context.Background(), backend.Record{ID: "v", Kind: backend.PrivateKey, Chain: "VET", Testnet: true,
+		Secret: []byte("0x307f098332f41fe361243bcfb6b5605bf7c31052c3cde7a57434cd3199c7f6c0")}); err != nil {
+		t.Fatal(err)
+	}
+	ks := &recordKeys{keys: signing.NewResolver(b, true).ForChain("VET")}
+	k, err := ks.Key(context.Background(), "v", nil)
+	if err != nil || k.Key.IsZero() {
+		t.Fatal(err)
+	}
+	ks.wipe()
+	if !k.Key.IsZero() {
+		t.Fatal("key not zeroed after the signature")
+	}
+}
