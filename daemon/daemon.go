@@ -385,6 +385,44 @@ type job struct {
 // polledAtKey carries a job's poll time to resume (shared journals).
 type polledAtKey struct{}
 
+// slotKey carries the cycle's slots to a job (offSlot).
+type slotKey struct{}
+
+type slots struct {
+	sem     chan struct{} // Concurrency: the jobs being worked on
+	waiting chan struct{} // Concurrency: the jobs off their slot (offSlot)
+}
+
+// offSlot gives the job's concurrency slot to another transaction while it
+// waits for durable writes (the signed-stage approvers: policy totals and
+// the audit entry; then the journal's Record): the wait is the disk's
+// (fsync), not the API's, the node's or the signer's that Concurrency
+// protects, and the file journal and audit log commit the writers waiting
+// together in one fsync, so the more wait at once the cheaper each one.
+// back takes the slot back (waiting for one; again: no-op) before anything
+// goes on (the broadcast), so signing, the store and the API still see at
+// most Concurrency transactions at once; at most as many more are off
+// their slot (with only their signed bytes), else the job keeps its slot.
+func offSlot(ctx context.Context) (back func()) {
+	sl, ok := ctx.Value(slotKey{}).(slots)
+	if !ok {
+		return func() {}
+	}
+	select {
+	case sl.waiting <- struct{}{}:
+	default:
+		return func() {}
+	}
+	<-sl.sem
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			sl.sem <- struct{}{}
+			<-sl.waiting
+		})
+	}
+}
+
 type crossChainTx struct {
 	tx     tatum.PendingTransaction
 	polled string
@@ -468,6 +506,7 @@ func (d *Daemon) RunCycle(ctx context.Context) CycleStats {
 		wg      sync.WaitGroup
 		reports []tatum.ErrorReport
 		sem     = make(chan struct{}, d.cfg.Concurrency)
+		sl      = slots{sem: sem, waiting: make(chan struct{}, d.cfg.Concurrency)}
 	)
 	for _, c := range crossChain {
 		err := fmt.Errorf("pending transaction names chain %s, but it was listed when polling %s: refusing to sign a transaction for another chain than the one polled", clip(c.tx.Chain, 16), c.polled)
@@ -515,7 +554,7 @@ dispatch:
 			defer wg.Done()
 			defer func() { <-sem }()
 			defer d.release(j.tx.ID)
-			tctx, cancel := context.WithTimeout(context.WithValue(work, polledAtKey{}, j.polled), d.cfg.TxTimeout)
+			tctx, cancel := context.WithTimeout(context.WithValue(context.WithValue(work, polledAtKey{}, j.polled), slotKey{}, sl), d.cfg.TxTimeout)
 			defer cancel()
 			out, rerr := d.safeProcess(tctx, j.tx)
 			stMu.Lock()
@@ -852,6 +891,8 @@ func (d *Daemon) signNew(ctx context.Context, log *slog.Logger, l journal.Lease,
 		d.event(EventFailed, tx, "", err.Error())
 		return outFailed, err
 	}
+	back := offSlot(ctx)
+	defer back()
 	// Policy sees what the signed bytes do, before anything is journaled
 	// or broadcast; a refusal drops the bytes and frees the nonce.
 	if ok, out, err := d.askApprovers(ctx, log, &Proposal{Stage: StageSigned, Pending: tx, Testnet: d.cfg.Testnet, Signed: &signed}); !ok {
@@ -863,7 +904,9 @@ func (d *Daemon) signNew(ctx context.Context, log *slog.Logger, l journal.Lease,
 		n := *v.Nonce
 		e.Sender, e.Nonce = v.From, &n
 	}
-	if err := d.j.Record(ctx, l, e); err != nil {
+	err = d.j.Record(ctx, l, e)
+	back()
+	if err != nil {
 		if d.shared && errors.Is(err, journal.ErrFenced) {
 			// This daemon stalled past its lease and another took the id
 			// over: not a failure to report; the other daemon finishes it.
