@@ -6,6 +6,7 @@ import (
 
 	"github.com/gokms/gokms/signing"
 	"github.com/gokms/gokms/signing/evm"
+	"github.com/gokms/gokms/signing/tron"
 	"github.com/gokms/gokms/signing/utxo"
 )
 
@@ -23,6 +24,9 @@ func decoders() map[string]decodeFunc {
 	for _, c := range evm.Codes() {
 		m[c] = evm.Decode
 	}
+	// Account chains decode their signer's output only (Signed.Raw); the
+	// request stage, before signing, finds them undecoded.
+	m["TRON"] = tron.DecodeView
 	return m
 }
 
