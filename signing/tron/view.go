@@ -21,7 +21,8 @@ const ViewFamily = "tron"
 // signing.View for policy and audit: the same checks as Decode (raw_data
 // must encode to raw_data_hex, which must hash to txID), and the one
 // signature must recover to the owner. serialized is not read: what the
-// signature covers is what counts.
+// signature covers is what counts. Without signed (before signing),
+// serialized is decoded as Sign checks it.
 //
 // TransferContract: owner → to_address, amount in sun. TransferAssetContract
 // (TRC-10): the amount in token units with the token id in Token.
@@ -36,8 +37,24 @@ func DecodeView(chain string, testnet bool, serialized, signed string) (*signing
 		return nil, fmt.Errorf("chain %q: %w", chain, signing.ErrUnsupportedChain)
 	}
 	if strings.TrimSpace(signed) == "" {
-		return nil, fmt.Errorf("TRON: gokms decodes only the signed transaction (the signer's output), and none was given")
+		// Before signing (the policy's first look): the pending transaction
+		// as Sign checks it.
+		tx, err := Decode(serialized, Params{MaxFeeLimit: math.MaxInt64})
+		if err != nil {
+			return nil, fmt.Errorf("TRON: %w", err)
+		}
+		return viewOf(tx, false), nil
 	}
+	tx, err := verifySigned(signed)
+	if err != nil {
+		return nil, err
+	}
+	return viewOf(tx, true), nil
+}
+
+// verifySigned checks signed transaction JSON: Decode's checks without the
+// signature, then the signature recovers to the owner.
+func verifySigned(signed string) (*Transaction, error) {
 	root, err := parseJSON(signed)
 	if err != nil || root.kind != kObject {
 		return nil, fmt.Errorf("TRON: the signed transaction is not a JSON object: %v", err)
@@ -71,8 +88,12 @@ func DecodeView(chain string, testnet bool, serialized, signed string) (*signing
 	if Address(pub) != tx.Owner {
 		return nil, fmt.Errorf("TRON: the signature is not by owner_address %s", EncodeAddress(tx.Owner))
 	}
+	return tx, nil
+}
+
+func viewOf(tx *Transaction, signed bool) *signing.View {
 	owner, to := EncodeAddress(tx.Owner), EncodeAddress(tx.To)
-	v := &signing.View{Chain: "TRON", Family: ViewFamily, Signed: true, TxID: hex.EncodeToString(tx.TxID[:]),
+	v := &signing.View{Chain: "TRON", Family: ViewFamily, Signed: signed, TxID: hex.EncodeToString(tx.TxID[:]),
 		Fee: big.NewInt(tx.FeeLimit), Method: signing.MethodTransfer}
 	native := new(big.Int)
 	switch tx.Type {
@@ -105,7 +126,7 @@ func DecodeView(chain string, testnet bool, serialized, signed string) (*signing
 		}
 	}
 	v.Inputs = []signing.Flow{{Address: owner, Amount: native}}
-	return v, nil
+	return v
 }
 
 // tokenUnknown: the View carries token flows, but gokms policy limits

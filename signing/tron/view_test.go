@@ -88,6 +88,10 @@ func TestDecodeViewVectors(t *testing.T) {
 			if v.Inputs[0].Address != vec.Address || !v.Signed || v.TxID != vec.TxID || v.Fee.Int64() != fee || v.Method != signing.MethodTransfer {
 				t.Errorf("view %+v", v)
 			}
+			u, err := DecodeView("TRON", true, vec.SerializedTransaction, "")
+			if err != nil || u.Signed || u.Outputs[0].Address != to || u.Outputs[0].Amount.String() != amount || u.Outputs[0].Token != token {
+				t.Errorf("before signing: %+v, %v", u, err)
+			}
 			if (token == "") != v.Complete() {
 				t.Errorf("unknown %v: a token transfer must be Unknown (no token limits), a TRX transfer complete", v.Unknown)
 			}
