@@ -6,6 +6,7 @@ import (
 
 	"github.com/gokms/gokms/signing"
 	"github.com/gokms/gokms/signing/evm"
+	"github.com/gokms/gokms/signing/sol"
 	"github.com/gokms/gokms/signing/tron"
 	"github.com/gokms/gokms/signing/utxo"
 )
@@ -27,6 +28,7 @@ func decoders() map[string]decodeFunc {
 	// Account chains decode their signer's output only (Signed.Raw); the
 	// request stage, before signing, finds them undecoded.
 	m["TRON"] = tron.DecodeView
+	m["SOL"] = sol.DecodeView
 	return m
 }
 
