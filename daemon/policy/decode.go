@@ -8,6 +8,7 @@ import (
 	"github.com/gokms/gokms/signing/evm"
 	"github.com/gokms/gokms/signing/sol"
 	"github.com/gokms/gokms/signing/tron"
+	"github.com/gokms/gokms/signing/xrp"
 	"github.com/gokms/gokms/signing/utxo"
 )
 
@@ -29,6 +30,7 @@ func decoders() map[string]decodeFunc {
 	// request stage, before signing, finds them undecoded.
 	m["TRON"] = tron.DecodeView
 	m["SOL"] = sol.DecodeView
+	m["XRP"] = xrp.DecodeView
 	return m
 }
 
