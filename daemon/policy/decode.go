@@ -8,8 +8,8 @@ import (
 	"github.com/gokms/gokms/signing/evm"
 	"github.com/gokms/gokms/signing/sol"
 	"github.com/gokms/gokms/signing/tron"
-	"github.com/gokms/gokms/signing/xrp"
 	"github.com/gokms/gokms/signing/utxo"
+	"github.com/gokms/gokms/signing/xrp"
 )
 
 // decodeFunc is a chain family's decoder (utxo.Decode, evm.Decode).
