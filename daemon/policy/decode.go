@@ -9,6 +9,7 @@ import (
 	"github.com/gokms/gokms/signing/sol"
 	"github.com/gokms/gokms/signing/tron"
 	"github.com/gokms/gokms/signing/utxo"
+	"github.com/gokms/gokms/signing/xlm"
 	"github.com/gokms/gokms/signing/xrp"
 )
 
@@ -31,6 +32,7 @@ func decoders() map[string]decodeFunc {
 	m["TRON"] = tron.DecodeView
 	m["SOL"] = sol.DecodeView
 	m["XRP"] = xrp.DecodeView
+	m["XLM"] = xlm.DecodeView
 	return m
 }
 
