@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/gokms/gokms/signing"
+	"github.com/gokms/gokms/signing/algo"
 	"github.com/gokms/gokms/signing/evm"
 	"github.com/gokms/gokms/signing/sol"
 	"github.com/gokms/gokms/signing/tron"
@@ -33,6 +34,7 @@ func decoders() map[string]decodeFunc {
 	m["SOL"] = sol.DecodeView
 	m["XRP"] = xrp.DecodeView
 	m["XLM"] = xlm.DecodeView
+	m["ALGO"] = algo.DecodeView
 	return m
 }
 
