@@ -6,6 +6,7 @@ import (
 
 	"github.com/gokms/gokms/signing"
 	"github.com/gokms/gokms/signing/algo"
+	"github.com/gokms/gokms/signing/egld"
 	"github.com/gokms/gokms/signing/evm"
 	"github.com/gokms/gokms/signing/sol"
 	"github.com/gokms/gokms/signing/tron"
@@ -35,6 +36,7 @@ func decoders() map[string]decodeFunc {
 	m["XRP"] = xrp.DecodeView
 	m["XLM"] = xlm.DecodeView
 	m["ALGO"] = algo.DecodeView
+	m["EGLD"] = egld.DecodeView
 	return m
 }
 
