@@ -11,6 +11,7 @@ import (
 	"github.com/gokms/gokms/signing/sol"
 	"github.com/gokms/gokms/signing/tron"
 	"github.com/gokms/gokms/signing/utxo"
+	"github.com/gokms/gokms/signing/vet"
 	"github.com/gokms/gokms/signing/xlm"
 	"github.com/gokms/gokms/signing/xrp"
 )
@@ -37,6 +38,7 @@ func decoders() map[string]decodeFunc {
 	m["XLM"] = xlm.DecodeView
 	m["ALGO"] = algo.DecodeView
 	m["EGLD"] = egld.DecodeView
+	m["VET"] = vet.DecodeView
 	return m
 }
 
