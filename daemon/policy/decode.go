@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/gokms/gokms/signing"
+	"github.com/gokms/gokms/signing/ada"
 	"github.com/gokms/gokms/signing/algo"
 	"github.com/gokms/gokms/signing/egld"
 	"github.com/gokms/gokms/signing/evm"
@@ -39,6 +40,7 @@ func decoders() map[string]decodeFunc {
 	m["ALGO"] = algo.DecodeView
 	m["EGLD"] = egld.DecodeView
 	m["VET"] = vet.DecodeView
+	m["ADA"] = ada.DecodeView
 	return m
 }
 
