@@ -9,6 +9,7 @@ import (
 	"github.com/gokms/gokms/signing/algo"
 	"github.com/gokms/gokms/signing/egld"
 	"github.com/gokms/gokms/signing/evm"
+	"github.com/gokms/gokms/signing/flow"
 	"github.com/gokms/gokms/signing/sol"
 	"github.com/gokms/gokms/signing/tron"
 	"github.com/gokms/gokms/signing/utxo"
@@ -41,6 +42,7 @@ func decoders() map[string]decodeFunc {
 	m["EGLD"] = egld.DecodeView
 	m["VET"] = vet.DecodeView
 	m["ADA"] = ada.DecodeView
+	m["FLOW"] = flow.DecodeView
 	return m
 }
 

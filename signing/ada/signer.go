@@ -93,8 +93,7 @@ func (r *recordKeys) wipe() {
 	r.got = nil
 }
 
-// txView is DecodeView's outputs, fee and spent coins in signing.TxView
-// form; nil if the signed transaction does not decode.
+// txView is DecodeView's outputs and fee in signing.TxView form; nil if the signed transaction does not decode.
 func txView(req signing.Request, txData string) *signing.TxView {
 	dv, err := DecodeView("ADA", req.Testnet, req.SerializedTransaction, txData)
 	if err != nil {
@@ -103,9 +102,6 @@ func txView(req signing.Request, txData string) *signing.TxView {
 	v := &signing.TxView{Chain: "ADA", Testnet: req.Testnet, Fee: dv.Fee}
 	for _, o := range dv.Outputs {
 		v.Outputs = append(v.Outputs, signing.TxOutput{Address: o.Address, Value: o.Amount})
-	}
-	for _, in := range dv.Inputs {
-		v.Inputs = append(v.Inputs, signing.TxInput{Value: in.Amount})
 	}
 	return v
 }
