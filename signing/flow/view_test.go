@@ -63,7 +63,7 @@ func TestDecodeViewVectors(t *testing.T) {
 				return
 			}
 			whole, frac, _ := strings.Cut(p.Body.Amount, ".")
-			want := strings.TrimLeft(whole+(frac+"00000000")[:8], "0")
+			want := strings.TrimLeft(whole+(frac + "00000000")[:8], "0")
 			if len(dv.Outputs) != 1 || dv.Outputs[0].Address != p.Body.To || dv.Outputs[0].Amount.String() != want {
 				t.Fatalf("outputs %+v, asked %s × 1e-8 to %s", dv.Outputs, want, p.Body.To)
 			}
