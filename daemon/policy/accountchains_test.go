@@ -200,3 +200,40 @@ func TestAccountChainPolicy(t *testing.T) {
 		})
 	}
 }
+
+// TestAccountChainTokensNeedAllowUndecoded: a token transfer on these
+// chains moves no native coin, so maxAmount would not see it and the
+// policy has no token limits for them; it is refused unless
+// allowUndecoded is set. (The test fails if a decoder reports a TRC-20
+// transfer as complete.)
+func TestAccountChainTokensNeedAllowUndecoded(t *testing.T) {
+	var f struct {
+		Transactions []struct{ Kind, SerializedTransaction, TxData string }
+	}
+	readVectors(t, "tron", &f)
+	var ser, signed string
+	for _, v := range f.Transactions {
+		if v.Kind == "trc20" {
+			ser, signed = v.SerializedTransaction, v.TxData
+			break
+		}
+	}
+	v, err := Decode("TRON", false, ser, signed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for pol, allowed := range map[string]bool{
+		"version: 1\nchains:\n  TRON:\n    maxAmount: 1\n":                           false,
+		"version: 1\nchains:\n  TRON:\n    maxAmount: 1\n    allowUndecoded: true\n": true,
+	} {
+		pf, err := Parse([]byte(pol))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, _ := New(pf, nil)
+		d := p.Evaluate(context.Background(), Input{ID: "trc20", Chain: "TRON", View: v, Now: time.Now()}, Options{})
+		if d.Allowed != allowed || (!allowed && d.Rule != ClassUndecoded) {
+			t.Errorf("%q: %+v", pol, d)
+		}
+	}
+}

@@ -32,8 +32,11 @@ func decoders() map[string]decodeFunc {
 	for _, c := range evm.Codes() {
 		m[c] = evm.Decode
 	}
-	// Account chains decode their signer's output only (Signed.Raw); the
-	// request stage, before signing, finds them undecoded.
+	// The other account chains: after signing from what each signer
+	// returns as Signed.Raw (signed JSON, blob, envelope, or the journal
+	// form of SOL and FLOW), before signing from the pending transaction.
+	// A token transfer on them is Unknown: the policy's token limits
+	// (contracts) are EVM-only.
 	m["TRON"] = tron.DecodeView
 	m["SOL"] = sol.DecodeView
 	m["XRP"] = xrp.DecodeView
