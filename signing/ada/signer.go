@@ -37,7 +37,8 @@ func (s *Signer) Sign(ctx context.Context, req signing.Request, keys signing.Key
 }
 
 // SignDetailed implements signing.DetailedSigner: TxID is the Cardano
-// transaction id (the body hash).
+// transaction id (the body hash), View the outputs and fee decoded from the
+// signed transaction (DecodeView, which policy calls itself on Raw).
 func (s *Signer) SignDetailed(ctx context.Context, req signing.Request, keys signing.KeySource) (signing.Signed, error) {
 	ks := &recordKeys{keys: keys}
 	defer ks.wipe()
@@ -54,7 +55,7 @@ func (s *Signer) SignDetailed(ctx context.Context, req signing.Request, keys sig
 		// The daemon posts by req.WithdrawalID; never let the two disagree.
 		return signing.Signed{}, fmt.Errorf("ADA pending transaction %s: signer would post to %s, the daemon to %s", req.ID, b.Path, want)
 	}
-	return signing.Signed{Raw: txData, TxID: b.TxHash}, nil
+	return signing.Signed{Raw: txData, TxID: b.TxHash, View: txView(req, txData)}, nil
 }
 
 // recordKeys adapts the daemon's RecordSource to KeySource: private-key
@@ -90,4 +91,17 @@ func (r *recordKeys) wipe() {
 		k.Wipe()
 	}
 	r.got = nil
+}
+
+// txView is DecodeView's outputs and fee in signing.TxView form; nil if the signed transaction does not decode.
+func txView(req signing.Request, txData string) *signing.TxView {
+	dv, err := DecodeView("ADA", req.Testnet, req.SerializedTransaction, txData)
+	if err != nil {
+		return nil
+	}
+	v := &signing.TxView{Chain: "ADA", Testnet: req.Testnet, Fee: dv.Fee}
+	for _, o := range dv.Outputs {
+		v.Outputs = append(v.Outputs, signing.TxOutput{Address: o.Address, Value: o.Amount})
+	}
+	return v
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"math/big"
 
 	"github.com/gokms/gokms/signing"
 	"github.com/gokms/gokms/signing/internal/recordkey"
@@ -27,7 +28,9 @@ func (s Signer) Sign(ctx context.Context, req signing.Request, keys signing.KeyS
 }
 
 // SignDetailed implements signing.DetailedSigner: Raw is the broadcast
-// txData, TxID the Algorand transaction id.
+// txData, TxID the Algorand transaction id, View the sender, the receiver
+// and, for a payment, the microAlgos it sends (policy decodes Raw itself
+// with DecodeView).
 func (Signer) SignDetailed(ctx context.Context, req signing.Request, keys signing.KeySource) (signing.Signed, error) {
 	ks := &recordKeys{keys: keys}
 	defer ks.wipe()
@@ -35,7 +38,11 @@ func (Signer) SignDetailed(ctx context.Context, req signing.Request, keys signin
 	if err != nil {
 		return signing.Signed{}, err
 	}
-	return signing.Signed{Raw: s.TxData, TxID: s.TxID}, nil
+	v := &signing.TxView{Chain: "ALGO", Testnet: req.Testnet, From: s.Tx.SenderAddress(), To: s.Tx.ReceiverAddress()}
+	if s.Tx.Type == "pay" {
+		v.Value = new(big.Int).SetUint64(s.Tx.Amount)
+	}
+	return signing.Signed{Raw: s.TxData, TxID: s.TxID, View: v}, nil
 }
 
 // recordKeys adapts the daemon's RecordSource to KeySource; it keeps the
