@@ -13,6 +13,7 @@ import (
 	"github.com/google/cel-go/cel"
 
 	"github.com/gokms/gokms/signing"
+	"github.com/gokms/gokms/signing/vet"
 	"github.com/gokms/gokms/wallet"
 )
 
@@ -618,8 +619,8 @@ func normHex(a string) string {
 // legacy address of the same hash (the form views show).
 func destAllowed(family, d string, allowed []string) bool {
 	norm := func(s string) string {
-		if family == signing.ViewEVM {
-			return normHex(s)
+		if family == signing.ViewEVM || family == vet.ViewFamily {
+			return normHex(s) // 0x hex: letter case is only a checksum
 		}
 		if legacy, ok := wallet.CashAddrToLegacy(s); ok {
 			return legacy

@@ -357,3 +357,25 @@ func TestBCHCashAddrDestinations(t *testing.T) {
 		}
 	}
 }
+
+// Destinations compare as each chain writes addresses: hex without letter
+// case (EVM, VeChain: case is a checksum), base58 exactly (SOL, TRON: case
+// is part of the address).
+func TestDestinationCase(t *testing.T) {
+	const lower = "0x7567d83b7b8d80addcb281a71d54fc7b3364ffed"
+	const mixed = "0x7567D83b7b8d80ADdCb281A71d54Fc7B3364ffed"
+	for _, c := range []struct {
+		family, dest, allowed string
+		want                  bool
+	}{
+		{"vet", lower, mixed, true},
+		{signing.ViewEVM, mixed, lower, true},
+		{"vet", lower, "0x7567d83b7b8d80addcb281a71d54fc7b3364ffee", false},
+		{"sol", "9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin", "9xqewvg816bux9epjhmat23yvvm2zwbrrpzb9pusvfin", false},
+		{"tron", "TJRabPrwbZy45sbavfcjinPJC18kjpRTv8", "TJRabPrwbZy45sbavfcjinPJC18kjpRTv8", true},
+	} {
+		if got := destAllowed(c.family, c.dest, []string{c.allowed}); got != c.want {
+			t.Errorf("%s %s against %s: %v, want %v", c.family, c.dest, c.allowed, got, c.want)
+		}
+	}
+}
