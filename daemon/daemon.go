@@ -107,6 +107,9 @@ type Config struct {
 	HTTPClient *http.Client
 	// Concurrency bounds the transactions processed at once; default 8.
 	Concurrency int
+	// NonceWindow bounds how far past the node's pending nonce an EVM
+	// sender's nonce is signed; default MaxNoncesAhead (see there).
+	NonceWindow int
 	// TxTimeout bounds the processing of one transaction (sign, broadcast,
 	// complete), also when shutting down; default 2 min.
 	TxTimeout time.Duration
@@ -137,6 +140,8 @@ type Daemon struct {
 	leaseTTL time.Duration
 	shared   bool // the journal is shared with other daemons: fence before broadcasting
 	approve  Next // nil: no approver
+
+	window uint64 // Config.NonceWindow
 
 	cycleMu sync.Mutex // cycles never overlap
 
@@ -179,6 +184,13 @@ func New(cfg Config) (*Daemon, error) {
 	}
 	if cfg.LeaseTTL > 0 {
 		d.leaseTTL = cfg.LeaseTTL
+	}
+	if cfg.NonceWindow < 0 {
+		return nil, fmt.Errorf("daemon: nonce window %d: want a positive number (default %d)", cfg.NonceWindow, MaxNoncesAhead)
+	}
+	d.window = MaxNoncesAhead
+	if cfg.NonceWindow > 0 {
+		d.window = uint64(cfg.NonceWindow)
 	}
 	if sh, ok := cfg.Journal.(interface{ Shared() bool }); ok && sh.Shared() {
 		d.shared = true
@@ -373,6 +385,44 @@ type job struct {
 // polledAtKey carries a job's poll time to resume (shared journals).
 type polledAtKey struct{}
 
+// slotKey carries the cycle's slots to a job (offSlot).
+type slotKey struct{}
+
+type slots struct {
+	sem     chan struct{} // Concurrency: the jobs being worked on
+	waiting chan struct{} // Concurrency: the jobs off their slot (offSlot)
+}
+
+// offSlot gives the job's concurrency slot to another transaction while it
+// waits for durable writes (the signed-stage approvers: policy totals and
+// the audit entry; then the journal's Record): the wait is the disk's
+// (fsync), not the API's, the node's or the signer's that Concurrency
+// protects, and the file journal and audit log commit the writers waiting
+// together in one fsync, so the more wait at once the cheaper each one.
+// back takes the slot back (waiting for one; again: no-op) before anything
+// goes on (the broadcast), so signing, the store and the API still see at
+// most Concurrency transactions at once; at most as many more are off
+// their slot (with only their signed bytes), else the job keeps its slot.
+func offSlot(ctx context.Context) (back func()) {
+	sl, ok := ctx.Value(slotKey{}).(slots)
+	if !ok {
+		return func() {}
+	}
+	select {
+	case sl.waiting <- struct{}{}:
+	default:
+		return func() {}
+	}
+	<-sl.sem
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			sl.sem <- struct{}{}
+			<-sl.waiting
+		})
+	}
+}
+
 type crossChainTx struct {
 	tx     tatum.PendingTransaction
 	polled string
@@ -456,6 +506,7 @@ func (d *Daemon) RunCycle(ctx context.Context) CycleStats {
 		wg      sync.WaitGroup
 		reports []tatum.ErrorReport
 		sem     = make(chan struct{}, d.cfg.Concurrency)
+		sl      = slots{sem: sem, waiting: make(chan struct{}, d.cfg.Concurrency)}
 	)
 	for _, c := range crossChain {
 		err := fmt.Errorf("pending transaction names chain %s, but it was listed when polling %s: refusing to sign a transaction for another chain than the one polled", clip(c.tx.Chain, 16), c.polled)
@@ -503,7 +554,7 @@ dispatch:
 			defer wg.Done()
 			defer func() { <-sem }()
 			defer d.release(j.tx.ID)
-			tctx, cancel := context.WithTimeout(context.WithValue(work, polledAtKey{}, j.polled), d.cfg.TxTimeout)
+			tctx, cancel := context.WithTimeout(context.WithValue(context.WithValue(work, polledAtKey{}, j.polled), slotKey{}, sl), d.cfg.TxTimeout)
 			defer cancel()
 			out, rerr := d.safeProcess(tctx, j.tx)
 			stMu.Lock()
@@ -740,11 +791,25 @@ const MaxNoncesAhead = 64
 var ErrNonceWindow = errors.New("nonce window full")
 
 func (n nonceSource) Nonce(ctx context.Context, chain string, testnet bool, sender string, pending uint64) (uint64, error) {
+	return n.within(ctx, chain, testnet, sender, pending, MaxNoncesAhead)
+}
+
+// windowNonces is nonceSource with the window of Config.NonceWindow.
+type windowNonces struct {
+	nonceSource
+	window uint64
+}
+
+func (n windowNonces) Nonce(ctx context.Context, chain string, testnet bool, sender string, pending uint64) (uint64, error) {
+	return n.within(ctx, chain, testnet, sender, pending, n.window)
+}
+
+func (n nonceSource) within(ctx context.Context, chain string, testnet bool, sender string, pending, window uint64) (uint64, error) {
 	nonce, err := n.j.ReserveNonce(ctx, n.l, journal.NonceKey{Chain: chain, Testnet: testnet, Sender: sender}, pending)
 	if err != nil {
 		return 0, err
 	}
-	if nonce >= pending+MaxNoncesAhead {
+	if nonce >= pending+window {
 		// The reservation is freed when the claim is released.
 		return 0, fmt.Errorf("%w: %s %s would sign nonce %d, %d past the node's pending nonce %d; a node drops transactions that far ahead of a missing nonce, so this one waits until the lower nonces reach the node",
 			ErrNonceWindow, chain, sender, nonce, nonce-pending, pending)
@@ -795,7 +860,7 @@ func (d *Daemon) signNew(ctx context.Context, log *slog.Logger, l journal.Lease,
 		ID: tx.ID, Chain: tx.Chain, Testnet: d.cfg.Testnet,
 		SerializedTransaction: tx.SerializedTransaction, Hashes: tx.Hashes, Index: tx.Index,
 		WithdrawalID: tx.WithdrawalID, WithdrawalResponses: tx.WithdrawalResponses,
-		Nonces: nonceSource{d.j, l},
+		Nonces: windowNonces{nonceSource{d.j, l}, d.window},
 	}
 	sigIDs := slices.Clone(tx.Hashes)
 	for _, s := range tx.Signatures {
@@ -826,6 +891,8 @@ func (d *Daemon) signNew(ctx context.Context, log *slog.Logger, l journal.Lease,
 		d.event(EventFailed, tx, "", err.Error())
 		return outFailed, err
 	}
+	back := offSlot(ctx)
+	defer back()
 	// Policy sees what the signed bytes do, before anything is journaled
 	// or broadcast; a refusal drops the bytes and frees the nonce.
 	if ok, out, err := d.askApprovers(ctx, log, &Proposal{Stage: StageSigned, Pending: tx, Testnet: d.cfg.Testnet, Signed: &signed}); !ok {
@@ -837,7 +904,9 @@ func (d *Daemon) signNew(ctx context.Context, log *slog.Logger, l journal.Lease,
 		n := *v.Nonce
 		e.Sender, e.Nonce = v.From, &n
 	}
-	if err := d.j.Record(ctx, l, e); err != nil {
+	err = d.j.Record(ctx, l, e)
+	back()
+	if err != nil {
 		if d.shared && errors.Is(err, journal.ErrFenced) {
 			// This daemon stalled past its lease and another took the id
 			// over: not a failure to report; the other daemon finishes it.

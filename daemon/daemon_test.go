@@ -591,9 +591,12 @@ func TestShutdownFinishesInFlight(t *testing.T) {
 			t.Fatal("double broadcast")
 		}
 	}
-	// The two in flight finished; no others were started after the cancel.
-	if completed != 2 {
-		t.Fatalf("%d completed, want the 2 in flight", completed)
+	// The two in flight finished, with those signed and journaled while
+	// the two waited for their journal commit (at most Concurrency more:
+	// they gave their slot up meanwhile); no others were started after the
+	// cancel.
+	if completed < 2 || completed > 4 {
+		t.Fatalf("%d completed, want the 2 in flight and at most 2 journaled meanwhile", completed)
 	}
 }
 

@@ -34,7 +34,12 @@ const (
 	FlagCacheTTL    = "cache-ttl"
 	FlagLease       = "lease"
 	FlagListen      = "listen"
+	FlagNonceWindow = "nonce-window"
 )
+
+// DefaultNonceWindow is --nonce-window's default: what geth queues per
+// account beyond a missing nonce.
+const DefaultNonceWindow = daemon.MaxNoncesAhead
 
 // DefaultCacheTTL is how long a remote backend's reads are cached by default.
 const DefaultCacheTTL = cache.DefaultTTL
@@ -48,6 +53,7 @@ type DaemonConfig struct {
 	ExternalURLMethod string  // GET or POST
 	Period            float64 // seconds between cycles
 	Concurrency       int
+	NonceWindow       int           // --nonce-window: EVM nonces signed ahead of the node's pending nonce
 	CacheTTL          time.Duration // remote backends' read cache (0: off)
 	API               APIConfig
 	// Signers builds the signers (cmd's daemonSigners: --rpc and the nodes);
@@ -122,6 +128,9 @@ func NewDaemon(ctx context.Context, cfg DaemonConfig) (_ *Daemon, err error) {
 	if n := cfg.Concurrency; n < 1 || n > 1024 {
 		return nil, fmt.Errorf("--%s %d: want 1 to 1024", FlagConcurrency, n)
 	}
+	if n := cfg.NonceWindow; n < 1 || n > 1024 {
+		return nil, fmt.Errorf("--%s %d: want 1 to 1024 (default %d, what geth queues per account)", FlagNonceWindow, n, daemon.MaxNoncesAhead)
+	}
 	cacheTTL := cfg.CacheTTL
 	if cacheTTL < 0 || cacheTTL > time.Hour {
 		return nil, fmt.Errorf("--%s %v: want a duration between 0 and 1h, e.g. 30s", FlagCacheTTL, cacheTTL)
@@ -188,6 +197,7 @@ func NewDaemon(ctx context.Context, cfg DaemonConfig) (_ *Daemon, err error) {
 		ExternalURL:       cfg.ExternalURL,
 		ExternalURLMethod: cfg.ExternalURLMethod,
 		Concurrency:       cfg.Concurrency,
+		NonceWindow:       cfg.NonceWindow,
 		Logger:            log,
 		Metrics:           hooks.metrics,
 		Approvers:         hooks.approvers,
@@ -338,10 +348,7 @@ func policyAndAudit(cfg DaemonConfig, j journal.Journal) (*daemonHooks, error) {
 		log.Warn("audit trail off (--audit off)")
 		return h, nil
 	}
-	if ap == "" {
-		ap = AuditBeside(cfg.BackendAddr, cfg.StorePath)
-	}
-	sink, err := audit.OpenFile(ExpandHome(ap))
+	sink, where, err := auditSink(cfg, j, ap) // the file, or the PostgreSQL state's table
 	if err != nil {
 		return nil, err
 	}
@@ -361,6 +368,24 @@ func policyAndAudit(cfg DaemonConfig, j journal.Journal) (*daemonHooks, error) {
 			log.Error("close the audit log", "error", err.Error())
 		}
 	}
-	log.Info("audit log opened", "path", sink.Path(), "instance", instance)
+	log.Info("audit log opened", "path", where, "instance", instance)
 	return h, nil
+}
+
+// auditSink is the daemon's audit sink, and where it writes: with a
+// PostgreSQL state and no --audit FILE, the state's table (one chain for
+// every daemon sharing it); else the file (default beside the store).
+func auditSink(cfg DaemonConfig, j journal.Journal, path string) (audit.Sink, string, error) {
+	if pj, ok := j.(*pgjournal.Journal); ok && path == "" {
+		s := pj.AuditSink()
+		return s, s.Path(), nil
+	}
+	if path == "" {
+		path = AuditBeside(cfg.BackendAddr, cfg.StorePath)
+	}
+	f, err := audit.OpenFile(ExpandHome(path))
+	if err != nil {
+		return nil, "", err
+	}
+	return f, f.Path(), nil
 }

@@ -29,7 +29,7 @@ func TestNewDaemonChecksBeforeOpening(t *testing.T) {
 		return DaemonConfig{
 			Testnet:     true,
 			Period:      5,
-			Concurrency: 8,
+			Concurrency: 8, NonceWindow: DefaultNonceWindow,
 			API:         APIConfig{Key: "k", URL: "http://127.0.0.1:1"},
 			Signers:     func() (*signing.Set, func(), error) { return Signers(SignerConfig{}) },
 			Journal:     filepath.Join(dir, "journal.db"),

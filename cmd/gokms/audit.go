@@ -22,13 +22,15 @@ var auditCmd = &cli.Command{
 	ArgsUsage: "verify | list",
 	Description: "The daemon appends every decision (signed, refused by policy or four-eye, failed, broadcast, completed)\n" +
 		"to a hash-chained log. `verify` checks the chain and names any edited, removed or reordered entry\n" +
-		"(exit 1); `list` prints entries as JSON, oldest first. See docs/audit.md.",
+		"(exit 1); `list` prints entries as JSON, oldest first. With a PostgreSQL state (--state or " + kms.EnvState + ")\n" +
+		"and no --audit, the trail is the state's table, one chain for every daemon sharing it. See docs/audit.md.",
 	Flags: []cli.Flag{
 		&cli.StringFlag{Name: flagAudit, Usage: "audit log (default " + kms.AuditDefaultName + " beside the wallet store)"},
 		&cli.StringFlag{Name: flagSince, Usage: "list: only entries at or after this time: RFC 3339 (2026-12-01T08:00:00Z) or a duration back from now (24h)"},
 		&cli.StringFlag{Name: flagChain, Usage: "list: only this chain, e.g. BTC"},
 		&cli.StringFlag{Name: flagWallet, Usage: "list: only transactions signed by this signatureId"},
 		&cli.StringFlag{Name: "id", Usage: "list: only this pending transaction id"},
+		stateFlag(), // with a PostgreSQL state (and no --audit), the trail is its table
 	},
 	Action: func(c *cli.Context) error {
 		switch c.Args().First() {
@@ -51,12 +53,29 @@ func auditPath(c *cli.Context) string {
 	return kms.AuditPath(c.String(flagAudit), backendAddr(c), storePath(c))
 }
 
+// auditSource: the --audit file, or with a PostgreSQL state (--state or
+// GOKMS_STATE) and no --audit, the state's table.
+func auditSource(c *cli.Context) (kms.AuditSource, error) {
+	dsn, isPG, err := kms.StateDSN(c.IsSet(flagState), c.String(flagState), config(c).State)
+	if err != nil {
+		return kms.AuditSource{}, err
+	}
+	src := kms.AuditSource{File: auditPath(c), FileSet: strings.TrimSpace(c.String(flagAudit)) != "", Logger: logger(c)}
+	if isPG {
+		src.StateDSN = dsn
+	}
+	return src, nil
+}
+
 func cmdAuditVerify(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return errors.New("audit verify takes no arguments; give the log with --audit FILE")
 	}
-	path := auditPath(c)
-	r, err := kms.AuditVerify(path)
+	src, err := auditSource(c)
+	if err != nil {
+		return err
+	}
+	r, path, err := kms.AuditVerifyFrom(c.Context, src)
 	if err != nil {
 		return err
 	}
@@ -87,7 +106,11 @@ func cmdAuditList(c *cli.Context) error {
 			return fmt.Errorf("--since %q: want RFC 3339 (2026-12-01T08:00:00Z) or a duration such as 24h", s)
 		}
 	}
-	es, err := kms.AuditList(auditPath(c), f)
+	src, err := auditSource(c)
+	if err != nil {
+		return err
+	}
+	es, err := kms.AuditListFrom(c.Context, src, f)
 	if err != nil {
 		return err
 	}

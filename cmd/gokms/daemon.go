@@ -22,6 +22,7 @@ const (
 	flagListen         = kms.FlagListen
 	flagCacheTTL       = kms.FlagCacheTTL
 	flagChainFamily    = "chain-family"
+	flagNonceWindow    = kms.FlagNonceWindow
 )
 
 // daemonCmd is the daemon command; its flags include those of policy.go
@@ -50,6 +51,8 @@ var daemonCmd = &cli.Command{
 			"instead of asking the store every cycle; changes made elsewhere show within this time (0 turns the cache off, at most 1h)"},
 		rpcFlag,
 		evmRPCFlag,
+		&cli.IntFlag{Name: flagNonceWindow, Value: kms.DefaultNonceWindow, Usage: "EVM: sign a sender's transaction only if its nonce is less than this many past the node's pending nonce " +
+			"(geth keeps 64 queued per account and drops the rest after accepting them); 1 to 1024. See docs/daemon-state.md"},
 	}, append(policyDaemonFlags, stateDaemonFlags...)...),
 }
 
@@ -77,6 +80,7 @@ func cmdDaemon(c *cli.Context) error {
 		ExternalURLMethod: c.String(flagExternalMethod),
 		Period:            c.Float64(flagPeriod),
 		Concurrency:       c.Int(flagConcurrency),
+		NonceWindow:       c.Int(flagNonceWindow),
 		CacheTTL:          c.Duration(flagCacheTTL),
 		API:               apiConfig(c),
 		Signers:           func() (*signing.Set, func(), error) { return daemonSigners(c, config(c).Getenv) },

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -49,7 +50,9 @@ type FileOptions struct {
 
 // File is the embedded journal: a bbolt file (mode 0600) under an exclusive
 // lock held while it is open, so a second daemon on the same journal refuses
-// to start. Every write is one fsync'd bbolt transaction. Leases and
+// to start. Concurrent writes commit in groups, one fsync'd bbolt
+// transaction per group (groupKV); a write returns once its group is
+// durable. Leases and
 // fencing tokens are real (the suite checks them), though one process
 // holding the lock makes contention across processes impossible.
 type File struct {
@@ -67,26 +70,46 @@ type kvJournal struct {
 	// in memory, so those of a dead process vanished with it).
 	epoch uint64
 
-	// Completions are written behind (File only): MarkCompleted returns at
-	// once and a flusher commits the queued ones every completionDelay,
-	// sharing one fsync. Readers see them at once. A completion lost in a
-	// crash only leaves the entry open: the daemon then finds it complete
-	// with GET /v3/kms/{id} (or on chain) and never signs it again, because
+	// Broadcasts and completions are written behind (File only):
+	// MarkBroadcast and MarkCompleted return at once; the queued marks ride
+	// along with the next commit of any write (the next Record, while the
+	// daemon drains), or a flusher commits them within completionDelay.
+	// Readers see them at once. A mark lost in a crash only leaves the
+	// entry at an earlier state, as a crash just before the mark would:
+	// "signed" is resolved with GET /v3/kms/{id}, then the node, and at
+	// worst the same bytes are resent; it is never signed again, because
 	// the signed entry itself was durable before the broadcast.
 	deferCompletion bool
 	lazyMu          sync.Mutex
 	lazy            map[string]completion
+	lazyAdds        map[string][]byte // counterKey -> counterRec JSON (AddLater)
 	flushOnce       sync.Once
 	stopFlush       chan struct{}
 	flushDone       chan struct{}
 }
 
+// completion is a queued mark: a broadcast (txID known) or a completion.
 type completion struct {
-	txID string
-	at   time.Time
+	txID      string
+	at        time.Time
+	completed bool
+	// completedAt is kept when a broadcast mark follows a completion.
+	completedAt time.Time
 }
 
-// completionDelay bounds how long a completion waits for its commit.
+// apply applies the mark to e, as MarkBroadcast or MarkCompleted would.
+func (c completion) apply(e *Entry) {
+	e.TxID, e.LastError = c.txID, ""
+	switch {
+	case c.completed:
+		e.State, e.CompletedAt = StateCompleted, c.completedAt
+	case e.State != StateCompleted:
+		e.State = StateBroadcast
+	}
+	e.UpdatedAt = c.at
+}
+
+// completionDelay bounds how long a mark waits for its commit.
 const completionDelay = 25 * time.Millisecond
 
 var (
@@ -110,7 +133,10 @@ func OpenFile(path string, o FileOptions) (*File, error) {
 		return nil, fmt.Errorf("journal %s: %w (has a daemon ever run with this store?)", path, err)
 	}
 	var epoch uint64
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.LockTimeout, ReadOnly: o.ReadOnly})
+	// The free list is not written with every commit (it is rebuilt from
+	// the pages at open), which keeps a commit to the pages it changed.
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.LockTimeout, ReadOnly: o.ReadOnly,
+		NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
 	if err != nil {
 		if errors.Is(err, bolterr.ErrTimeout) {
 			return nil, fmt.Errorf("journal %s: %w: only one daemon may use a journal file; stop the other one (or give this one its own --journal) and try again", path, ErrLocked)
@@ -145,10 +171,10 @@ func OpenFile(path string, o FileOptions) (*File, error) {
 			return nil, fmt.Errorf("journal %s: %w", path, err)
 		}
 	}
-	// A short batch window: one worker's write waits at most this long for
-	// others to share its fsync.
-	db.MaxBatchDelay = 2 * time.Millisecond
-	return &File{kvJournal: kvJournal{s: boltKV{db}, now: o.Now, epoch: epoch, deferCompletion: !o.ReadOnly}, path: path}, nil
+	g := newGroupKV(db)
+	f := &File{kvJournal: kvJournal{s: g, now: o.Now, epoch: epoch, deferCompletion: !o.ReadOnly}, path: path}
+	g.rider = f.takeLazy
+	return f, nil
 }
 
 // Path returns the file's path.
@@ -172,55 +198,122 @@ func (f *kvJournal) Close() error {
 	return ferr
 }
 
-// overlay applies a queued completion to e.
+// overlay applies a queued mark to e.
 func (f *kvJournal) overlay(e *Entry) {
 	f.lazyMu.Lock()
 	c, ok := f.lazy[e.ID]
 	f.lazyMu.Unlock()
 	if ok {
-		e.TxID, e.State, e.LastError, e.CompletedAt = c.txID, StateCompleted, "", c.at
+		c.apply(e)
 	}
 }
 
-// flush commits the queued completions.
-func (f *kvJournal) flush() error {
+// takeLazy returns the deferred writes for the next commit: the queued
+// counter adds (a must: no write commits without them; they stay queued,
+// and visible to SumSince, until a commit of theirs succeeded) and the
+// queued marks (taken; on failure queued again, unless a newer mark
+// replaced them meanwhile).
+func (f *kvJournal) takeLazy() []ride {
 	f.lazyMu.Lock()
-	batch := f.lazy
+	marks := f.lazy
 	f.lazy = nil
+	adds := maps.Clone(f.lazyAdds)
 	f.lazyMu.Unlock()
-	if len(batch) == 0 {
+	var rides []ride
+	if len(adds) > 0 {
+		rides = append(rides, ride{must: true, fn: func(tx txn) error {
+			b := tx.Bucket(bCounters)
+			for _, k := range slices.Sorted(maps.Keys(adds)) {
+				if b.Get([]byte(k)) != nil {
+					continue // once per (key, ref)
+				}
+				if err := b.Put([]byte(k), adds[k]); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, done: func(err error) {
+			if err != nil {
+				return
+			}
+			f.lazyMu.Lock()
+			for k := range adds {
+				delete(f.lazyAdds, k)
+			}
+			f.lazyMu.Unlock()
+		}})
+	}
+	if len(marks) > 0 {
+		rides = append(rides, ride{fn: func(tx txn) error {
+			for _, id := range slices.Sorted(maps.Keys(marks)) {
+				var e Entry
+				ok, err := getJSON(tx.Bucket(bEntries), id, &e)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					continue // forgotten meanwhile
+				}
+				marks[id].apply(&e)
+				if err := putJSON(tx.Bucket(bEntries), id, e); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, done: func(err error) {
+			if err == nil {
+				return
+			}
+			f.lazyMu.Lock()
+			for id, c := range marks {
+				if _, newer := f.lazy[id]; !newer {
+					if f.lazy == nil {
+						f.lazy = map[string]completion{}
+					}
+					f.lazy[id] = c
+				}
+			}
+			f.lazyMu.Unlock()
+		}})
+	}
+	return rides
+}
+
+// flush commits the deferred writes.
+func (f *kvJournal) flush() error {
+	rides := f.takeLazy()
+	if len(rides) == 0 {
 		return nil
 	}
 	err := f.s.update(func(tx txn) error {
-		for id, c := range batch {
-			var e Entry
-			ok, err := getJSON(tx.Bucket(bEntries), id, &e)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				continue // forgotten meanwhile
-			}
-			e.TxID, e.State, e.LastError, e.CompletedAt, e.UpdatedAt = c.txID, StateCompleted, "", c.at, c.at
-			if err := putJSON(tx.Bucket(bEntries), id, e); err != nil {
+		for _, r := range rides {
+			if err := r.fn(tx); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-	if err != nil {
-		f.lazyMu.Lock()
-		for id, c := range batch {
-			if _, newer := f.lazy[id]; !newer {
-				if f.lazy == nil {
-					f.lazy = map[string]completion{}
-				}
-				f.lazy[id] = c
-			}
-		}
-		f.lazyMu.Unlock()
+	for _, r := range rides {
+		r.done(err)
 	}
 	return err
+}
+
+// queueMark queues a mark for l's entry, after checking the entry exists.
+// Called with the lease held.
+func (f *kvJournal) queueMark(ctx context.Context, id string, mark func(prev completion, queued bool) completion) error {
+	if _, err := f.Get(ctx, id); err != nil {
+		return err
+	}
+	f.startFlusher()
+	f.lazyMu.Lock()
+	if f.lazy == nil {
+		f.lazy = map[string]completion{}
+	}
+	prev, queued := f.lazy[id]
+	f.lazy[id] = mark(prev, queued)
+	f.lazyMu.Unlock()
+	return nil
 }
 
 func (f *kvJournal) startFlusher() {
@@ -553,7 +646,8 @@ func (f *kvJournal) mutate(ctx context.Context, l Lease, fn func(e *Entry) error
 		return err
 	}
 	defer st.mu.Unlock()
-	return f.update(ctx, func(tx txn) error {
+	var folded *completion
+	err = f.update(ctx, func(tx txn) error {
 		var e Entry
 		ok, err := getJSON(tx.Bucket(bEntries), l.ID, &e)
 		if err != nil {
@@ -562,13 +656,34 @@ func (f *kvJournal) mutate(ctx context.Context, l Lease, fn func(e *Entry) error
 		if !ok {
 			return fmt.Errorf("%s: %w", l.ID, ErrNotFound)
 		}
-		f.overlay(&e)
+		// A queued mark of this entry is written with this write and
+		// dropped, so that it cannot later overwrite what fn sets.
+		f.lazyMu.Lock()
+		if c, ok := f.lazy[l.ID]; ok {
+			delete(f.lazy, l.ID)
+			folded = &c
+		}
+		f.lazyMu.Unlock()
+		if folded != nil {
+			folded.apply(&e)
+		}
 		if err := fn(&e); err != nil {
 			return err
 		}
 		e.UpdatedAt = f.now()
 		return putJSON(tx.Bucket(bEntries), l.ID, e)
 	})
+	if err != nil && folded != nil {
+		f.lazyMu.Lock()
+		if _, newer := f.lazy[l.ID]; !newer {
+			if f.lazy == nil {
+				f.lazy = map[string]completion{}
+			}
+			f.lazy[l.ID] = *folded
+		}
+		f.lazyMu.Unlock()
+	}
+	return err
 }
 
 // MarkAttempt implements Journal.
@@ -585,13 +700,23 @@ func (f *kvJournal) MarkBroadcast(ctx context.Context, l Lease, txID string) err
 	if txID == "" {
 		return fmt.Errorf("%s: %w: broadcast without a txId", l.ID, ErrBadTransition)
 	}
-	return f.mutate(ctx, l, func(e *Entry) error {
-		e.TxID = txID
-		if e.State != StateCompleted {
-			e.State = StateBroadcast
+	if !f.deferCompletion {
+		return f.mutate(ctx, l, func(e *Entry) error {
+			completion{txID: txID}.apply(e)
+			return nil
+		})
+	}
+	st, err := f.fenced(l)
+	if err != nil {
+		return err
+	}
+	defer st.mu.Unlock()
+	return f.queueMark(ctx, l.ID, func(prev completion, queued bool) completion {
+		c := completion{txID: txID, at: f.now()}
+		if queued && prev.completed {
+			c.completed, c.completedAt = true, prev.completedAt // stays completed
 		}
-		e.LastError = ""
-		return nil
+		return c
 	})
 }
 
@@ -602,8 +727,8 @@ func (f *kvJournal) MarkCompleted(ctx context.Context, l Lease, txID string) err
 	}
 	if !f.deferCompletion {
 		return f.mutate(ctx, l, func(e *Entry) error {
-			e.TxID, e.State, e.LastError = txID, StateCompleted, ""
-			e.CompletedAt = f.now()
+			now := f.now()
+			completion{txID: txID, at: now, completed: true, completedAt: now}.apply(e)
 			return nil
 		})
 	}
@@ -612,17 +737,10 @@ func (f *kvJournal) MarkCompleted(ctx context.Context, l Lease, txID string) err
 		return err
 	}
 	defer st.mu.Unlock()
-	if _, err := f.Get(ctx, l.ID); err != nil {
-		return err
-	}
-	f.startFlusher()
-	f.lazyMu.Lock()
-	if f.lazy == nil {
-		f.lazy = map[string]completion{}
-	}
-	f.lazy[l.ID] = completion{txID: txID, at: f.now()}
-	f.lazyMu.Unlock()
-	return nil
+	return f.queueMark(ctx, l.ID, func(completion, bool) completion {
+		now := f.now()
+		return completion{txID: txID, at: now, completed: true, completedAt: now}
+	})
 }
 
 // Get implements Journal.
@@ -718,6 +836,12 @@ func (f *kvJournal) Add(ctx context.Context, key, ref string, at time.Time, amou
 	if key == "" || ref == "" || amount == nil {
 		return errors.New("journal: counter add needs a key, a ref and an amount")
 	}
+	f.lazyMu.Lock()
+	_, queued := f.lazyAdds[string(counterKey(key, ref))]
+	f.lazyMu.Unlock()
+	if queued {
+		return f.flush() // counted once; durable when Add returns
+	}
 	return f.update(ctx, func(tx txn) error {
 		b := tx.Bucket(bCounters)
 		k := counterKey(key, ref)
@@ -732,32 +856,86 @@ func (f *kvJournal) Add(ctx context.Context, key, ref string, at time.Time, amou
 	})
 }
 
+// AddLater is Add made durable with the next durable write of the journal
+// (for the daemon: the Record of the transaction it counts, before its
+// broadcast), or within 25 ms, or at Close; no write returns before the
+// adds queued ahead of it are durable (a commit that cannot write them
+// fails whole). SumSince counts it at once. On the file journal it costs
+// no fsync of its own; on the in-memory one it is Add.
+func (f *kvJournal) AddLater(ctx context.Context, key, ref string, at time.Time, amount *big.Int) error {
+	if !f.deferCompletion {
+		return f.Add(ctx, key, ref, at, amount)
+	}
+	if key == "" || ref == "" || amount == nil {
+		return errors.New("journal: counter add needs a key, a ref and an amount")
+	}
+	k := counterKey(key, ref)
+	if len(k) > bolt.MaxKeySize {
+		return fmt.Errorf("journal: counter key of %d bytes is too long", len(k))
+	}
+	raw, err := json.Marshal(counterRec{At: at, Amount: amount.String()})
+	if err != nil {
+		return err
+	}
+	f.startFlusher()
+	f.lazyMu.Lock()
+	defer f.lazyMu.Unlock()
+	if f.lazyAdds == nil {
+		f.lazyAdds = map[string][]byte{}
+	}
+	if _, ok := f.lazyAdds[string(k)]; !ok {
+		f.lazyAdds[string(k)] = raw
+	}
+	return nil
+}
+
 // SumSince implements Journal.
 func (f *kvJournal) SumSince(ctx context.Context, key string, since time.Time) (*big.Int, error) {
 	sum := new(big.Int)
-	err := f.s.view(func(tx txn) error {
-		b := tx.Bucket(bCounters)
-		if b == nil {
+	prefix := key + "\x00"
+	// The queued adds are read before the view: one that commits meanwhile
+	// is then in the view and counted once (it leaves the queue only after
+	// its commit).
+	f.lazyMu.Lock()
+	var queued map[string][]byte
+	for k, v := range f.lazyAdds {
+		if strings.HasPrefix(k, prefix) {
+			if queued == nil {
+				queued = map[string][]byte{}
+			}
+			queued[k] = v
+		}
+	}
+	f.lazyMu.Unlock()
+	add := func(k, v []byte) error {
+		var r counterRec
+		if err := json.Unmarshal(v, &r); err != nil {
+			return fmt.Errorf("journal counter %q is damaged: %w", k, err)
+		}
+		if r.At.Before(since) {
 			return nil
 		}
-		prefix := key + "\x00"
+		n, ok := new(big.Int).SetString(r.Amount, 10)
+		if !ok {
+			return fmt.Errorf("journal counter %q is damaged", k)
+		}
+		sum.Add(sum, n)
+		return nil
+	}
+	err := f.s.view(func(tx txn) error {
+		b := tx.Bucket(bCounters)
+		for k, v := range queued {
+			if b.Get([]byte(k)) == nil { // not committed yet
+				if err := add([]byte(k), v); err != nil {
+					return err
+				}
+			}
+		}
 		return b.ForEach(func(k, v []byte) error {
 			if !strings.HasPrefix(string(k), prefix) {
 				return nil
 			}
-			var r counterRec
-			if err := json.Unmarshal(v, &r); err != nil {
-				return fmt.Errorf("journal counter %q is damaged: %w", k, err)
-			}
-			if r.At.Before(since) {
-				return nil
-			}
-			n, ok := new(big.Int).SetString(r.Amount, 10)
-			if !ok {
-				return fmt.Errorf("journal counter %q is damaged", k)
-			}
-			sum.Add(sum, n)
-			return nil
+			return add(k, v)
 		})
 	})
 	return sum, err

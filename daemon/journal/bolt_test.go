@@ -1,7 +1,9 @@
 package journal_test
 
 import (
+	"context"
 	"errors"
+	"math/big"
 	"os"
 	"path/filepath"
 	"testing"
@@ -108,5 +110,64 @@ func TestFileLeasesOfADeadProcess(t *testing.T) {
 	}
 	if err := j.Release(ctx, old); !errors.Is(err, journal.ErrFenced) {
 		t.Fatalf("dead lease released: %v", err)
+	}
+}
+
+// TestFileAddLater: an add queued with AddLater counts at once, once per
+// (key, ref) also against Add, and is durable after the next write and
+// after Close.
+func TestFileAddLater(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.db")
+	j, err := journal.OpenFile(path, journal.FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	now := time.Now()
+	for _, err := range []error{
+		j.AddLater(ctx, "k", "r1", now, big.NewInt(5)),
+		j.AddLater(ctx, "k", "r1", now, big.NewInt(5)), // same ref: once
+		j.Add(ctx, "k", "r1", now, big.NewInt(5)),      // and against Add
+		j.AddLater(ctx, "k", "r2", now.Add(-48*time.Hour), big.NewInt(7)),
+		j.AddLater(ctx, "other", "r1", now, big.NewInt(100)),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(j *journal.File, when string) {
+		t.Helper()
+		if s, err := j.SumSince(ctx, "k", now.Add(-time.Hour)); err != nil || s.Int64() != 5 {
+			t.Fatalf("%s: sum %v (%v), want 5", when, s, err)
+		}
+		if s, _ := j.SumSince(ctx, "k", time.Time{}); s.Int64() != 12 {
+			t.Fatalf("%s: sum since ever %v, want 12", when, s)
+		}
+	}
+	check(j, "queued")
+	l, _, err := j.Claim(ctx, "id-1", "o", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Record(ctx, l, journal.Entry{ID: "id-1", Chain: "BTC", SignedTx: "00"}); err != nil {
+		t.Fatal(err)
+	}
+	check(j, "after a Record")
+	if err := j.AddLater(ctx, "k", "r3", now, big.NewInt(1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	j, err = journal.OpenFile(path, journal.FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	if s, _ := j.SumSince(ctx, "k", now.Add(-time.Hour)); s.Int64() != 6 {
+		t.Fatalf("after Close and reopen: sum %v, want 6", s)
+	}
+	if err := j.AddLater(ctx, "", "r", now, big.NewInt(1)); err == nil {
+		t.Fatal("AddLater without a key accepted")
 	}
 }

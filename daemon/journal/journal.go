@@ -105,7 +105,8 @@ var (
 )
 
 // Journal is the daemon's durable state. Implementations must be safe for
-// concurrent use, and every write must be durable when it returns.
+// concurrent use, and every write must be durable when it returns (but for
+// the two marks, see there).
 type Journal interface {
 	// Claim leases id to owner for ttl and returns the journaled entry, if
 	// any (nil when the id was never recorded). ErrClaimed if another
@@ -130,12 +131,16 @@ type Journal interface {
 	// MarkAttempt counts a broadcast attempt and keeps its error text ("" on success).
 	MarkAttempt(ctx context.Context, l Lease, errText string) error
 	// MarkBroadcast sets TxID and StateBroadcast (a later MarkCompleted
-	// stays completed).
+	// stays completed). It is visible at once; like MarkCompleted's, its
+	// durability may lag briefly: a broadcast mark lost in a crash leaves
+	// the entry signed, which the daemon resolves as after a crash just
+	// before the mark (Tatum, then the node, at worst the same bytes
+	// resent), never by signing again.
 	MarkBroadcast(ctx context.Context, l Lease, txID string) error
 	// MarkCompleted sets TxID (required) and StateCompleted. It is visible
 	// at once; its durability may lag briefly (the file journal commits
-	// completions behind, in batches, and at Close): a completion lost in a
-	// crash leaves the entry open, never unsigned.
+	// marks behind, with the next commit or within 25 ms, and at Close): a
+	// completion lost in a crash leaves the entry open, never unsigned.
 	MarkCompleted(ctx context.Context, l Lease, txID string) error
 
 	// Get returns one entry (ErrNotFound).

@@ -1,11 +1,17 @@
 package journal
 
 import (
+	"cmp"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterr "go.etcd.io/bbolt/errors"
 )
 
 // bucket, txn and kv are the little of bbolt the journal logic uses, so the
@@ -36,19 +42,270 @@ func (t boltTxn) Bucket(name []byte) bucket {
 	return emptyBucket{} // a read-only view of a journal that never wrote
 }
 
-// update commits through bbolt's Batch: concurrent writers (the daemon's
-// workers) share one fsync'd commit instead of queueing for one each. It
-// returns once the commit is durable. fn may run twice (a batch that fails
-// is retried one function at a time), so it only touches the transaction.
-func (k boltKV) update(fn func(txn) error) error {
-	return k.db.Batch(func(tx *bolt.Tx) error { return fn(boltTxn{tx}) })
-}
-
-func (k boltKV) view(fn func(txn) error) error {
+func (k *boltKV) view(fn func(txn) error) error {
 	return k.db.View(func(tx *bolt.Tx) error { return fn(boltTxn{tx}) })
 }
 
-func (k boltKV) close() error { return k.db.Close() }
+// groupKV is bbolt with group commit, as a database's log does it: a
+// writer queues its function and waits; one committer goroutine runs every
+// function queued meanwhile in one bbolt transaction, commits it (fsync)
+// once and then releases them all. There is no delay window: a lone
+// writer commits at once, and the writers that arrive during a commit
+// share the next one, so a group grows with the load and the fsync cost
+// per write falls with it. update returns only once its commit is durable.
+//
+// Each function runs exactly once, on its own layer over the group's
+// writes: a function that fails leaves no trace and fails alone, and a
+// later function of the group reads what the earlier ones wrote.
+type groupKV struct {
+	boltKV
+	mu      sync.Mutex
+	wake    *sync.Cond
+	queue   []*write
+	running bool
+	closed  bool
+	stopped chan struct{}
+	// rider, if set, is asked at every commit for writes no one waits for
+	// (the journal's deferred counter adds and marks), so that they share
+	// the commit.
+	rider func() []ride
+}
+
+// ride is a write no one waits for, committed with the next group.
+type ride struct {
+	fn   func(txn) error
+	done func(error) // the outcome of its commit
+	// must: if fn fails, the whole group fails, so that no write commits
+	// (and returns) without it.
+	must bool
+}
+
+type write struct {
+	fn   func(txn) error
+	done chan error
+}
+
+var errClosed = errors.New("journal is closed")
+
+func newGroupKV(db *bolt.DB) *groupKV {
+	g := &groupKV{boltKV: boltKV{db}}
+	g.wake = sync.NewCond(&g.mu)
+	return g
+}
+
+func (g *groupKV) update(fn func(txn) error) error {
+	w := &write{fn: fn, done: make(chan error, 1)}
+	g.mu.Lock()
+	if g.closed {
+		g.mu.Unlock()
+		return errClosed
+	}
+	g.start()
+	g.queue = append(g.queue, w)
+	g.wake.Signal()
+	g.mu.Unlock()
+	return <-w.done
+}
+
+// start starts the committer if it is not running; called with mu held.
+func (g *groupKV) start() {
+	if !g.running {
+		g.running, g.stopped = true, make(chan struct{})
+		go g.commitLoop()
+	}
+}
+
+func (g *groupKV) commitLoop() {
+	defer close(g.stopped)
+	for {
+		g.mu.Lock()
+		for len(g.queue) == 0 && !g.closed {
+			g.wake.Wait()
+		}
+		group := g.queue
+		g.queue = nil
+		g.mu.Unlock()
+		if len(group) == 0 {
+			return // closed, nothing left
+		}
+		g.commit(group)
+	}
+}
+
+func (g *groupKV) commit(group []*write) {
+	errs := make([]error, len(group))
+	var rides []ride
+	var rideErrs []error
+	err := g.db.Update(func(tx *bolt.Tx) error {
+		base := &layer{tx: tx, w: map[string]map[string][]byte{}}
+		run := func(fn func(txn) error) (err error) {
+			l := &layer{tx: tx, under: base, w: map[string]map[string][]byte{}}
+			defer func() {
+				// A panic fails its own write (as in bbolt's Batch), not
+				// the committer and every writer after it.
+				if r := recover(); r != nil {
+					err = fmt.Errorf("journal write panicked: %v", r)
+				}
+			}()
+			if err := fn(l); err != nil {
+				return err
+			}
+			base.absorb(l)
+			return nil
+		}
+		if g.rider != nil {
+			rides = g.rider()
+			rideErrs = make([]error, len(rides))
+			for i, r := range rides {
+				if rideErrs[i] = run(r.fn); rideErrs[i] != nil && r.must {
+					return fmt.Errorf("journal: a deferred write failed, so nothing of this commit is written: %w", rideErrs[i])
+				}
+			}
+		}
+		for i, w := range group {
+			errs[i] = run(w.fn)
+		}
+		return base.apply()
+	})
+	for i, r := range rides {
+		var rerr error
+		if rideErrs != nil {
+			rerr = rideErrs[i]
+		}
+		r.done(cmp.Or(err, rerr))
+	}
+	for i, w := range group {
+		w.done <- cmp.Or(err, errs[i])
+	}
+}
+
+func (g *groupKV) close() error {
+	g.mu.Lock()
+	g.closed = true
+	g.wake.Signal()
+	stopped := g.stopped
+	g.mu.Unlock()
+	if stopped != nil {
+		<-stopped // the queued writes are committed first
+	}
+	return g.db.Close()
+}
+
+// layer is one function's writes over a bbolt transaction and the writes
+// of the functions before it in the group (under). Values read from bbolt
+// are only valid during the transaction, as always in bbolt.
+type layer struct {
+	tx    *bolt.Tx
+	under *layer
+	w     map[string]map[string][]byte // nil value: deleted
+}
+
+func (l *layer) Bucket(name []byte) bucket { return layerBucket{l, string(name)} }
+
+type layerBucket struct {
+	l    *layer
+	name string
+}
+
+func (b layerBucket) Get(k []byte) []byte {
+	for l := b.l; l != nil; l = l.under {
+		if v, ok := l.w[b.name][string(k)]; ok {
+			return v
+		}
+	}
+	if bb := b.l.tx.Bucket([]byte(b.name)); bb != nil {
+		return bb.Get(k)
+	}
+	return nil
+}
+
+func (b layerBucket) set(k, v []byte) {
+	if b.l.w[b.name] == nil {
+		b.l.w[b.name] = map[string][]byte{}
+	}
+	b.l.w[b.name][string(k)] = v
+}
+
+func (b layerBucket) Put(k, v []byte) error {
+	// Refused here as bbolt would refuse it, so that it fails this
+	// function alone, not the group's commit.
+	switch {
+	case len(k) == 0:
+		return bolterr.ErrKeyRequired
+	case len(k) > bolt.MaxKeySize:
+		return bolterr.ErrKeyTooLarge
+	case int64(len(v)) > bolt.MaxValueSize:
+		return bolterr.ErrValueTooLarge
+	}
+	b.set(k, append([]byte{}, v...))
+	return nil
+}
+
+func (b layerBucket) Delete(k []byte) error {
+	b.set(k, nil)
+	return nil
+}
+
+func (b layerBucket) ForEach(fn func(k, v []byte) error) error {
+	kvs := map[string][]byte{}
+	if bb := b.l.tx.Bucket([]byte(b.name)); bb != nil {
+		if err := bb.ForEach(func(k, v []byte) error { kvs[string(k)] = v; return nil }); err != nil {
+			return err
+		}
+	}
+	var layers []*layer
+	for l := b.l; l != nil; l = l.under {
+		layers = append(layers, l)
+	}
+	for _, l := range slices.Backward(layers) { // oldest first, so the newest wins
+		for k, v := range l.w[b.name] {
+			kvs[k] = v
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(kvs)) {
+		if v := kvs[k]; v != nil {
+			if err := fn([]byte(k), v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// absorb takes the writes of a function that succeeded into the group's.
+func (l *layer) absorb(top *layer) {
+	for name, ws := range top.w {
+		if l.w[name] == nil {
+			l.w[name] = map[string][]byte{}
+		}
+		maps.Copy(l.w[name], ws)
+	}
+}
+
+// apply writes the group's writes into the bbolt transaction.
+func (l *layer) apply() error {
+	for name, ws := range l.w {
+		b := l.tx.Bucket([]byte(name))
+		if b == nil {
+			var err error
+			if b, err = l.tx.CreateBucket([]byte(name)); err != nil {
+				return err
+			}
+		}
+		for _, k := range slices.Sorted(maps.Keys(ws)) { // bbolt inserts sorted keys best
+			var err error
+			if v := ws[k]; v == nil {
+				err = b.Delete([]byte(k))
+			} else {
+				err = b.Put([]byte(k), v)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
 
 type emptyBucket struct{}
 

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -78,6 +79,11 @@ func (a *Approver) Approve(ctx context.Context, prop *daemon.Proposal, next daem
 	// rolling totals are made durable; both are done before the broadcast.
 	err := next(ctx, prop)
 	if werr := wait(); werr != nil {
+		var le *LimitError
+		if errors.As(werr, &le) { // another daemon used the allowance meanwhile
+			a.refused.WithLabelValues(chainLabel(tx.Chain), ClassMaxDaily).Inc()
+			return daemon.Refuse(a.Name(), true, "%s", le.Error())
+		}
 		a.refused.WithLabelValues(chainLabel(tx.Chain), ClassCounters).Inc()
 		return daemon.Refuse(a.Name(), true, "rule %s: record the rolling total: %v", ClassCounters, werr)
 	}

@@ -5,8 +5,17 @@ import (
 	"strings"
 
 	"github.com/gokms/gokms/signing"
+	"github.com/gokms/gokms/signing/ada"
+	"github.com/gokms/gokms/signing/algo"
+	"github.com/gokms/gokms/signing/egld"
 	"github.com/gokms/gokms/signing/evm"
+	"github.com/gokms/gokms/signing/flow"
+	"github.com/gokms/gokms/signing/sol"
+	"github.com/gokms/gokms/signing/tron"
 	"github.com/gokms/gokms/signing/utxo"
+	"github.com/gokms/gokms/signing/vet"
+	"github.com/gokms/gokms/signing/xlm"
+	"github.com/gokms/gokms/signing/xrp"
 )
 
 // decodeFunc is a chain family's decoder (utxo.Decode, evm.Decode).
@@ -23,6 +32,20 @@ func decoders() map[string]decodeFunc {
 	for _, c := range evm.Codes() {
 		m[c] = evm.Decode
 	}
+	// The other account chains: after signing from what each signer
+	// returns as Signed.Raw (signed JSON, blob, envelope, or the journal
+	// form of SOL and FLOW), before signing from the pending transaction.
+	// A token transfer on them is Unknown: the policy's token limits
+	// (contracts) are EVM-only.
+	m["TRON"] = tron.DecodeView
+	m["SOL"] = sol.DecodeView
+	m["XRP"] = xrp.DecodeView
+	m["XLM"] = xlm.DecodeView
+	m["ALGO"] = algo.DecodeView
+	m["EGLD"] = egld.DecodeView
+	m["VET"] = vet.DecodeView
+	m["ADA"] = ada.DecodeView
+	m["FLOW"] = flow.DecodeView
 	return m
 }
 

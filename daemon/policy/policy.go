@@ -2,6 +2,7 @@ package policy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/big"
 	"slices"
@@ -22,6 +23,39 @@ import (
 type Counters interface {
 	Add(ctx context.Context, key, ref string, at time.Time, amount *big.Int) error
 	SumSince(ctx context.Context, key string, since time.Time) (*big.Int, error)
+}
+
+// SharedCounters are Counters that several daemons add to at once (the
+// PostgreSQL state). Each daemon's check of a rolling total and its add
+// are two steps that another daemon's add can fall between, so both could
+// pass the last allowance; AddWithin closes that gap: in one atomic step
+// across processes it checks every limit against the sum since since and,
+// only if all hold, adds every amount (once per key and ref, as Add).
+// refused is the index of the first add over its limit (with that key's
+// sum), or -1 when everything was added.
+type SharedCounters interface {
+	Counters
+	AddWithin(ctx context.Context, ref string, at, since time.Time, adds []LimitedAdd) (refused int, sum *big.Int, err error)
+}
+
+// LimitedAdd is one amount for AddWithin; Limit nil counts without a limit.
+type LimitedAdd struct {
+	Key    string
+	Amount *big.Int
+	Limit  *big.Int
+}
+
+// LimitError: a rolling limit refused an add at the shared counters
+// (another daemon's transactions used the allowance meanwhile).
+type LimitError struct {
+	Rule        string
+	Sum, Amount *big.Int
+	Limit       *big.Int
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("rule %s: %s in the last 24 hours (all daemons) plus %s is %s, above the limit %s",
+		e.Rule, e.Sum, e.Amount, new(big.Int).Add(e.Sum, e.Amount), e.Limit)
 }
 
 // Window is the span of the rolling limits.
@@ -172,6 +206,10 @@ func (p *Policy) Evaluate(ctx context.Context, in Input, opt Options) Decision {
 	d, commit := p.evaluate(ctx, in, opt)
 	if commit != nil {
 		if err := commit(); err != nil {
+			var le *LimitError
+			if errors.As(err, &le) {
+				return refuse(le.Rule, ClassMaxDaily, "%s", le.Error())
+			}
 			return refuse(ClassCounters, ClassCounters, "record the rolling total: %v", err)
 		}
 	}
@@ -438,10 +476,42 @@ type charge struct {
 	amount    *big.Int
 }
 
-// add records the charges durably.
+// laterAdder is implemented by counters that make an add durable with
+// their next durable write (the file journal: the Record of the
+// transaction, which the daemon awaits before the broadcast), so the add
+// costs no fsync of its own. That holds when the counters are the
+// daemon's own journal, as gokms daemon wires them.
+type laterAdder interface {
+	AddLater(ctx context.Context, key, ref string, at time.Time, amount *big.Int) error
+}
+
+// add records the charges: with shared counters (PostgreSQL), durably and
+// checking every limit again in the same atomic step (a *LimitError if one
+// is exceeded); on counters that can, durably with their next durable
+// write (the transaction's journal record, before its broadcast); else
+// durably, one add each.
 func (p *Policy) add(ctx context.Context, in Input, charges []charge) error {
+	if sc, ok := p.counters.(SharedCounters); ok {
+		adds := make([]LimitedAdd, len(charges))
+		for i, c := range charges {
+			adds[i] = LimitedAdd{Key: c.key, Amount: c.amount, Limit: c.limit}
+		}
+		refused, sum, err := sc.AddWithin(ctx, in.ID, in.Now, in.Now.Add(-Window24h), adds)
+		if err != nil {
+			return err
+		}
+		if refused >= 0 {
+			c := charges[refused]
+			return &LimitError{Rule: c.rule, Sum: sum, Amount: c.amount, Limit: c.limit}
+		}
+		return nil
+	}
+	add := p.counters.Add
+	if la, ok := p.counters.(laterAdder); ok {
+		add = la.AddLater
+	}
 	for _, c := range charges {
-		if err := p.counters.Add(ctx, c.key, in.ID, in.Now, c.amount); err != nil {
+		if err := add(ctx, c.key, in.ID, in.Now, c.amount); err != nil {
 			return err
 		}
 	}
@@ -464,13 +534,8 @@ func (p *Policy) CacheTotals(refresh time.Duration) {
 type cachedTotal struct {
 	base   *big.Int // the counters' total when read
 	read   time.Time
-	local  []localAdd // added by this process since
+	local  *big.Int // added by this process since (a running sum: a check costs no more as adds pile up)
 	charge map[string]time.Time
-}
-
-type localAdd struct {
-	at     time.Time
-	amount *big.Int
 }
 
 // total is the rolling total of key at now: the counters' figure (read at
@@ -483,13 +548,10 @@ func (p *Policy) total(ctx context.Context, key string, now time.Time) (*big.Int
 		if err != nil {
 			return nil, err
 		}
-		ct = &cachedTotal{base: base, read: now}
+		ct = &cachedTotal{base: base, read: now, local: new(big.Int)}
 		p.cache[key] = ct
 	}
-	sum := new(big.Int).Set(ct.base)
-	for _, l := range ct.local {
-		sum.Add(sum, l.amount)
-	}
+	sum := new(big.Int).Add(ct.base, ct.local)
 	if r := p.reserved[key]; r != nil {
 		sum.Add(sum, r)
 	}
@@ -510,7 +572,7 @@ func (p *Policy) reserve(key string, amount *big.Int) {
 // the id counted. Called with mu held.
 func (p *Policy) noteAdded(key, id string, at time.Time, amount *big.Int) {
 	if ct := p.cache[key]; ct != nil {
-		ct.local = append(ct.local, localAdd{at: at, amount: amount})
+		ct.local.Add(ct.local, amount)
 	}
 	m := p.charged[key]
 	if m == nil {

@@ -46,7 +46,8 @@ func (s *Signer) Sign(ctx context.Context, req signing.Request, keys signing.Key
 }
 
 // SignDetailed implements signing.DetailedSigner: TxID is the Cardano
-// transaction id (the body hash).
+// transaction id (the body hash), View the outputs and fee decoded from the
+// signed transaction (DecodeView, which policy calls itself on Raw).
 func (s *Signer) SignDetailed(ctx context.Context, req signing.Request, keys signing.KeySource) (signing.Signed, error) {
 	ks := recordKeys{recordkey.New("ADA", keys, s.DecodeKey, (*wallet.CardanoKey).Wipe)}
 	defer ks.Wipe()
@@ -63,7 +64,7 @@ func (s *Signer) SignDetailed(ctx context.Context, req signing.Request, keys sig
 		// The daemon posts by req.WithdrawalID; never let the two disagree.
 		return signing.Signed{}, fmt.Errorf("ADA pending transaction %s: signer would post to %s, the daemon to %s", req.ID, b.Path, want)
 	}
-	return signing.Signed{Raw: txData, TxID: b.TxHash}, nil
+	return signing.Signed{Raw: txData, TxID: b.TxHash, View: txView(req, txData)}, nil
 }
 
 // recordKeys is the KeySource ADA signs with: records through the
@@ -74,4 +75,17 @@ type recordKeys struct {
 
 func (r recordKeys) CardanoKey(ctx context.Context, id string, index *uint32) (*wallet.CardanoKey, error) {
 	return r.Get(ctx, id, index)
+}
+
+// txView is DecodeView's outputs and fee in signing.TxView form; nil if the signed transaction does not decode.
+func txView(req signing.Request, txData string) *signing.TxView {
+	dv, err := DecodeView("ADA", req.Testnet, req.SerializedTransaction, txData)
+	if err != nil {
+		return nil
+	}
+	v := &signing.TxView{Chain: "ADA", Testnet: req.Testnet, Fee: dv.Fee}
+	for _, o := range dv.Outputs {
+		v.Outputs = append(v.Outputs, signing.TxOutput{Address: o.Address, Value: o.Amount})
+	}
+	return v
 }

@@ -3,6 +3,7 @@ package algo
 import (
 	"context"
 	"crypto/ed25519"
+	"math/big"
 
 	"github.com/gokms/gokms/backend"
 	"github.com/gokms/gokms/signing"
@@ -36,15 +37,21 @@ func (s Signer) Sign(ctx context.Context, req signing.Request, keys signing.KeyS
 }
 
 // SignDetailed implements signing.DetailedSigner: Raw is the broadcast
-// txData, TxID the Algorand transaction id.
-func (s Signer) SignDetailed(ctx context.Context, req signing.Request, keys signing.KeySource) (signing.Signed, error) {
-	ks := newRecordKeys(keys, s.DecodeKey)
+// txData, TxID the Algorand transaction id, View the sender, the receiver
+// and, for a payment, the microAlgos it sends (policy decodes Raw itself
+// with DecodeView).
+func (sg Signer) SignDetailed(ctx context.Context, req signing.Request, keys signing.KeySource) (signing.Signed, error) {
+	ks := newRecordKeys(keys, sg.DecodeKey)
 	defer ks.Wipe()
-	sg, err := SignRequest(ctx, req, ks)
+	s, err := SignRequest(ctx, req, ks)
 	if err != nil {
 		return signing.Signed{}, err
 	}
-	return signing.Signed{Raw: sg.TxData, TxID: sg.TxID}, nil
+	v := &signing.TxView{Chain: "ALGO", Testnet: req.Testnet, From: s.Tx.SenderAddress(), To: s.Tx.ReceiverAddress()}
+	if s.Tx.Type == "pay" {
+		v.Value = new(big.Int).SetUint64(s.Tx.Amount)
+	}
+	return signing.Signed{Raw: s.TxData, TxID: s.TxID, View: v}, nil
 }
 
 // recordKeys is the KeySource ALGO signs with: records through the

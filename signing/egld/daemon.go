@@ -3,6 +3,7 @@ package egld
 import (
 	"context"
 	"crypto/ed25519"
+	"math/big"
 
 	"github.com/gokms/gokms/backend"
 	"github.com/gokms/gokms/signing"
@@ -33,13 +34,24 @@ func Family(node Node, decode KeyDecoder) signing.Family {
 
 // Sign implements signing.Signer.
 func (s *Signer) Sign(ctx context.Context, req signing.Request, keys signing.KeySource) (string, error) {
+	sd, err := s.SignDetailed(ctx, req, keys)
+	return sd.Raw, err
+}
+
+// SignDetailed implements signing.DetailedSigner: Raw is the broadcast
+// txData; View the sender, receiver, value, data and gas of what was
+// signed (policy decodes Raw itself with DecodeView).
+func (s *Signer) SignDetailed(ctx context.Context, req signing.Request, keys signing.KeySource) (signing.Signed, error) {
 	ks := recordKeys{recordkey.New("EGLD", keys, s.DecodeKey, func(k ed25519.PrivateKey) { clear(k) })}
 	defer ks.Wipe()
 	signed, err := SignRequest(ctx, req, ks, s.Node)
 	if err != nil {
-		return "", err
+		return signing.Signed{}, err
 	}
-	return signed.TxData, nil
+	tx := signed.Tx
+	v := &signing.TxView{Chain: "EGLD", Testnet: req.Testnet, From: tx.Sender, To: tx.Receiver, Value: new(big.Int).Set(tx.Value),
+		Data: append([]byte(nil), tx.Data...), Gas: tx.GasLimit, GasPrice: new(big.Int).SetUint64(tx.GasPrice)}
+	return signing.Signed{Raw: signed.TxData, View: v}, nil
 }
 
 // recordKeys is the KeySource EGLD signs with: records through the

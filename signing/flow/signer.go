@@ -47,7 +47,8 @@ func (s *Signer) Sign(ctx context.Context, req signing.Request, keys signing.Key
 	return sd.Raw, err
 }
 
-// SignDetailed implements signing.DetailedSigner; TxID is the Flow id.
+// SignDetailed implements signing.DetailedSigner; TxID is the Flow id,
+// View the authorizer and, for a transfer, its recipient and FLOW amount.
 func (s *Signer) SignDetailed(ctx context.Context, req signing.Request, keys signing.KeySource) (signing.Signed, error) {
 	if req.Chain != "FLOW" {
 		return signing.Signed{}, fmt.Errorf("%w: pending transaction %s is for %s, not FLOW", ErrRefused, req.ID, req.Chain)
@@ -66,7 +67,18 @@ func (s *Signer) SignDetailed(ctx context.Context, req signing.Request, keys sig
 	if err != nil {
 		return signing.Signed{}, err
 	}
-	return signing.Signed{Raw: raw, TxID: prep.TxID}, nil
+	sd := signing.Signed{Raw: raw, TxID: prep.TxID}
+	// What the journaled bytes do (policy decodes Raw itself with DecodeView).
+	if dv, err := DecodeView("FLOW", req.Testnet, req.SerializedTransaction, raw); err == nil {
+		sd.View = &signing.TxView{Chain: "FLOW", Testnet: req.Testnet, From: dv.Inputs[0].Address}
+		if len(dv.Outputs) == 1 {
+			sd.View.To = dv.Outputs[0].Address
+			if dv.Outputs[0].Token == "" {
+				sd.View.Value = dv.Outputs[0].Amount
+			}
+		}
+	}
+	return sd, nil
 }
 
 // Send implements signing.Sender.

@@ -2,6 +2,8 @@ package vet
 
 import (
 	"context"
+	"encoding/hex"
+	"math/big"
 
 	"github.com/btcsuite/btcd/btcec/v2"
 
@@ -40,7 +42,8 @@ func (s *Signer) Sign(ctx context.Context, req signing.Request, keys signing.Key
 }
 
 // SignDetailed implements signing.DetailedSigner: Raw is the broadcast
-// txData, TxID the VeChain transaction id.
+// txData, TxID the VeChain transaction id, View the clause signed (policy
+// decodes Raw itself with DecodeView).
 func (s *Signer) SignDetailed(ctx context.Context, req signing.Request, keys signing.KeySource) (signing.Signed, error) {
 	ks := newRecordKeys(keys, s.DecodeKey)
 	defer ks.Wipe()
@@ -48,7 +51,14 @@ func (s *Signer) SignDetailed(ctx context.Context, req signing.Request, keys sig
 	if err != nil {
 		return signing.Signed{}, err
 	}
-	return signing.Signed{Raw: signed.RawTransaction, TxID: signed.ID}, nil
+	tx := signed.Tx
+	v := &signing.TxView{Chain: "VET", Testnet: req.Testnet, To: "0x" + hex.EncodeToString(tx.Clause.To[:]), Value: new(big.Int).Set(tx.Clause.Value),
+		Data: append([]byte(nil), tx.Clause.Data...), Gas: tx.Gas}
+	// The sender as the signature recovers it.
+	if dv, err := DecodeView("VET", req.Testnet, "", signed.RawTransaction); err == nil {
+		v.From = dv.Inputs[0].Address
+	}
+	return signing.Signed{Raw: signed.RawTransaction, TxID: signed.ID, View: v}, nil
 }
 
 // recordKeys is the signing.KeySource VET signs with: records through the

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -102,15 +101,20 @@ func TestClaimSeesEntryCommittedWhileWaiting(t *testing.T) {
 }
 
 // A daemon that stalled past its lease after reserving a nonce, while
-// another daemon reserved the same (no longer reserved by a live claim)
-// nonce: whichever records first holds it; the other record is refused, so
-// two transactions with one nonce are never journaled (nor broadcast).
-func TestStalledReservationNeverDoublesANonce(t *testing.T) {
+// another daemon needs a nonce of the same sender: the reservation belongs
+// to the stalled claim until that claim is taken over, so the other daemon
+// gets the nonce only by ending the stalled claim (in the same transaction),
+// and the stalled daemon's record with it is fenced. A stalled claim nobody
+// took over still records its own nonce; a renewed one keeps it.
+func TestStalledReservationIsTakenOverNotShared(t *testing.T) {
 	db := srv.NewDatabaseT(t)
 	ctx := bg(t)
 	d1 := openDB(t, db, pgjournal.Options{})
 	d2 := openDB(t, db, pgjournal.Options{})
 	k := journal.NonceKey{Chain: "ETH", Testnet: true, Sender: "0x00000000000000000000000000000000000000aa"}
+	rec := func(j *pgjournal.Journal, l journal.Lease, n uint64) error {
+		return j.Record(ctx, l, journal.Entry{ID: l.ID, Chain: "ETH", Testnet: true, SignedTx: "0xf86c" + l.ID, Sender: k.Sender, Nonce: &n})
+	}
 	la, _, err := d1.Claim(ctx, "A", "d1", 200*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
@@ -124,23 +128,141 @@ func TestStalledReservationNeverDoublesANonce(t *testing.T) {
 		t.Fatal(err)
 	}
 	if n, err := d2.ReserveNonce(ctx, lb, k, 0); err != nil || n != 0 {
-		t.Fatalf("d2 reserve: %d %v, want 0 (d1's reservation died with its lease)", n, err)
+		t.Fatalf("d2 reserve: %d %v, want 0 (d1's expired claim taken over)", n, err)
 	}
-	zero := uint64(0)
-	errA := d1.Record(ctx, la, journal.Entry{ID: "A", Chain: "ETH", Testnet: true, SignedTx: "0xf86c01", Sender: k.Sender, Nonce: &zero})
-	errB := d2.Record(ctx, lb, journal.Entry{ID: "B", Chain: "ETH", Testnet: true, SignedTx: "0xf86c02", Sender: k.Sender, Nonce: &zero})
-	if (errA == nil) == (errB == nil) {
-		t.Fatalf("records of one nonce by two claims: %v / %v, want exactly one refused", errA, errB)
+	if got := counter(t, d2.Collector(), "gokms_state_nonce_reservations_ended_total"); got != 1 {
+		t.Fatalf("reservations ended %v, want 1", got)
 	}
-	if errB == nil || !strings.Contains(errB.Error(), "already journaled for another pending transaction") {
-		t.Fatalf("second record: %v", errB)
+	// d1 wakes up: its lease is gone with its nonce; it records nothing.
+	if err := rec(d1, la, 0); !errors.Is(err, journal.ErrFenced) {
+		t.Fatalf("stalled record of a taken-over nonce: %v, want ErrFenced", err)
 	}
-	// B's id is not journaled: its next claim signs it again with nonce 1.
-	if _, err := d2.Get(ctx, "B"); !errors.Is(err, journal.ErrNotFound) {
-		t.Fatalf("refused record left an entry: %v", err)
+	if _, err := d1.Renew(ctx, la, time.Minute); !errors.Is(err, journal.ErrFenced) {
+		t.Fatalf("stalled renew: %v, want ErrFenced", err)
 	}
-	if n, err := d2.ReserveNonce(ctx, lb, k, 0); err != nil || n != 1 {
-		t.Fatalf("after the refusal: %d %v, want 1", n, err)
+	if err := rec(d2, lb, 0); err != nil {
+		t.Fatalf("record of the taken-over nonce: %v", err)
+	}
+	// A's id comes back under a new claim: a new nonce.
+	la2, e, err := d1.Claim(ctx, "A", "d1", time.Minute)
+	if err != nil || e != nil {
+		t.Fatalf("reclaim A: %v %+v", err, e)
+	}
+	if n, err := d1.ReserveNonce(ctx, la2, k, 0); err != nil || n != 1 {
+		t.Fatalf("reclaimed A: %d %v, want 1", n, err)
+	}
+
+	// C reserves 2 and stalls past its lease; nobody needs a nonce: it
+	// still records it.
+	lc, _, _ := d1.Claim(ctx, "C", "d1", 200*time.Millisecond)
+	if n, err := d1.ReserveNonce(ctx, lc, k, 0); err != nil || n != 2 {
+		t.Fatalf("C: %d %v, want 2", n, err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if err := rec(d1, lc, 2); err != nil {
+		t.Fatalf("expired claim nobody took over: %v", err)
+	}
+
+	// D reserves 3 and stalls past its lease, but its claim row is locked
+	// (its daemon is recording right now): another id skips 3.
+	ld, _, _ := d1.Claim(ctx, "D", "d1", 200*time.Millisecond)
+	if n, err := d1.ReserveNonce(ctx, ld, k, 0); err != nil || n != 3 {
+		t.Fatalf("D: %d %v, want 3", n, err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	tx, err := d1.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM gokms_claims WHERE id = 'D' FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	le, _, _ := d2.Claim(ctx, "E", "d2", time.Minute)
+	if n, err := d2.ReserveNonce(ctx, le, k, 0); err != nil || n != 4 {
+		t.Fatalf("E beside a busy expired claim: %d %v, want 4", n, err)
+	}
+	_ = tx.Rollback(ctx)
+	if err := rec(d1, ld, 3); err != nil {
+		t.Fatalf("D records its own nonce: %v", err)
+	}
+	// E's nonce stays E's (its claim is live): a new id gets 5.
+	lf, _, _ := d1.Claim(ctx, "F", "d1", time.Minute)
+	if n, err := d1.ReserveNonce(ctx, lf, k, 0); err != nil || n != 5 {
+		t.Fatalf("F: %d %v, want 5", n, err)
+	}
+}
+
+// Two daemons race for nonces of one sender while claims expire under
+// them: no nonce is ever recorded twice, and no record is refused by the
+// unique index (each reservation belongs to one live or ended claim).
+func TestNonceRaceWithExpiringClaims(t *testing.T) {
+	db := srv.NewDatabaseT(t)
+	ctx := bg(t)
+	js := []*pgjournal.Journal{openDB(t, db, pgjournal.Options{}), openDB(t, db, pgjournal.Options{})}
+	k := journal.NonceKey{Chain: "ETH", Testnet: true, Sender: "0x00000000000000000000000000000000000000bb"}
+	var wg sync.WaitGroup
+	var recorded, fenced atomic.Int32
+	errs := make(chan error, 64)
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			j := js[w%2]
+			r := rand.New(rand.NewPCG(uint64(w), 3))
+			for i := 0; i < 25; i++ {
+				id := fmt.Sprintf("w%d-%d", w, i)
+				l, _, err := j.Claim(ctx, id, fmt.Sprintf("d%d", w), 50*time.Millisecond)
+				if err != nil {
+					errs <- err
+					return
+				}
+				n, err := j.ReserveNonce(ctx, l, k, 0)
+				if errors.Is(err, journal.ErrFenced) {
+					fenced.Add(1)
+					continue
+				} else if err != nil {
+					errs <- err
+					return
+				}
+				if r.IntN(3) == 0 {
+					time.Sleep(80 * time.Millisecond) // stalls past its lease
+				}
+				err = j.Record(ctx, l, journal.Entry{ID: id, Chain: "ETH", Testnet: true, SignedTx: "0x" + id, Sender: k.Sender, Nonce: &n})
+				switch {
+				case err == nil:
+					recorded.Add(1)
+				case errors.Is(err, journal.ErrFenced):
+					fenced.Add(1)
+				default:
+					errs <- fmt.Errorf("record %s nonce %d: %w", id, n, err)
+					return
+				}
+				_ = j.Release(ctx, l)
+			}
+		}(w)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	all, err := js[0].List(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[uint64]string{}
+	for _, e := range all {
+		if e.Nonce == nil {
+			continue
+		}
+		if o, dup := seen[*e.Nonce]; dup {
+			t.Fatalf("nonce %d recorded for %s and %s", *e.Nonce, o, e.ID)
+		}
+		seen[*e.Nonce] = e.ID
+	}
+	t.Logf("recorded %d, fenced %d", recorded.Load(), fenced.Load())
+	if int(recorded.Load()) != len(seen) || fenced.Load() == 0 {
+		t.Fatalf("recorded %d, %d distinct nonces, fenced %d: want every record distinct and some stalled claims fenced", recorded.Load(), len(seen), fenced.Load())
 	}
 }
 

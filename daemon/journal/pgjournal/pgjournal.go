@@ -34,6 +34,7 @@ import (
 	"math/big"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -70,6 +71,13 @@ type Journal struct {
 	retryFor time.Duration
 	log      *slog.Logger
 	m        *metrics
+	leases   leaseBook
+
+	relMu     sync.Mutex
+	relClosed bool
+	releases  chan journal.Lease // completed ids' leases, released in batches (releaseLoop)
+	closeOnce sync.Once
+	released  chan struct{}
 }
 
 var _ journal.Journal = (*Journal)(nil)
@@ -124,9 +132,12 @@ func Open(ctx context.Context, dsn string, o Options) (*Journal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("state %s: %s", masked, redact(err.Error(), secrets...))
 	}
-	j := &Journal{pool: pool, dsn: masked, secrets: secrets, retryFor: o.RetryFor, log: o.Logger, m: newMetrics()}
+	j := &Journal{pool: pool, dsn: masked, secrets: secrets, retryFor: o.RetryFor, log: o.Logger, m: newMetrics(),
+		leases: leaseBook{m: map[string]leaseInfo{}}, releases: make(chan journal.Lease, 1024), released: make(chan struct{})}
+	go j.releaseLoop()
+	fail := func() { j.Close() }
 	if err := j.retry(ctx, "connect", func() error { return pool.Ping(ctx) }); err != nil {
-		pool.Close()
+		fail()
 		return nil, fmt.Errorf("state %s: connect: %w", masked, j.clean(err))
 	}
 	if o.NoMigrate && o.SkipVersionCheck {
@@ -135,11 +146,11 @@ func Open(ctx context.Context, dsn string, o Options) (*Journal, error) {
 	if o.NoMigrate {
 		v, err := SchemaVersion(ctx, pool)
 		if err != nil {
-			pool.Close()
+			fail()
 			return nil, fmt.Errorf("state %s: read schema version: %w", masked, j.clean(err))
 		}
 		if v != LatestVersion() {
-			pool.Close()
+			fail()
 			return nil, fmt.Errorf("state %s: schema version %d, this gokms needs %d: run `gokms state migrate`", masked, v, LatestVersion())
 		}
 		return j, nil
@@ -147,7 +158,7 @@ func Open(ctx context.Context, dsn string, o Options) (*Journal, error) {
 	var res MigrateResult
 	err = j.retry(ctx, "migrate", func() (err error) { res, err = Migrate(ctx, pool); return err })
 	if err != nil {
-		pool.Close()
+		fail()
 		return nil, fmt.Errorf("state %s: %w", masked, j.clean(err))
 	}
 	if len(res.Applied) > 0 {
@@ -185,9 +196,16 @@ func (j *Journal) DSN() string { return j.dsn }
 // Pool exposes the connection pool (tests, `gokms state`).
 func (j *Journal) Pool() *pgxpool.Pool { return j.pool }
 
-// Close closes the pool.
+// Close releases the leases still queued for release and closes the pool.
 func (j *Journal) Close() error {
-	j.pool.Close()
+	j.closeOnce.Do(func() {
+		j.relMu.Lock()
+		j.relClosed = true
+		close(j.releases)
+		j.relMu.Unlock()
+		<-j.released
+		j.pool.Close()
+	})
 	return nil
 }
 
@@ -293,8 +311,18 @@ func micros(d time.Duration) int64 { return d.Microseconds() }
 
 // Claim implements journal.Journal: one statement takes (or refuses) the
 // claim row under its lock; the entry is read in a second statement of the
-// same transaction, whose snapshot follows the lock (so it sees an entry
-// the previous holder committed while this claim waited).
+// same round trip, whose snapshot follows the lock (so it sees an entry the
+// previous holder committed while this claim waited).
+//
+// Most claims several daemons make on one listed queue are of ids another
+// daemon holds or finished, so those cost no write: a live claim of
+// another owner is refused without locking its row, and an id whose entry
+// is completed is answered with the entry under a read-only lease (token
+// 0: nothing is left to do; every write with it is fenced; Release is a
+// no-op). A claim is committed asynchronously (synchronous_commit off):
+// what it protects is written by Record, whose synchronous commit makes the
+// claim durable with it; a claim lost in a server crash fences its holder's
+// Record.
 func (j *Journal) Claim(ctx context.Context, id, owner string, ttl time.Duration) (journal.Lease, *journal.Entry, error) {
 	if id == "" || owner == "" || ttl <= 0 {
 		return journal.Lease{}, nil, errors.New("journal: claim needs an id, an owner and a positive ttl")
@@ -306,27 +334,42 @@ func (j *Journal) Claim(ctx context.Context, id, owner string, ttl time.Duration
 		tookOver bool
 		holder   string
 		until    time.Time
+		sent     time.Time
 	)
 	err := j.retry(ctx, "claim", func() error {
 		b := &pgx.Batch{}
-		b.Queue(`INSERT INTO gokms_claims AS c (id, owner, token, expires_at, claimed_at)
-			VALUES ($1, $2, 1, now() + $3::bigint * interval '1 microsecond', now())
-			ON CONFLICT (id) DO UPDATE SET owner = EXCLUDED.owner, token = c.token + 1,
-				expires_at = EXCLUDED.expires_at, claimed_at = EXCLUDED.claimed_at, released = false,
-				took_over = (c.owner <> EXCLUDED.owner AND NOT c.released)
-			WHERE c.released OR c.owner = EXCLUDED.owner OR c.expires_at <= now()
-			RETURNING token, expires_at, took_over`, id, owner, micros(ttl))
+		b.Queue(asyncCommit)
+		// ins takes a never-claimed id; upd a released or expired one (or
+		// this owner's own), re-checked under the row lock it waits for.
+		b.Queue(`WITH done AS (SELECT 1 FROM gokms_entries WHERE id = $1 AND state = 'completed'),
+			ins AS (
+				INSERT INTO gokms_claims (id, owner, token, expires_at, claimed_at)
+				SELECT $1, $2, 1, now() + $3::bigint * interval '1 microsecond', now()
+				WHERE NOT EXISTS (SELECT 1 FROM done)
+				ON CONFLICT (id) DO NOTHING
+				RETURNING token, expires_at, took_over),
+			upd AS (
+				UPDATE gokms_claims c SET owner = $2, token = c.token + 1,
+					expires_at = now() + $3::bigint * interval '1 microsecond', claimed_at = now(), released = false,
+					took_over = (c.owner <> $2 AND NOT c.released)
+				WHERE c.id = $1 AND (c.released OR c.owner = $2 OR c.expires_at <= now()) AND NOT EXISTS (SELECT 1 FROM done)
+				RETURNING c.token, c.expires_at, c.took_over)
+			SELECT token, expires_at, took_over FROM ins UNION ALL SELECT token, expires_at, took_over FROM upd`, id, owner, micros(ttl))
 		b.Queue(`SELECT owner, expires_at FROM gokms_claims WHERE id = $1`, id)
 		b.Queue(selectEntry+` WHERE id = $1`, id)
+		sent = time.Now()
 		br := j.pool.SendBatch(ctx, b)
 		defer br.Close()
+		if _, err := br.Exec(); err != nil {
+			return err
+		}
 		var tok int64
 		err := br.QueryRow().Scan(&tok, &l.Expires, &tookOver)
 		won = err == nil
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
-		if err := br.QueryRow().Scan(&holder, &until); err != nil {
+		if err := br.QueryRow().Scan(&holder, &until); err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
 		l = journal.Lease{ID: id, Owner: owner, Token: uint64(tok), Expires: l.Expires}
@@ -345,6 +388,11 @@ func (j *Journal) Claim(ctx context.Context, id, owner string, ttl time.Duration
 		return journal.Lease{}, nil, fmt.Errorf("claim %s: %w", id, err)
 	}
 	if !won {
+		if ent != nil && ent.State == journal.StateCompleted {
+			// Finished: the entry answers the claim; no lease is taken.
+			j.m.claimsDone.Inc()
+			return journal.Lease{ID: id, Owner: owner}, ent, nil
+		}
 		j.m.claimsLost.Inc()
 		return journal.Lease{}, nil, fmt.Errorf("%s: %w (%s, until %s)", id, journal.ErrClaimed, holder, until.UTC().Format(time.RFC3339))
 	}
@@ -355,8 +403,16 @@ func (j *Journal) Claim(ctx context.Context, id, owner string, ttl time.Duration
 	if ent != nil && ent.State != journal.StateCompleted {
 		j.m.recoveries.Inc()
 	}
+	j.leases.confirmed(l, ttl, sent, l.Expires)
 	return l, ent, nil
 }
+
+// asyncCommit, queued first in a batch (one implicit transaction), lets
+// that transaction commit without waiting for its WAL flush. Used only
+// where a write lost in a server crash is harmless (see Claim, Renew,
+// Release, MarkCompleted); the WAL is sequential, so the next synchronous
+// commit (a Record) makes every earlier one durable too.
+const asyncCommit = `SELECT set_config('synchronous_commit', 'off', true)`
 
 // fence locks l's claim row and fails with ErrFenced unless l is its
 // current, unreleased claim. live reports whether the lease has not expired.
@@ -383,34 +439,87 @@ func (j *Journal) fenced(l journal.Lease) error {
 	return fmt.Errorf("%s (token %d): %w", l.ID, l.Token, journal.ErrFenced)
 }
 
-// Renew implements journal.Journal.
+// Renew implements journal.Journal. The daemon renews right before every
+// broadcast, as the fence for a daemon that stalled past its lease; a lease
+// the database confirmed (claimed, or extended by Record) moments ago
+// cannot have been lost since (another claim takes over only an expired
+// lease, and only its holder releases it), so that renewal is answered
+// without a round trip (leaseBook.fresh).
 func (j *Journal) Renew(ctx context.Context, l journal.Lease, ttl time.Duration) (journal.Lease, error) {
+	if exp, ok := j.leases.fresh(l); ok {
+		l.Expires = exp
+		return l, nil
+	}
 	// One statement: the fence is its WHERE, under the row lock it takes.
 	err := j.retry(ctx, "renew", func() error {
-		err := j.pool.QueryRow(ctx, `UPDATE gokms_claims SET expires_at = now() + $4::bigint * interval '1 microsecond'
+		b := &pgx.Batch{}
+		b.Queue(asyncCommit)
+		b.Queue(`UPDATE gokms_claims SET expires_at = now() + $4::bigint * interval '1 microsecond'
 			WHERE id = $1 AND owner = $2 AND token = $3 AND NOT released RETURNING expires_at`,
-			l.ID, l.Owner, int64(l.Token), micros(ttl)).Scan(&l.Expires)
+			l.ID, l.Owner, int64(l.Token), micros(ttl))
+		sent := time.Now()
+		br := j.pool.SendBatch(ctx, b)
+		defer br.Close()
+		if _, err := br.Exec(); err != nil {
+			return err
+		}
+		err := br.QueryRow().Scan(&l.Expires)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return j.fenced(l)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		j.leases.confirmed(l, ttl, sent, l.Expires)
+		return br.Close()
 	})
 	return l, err
 }
 
 // Release implements journal.Journal. A never-recorded id's nonce
 // reservations are freed. One statement: the fenced release and the
-// freeing of the nonces commit together.
+// freeing of the nonces commit together. The lease of an id this journal
+// just completed is released in the background, batched with others (a
+// release lost in a crash only lets that lease run out; a completed id
+// needs no claim), and a read-only lease (token 0) has nothing to release.
 func (j *Journal) Release(ctx context.Context, l journal.Lease) error {
+	if l.Token == 0 {
+		return nil
+	}
+	if j.leases.forget(l) {
+		j.relMu.Lock()
+		queued := false
+		if !j.relClosed {
+			select {
+			case j.releases <- l:
+				queued = true
+			default: // the queue is full: release it here
+			}
+		}
+		j.relMu.Unlock()
+		if queued {
+			return nil
+		}
+	}
 	again := false
 	return j.retry(ctx, "release", func() error {
 		var n int
-		err := j.pool.QueryRow(ctx, `WITH f AS (
+		b := &pgx.Batch{}
+		b.Queue(asyncCommit)
+		b.Queue(`WITH f AS (
 				UPDATE gokms_claims SET released = true, expires_at = now()
 				WHERE id = $1 AND owner = $2 AND token = $3 AND NOT released RETURNING id),
 			n AS (
 				DELETE FROM gokms_nonces WHERE pending_id = $1 AND EXISTS (SELECT 1 FROM f) RETURNING 1)
-			SELECT (SELECT count(*) FROM f) + 0 * (SELECT count(*) FROM n)`, l.ID, l.Owner, int64(l.Token)).Scan(&n)
+			SELECT (SELECT count(*) FROM f) + 0 * (SELECT count(*) FROM n)`, l.ID, l.Owner, int64(l.Token))
+		br := j.pool.SendBatch(ctx, b)
+		_, err := br.Exec()
+		if err == nil {
+			err = br.QueryRow().Scan(&n)
+		}
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
 		if err != nil {
 			if retryable(err) {
 				again = true
@@ -429,6 +538,123 @@ func (j *Journal) Release(ctx context.Context, l journal.Lease) error {
 		}
 		return j.fenced(l)
 	})
+}
+
+// releaseLoop releases the leases of completed ids in batches: one
+// statement for every lease queued while the previous one ran.
+func (j *Journal) releaseLoop() {
+	defer close(j.released)
+	for l := range j.releases {
+		batch := []journal.Lease{l}
+	more:
+		for len(batch) < 512 {
+			select {
+			case l, ok := <-j.releases:
+				if !ok {
+					break more
+				}
+				batch = append(batch, l)
+			default:
+				break more
+			}
+		}
+		ids, owners, toks := make([]string, len(batch)), make([]string, len(batch)), make([]int64, len(batch))
+		for i, l := range batch {
+			ids[i], owners[i], toks[i] = l.ID, l.Owner, int64(l.Token)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), j.retryFor)
+		err := j.retry(ctx, "release", func() error {
+			b := &pgx.Batch{}
+			b.Queue(asyncCommit)
+			b.Queue(`UPDATE gokms_claims c SET released = true, expires_at = now()
+				FROM unnest($1::text[], $2::text[], $3::bigint[]) AS r(id, owner, token)
+				WHERE c.id = r.id AND c.owner = r.owner AND c.token = r.token AND NOT c.released`, ids, owners, toks)
+			return j.pool.SendBatch(ctx, b).Close()
+		})
+		cancel()
+		if err != nil {
+			// The leases run out instead; their ids are completed.
+			j.log.Warn("release completed claims", "count", len(batch), "state", j.dsn, "error", err.Error())
+		}
+	}
+}
+
+// leaseBook remembers, per id this journal holds, when the database last
+// confirmed its lease and for how long, and whether it was completed.
+type leaseBook struct {
+	mu sync.Mutex
+	m  map[string]leaseInfo
+}
+
+type leaseInfo struct {
+	token     uint64
+	ttl       time.Duration
+	expires   time.Time // the lease's end as the database last said
+	mono      time.Time // when the confirming statement was sent (monotonic clock)
+	wall      time.Time // the same on the wall clock (Round(0): no monotonic reading)
+	completed bool
+}
+
+// freshFor bounds how long after a confirmation Renew trusts it: much
+// shorter than any lease, so that neither a clock's drift nor a pause
+// matters (the pause between a renewal and the broadcast it guards is the
+// same with or without a round trip).
+const freshFor = 5 * time.Second
+
+func (b *leaseBook) confirmed(l journal.Lease, ttl time.Duration, sent, expires time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	i := b.m[l.ID]
+	if i.token != l.Token {
+		i = leaseInfo{token: l.Token}
+	}
+	i.ttl, i.mono, i.wall, i.expires = ttl, sent, sent.Round(0), expires
+	b.m[l.ID] = i
+}
+
+// ttl is the lease's duration as claimed, if this journal claimed it.
+func (b *leaseBook) ttl(l journal.Lease) time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if i, ok := b.m[l.ID]; ok && i.token == l.Token {
+		return i.ttl
+	}
+	return 0
+}
+
+// fresh reports a lease confirmed less than freshFor (and half its
+// duration) ago, by both clocks (a suspended host stops the monotonic one).
+func (b *leaseBook) fresh(l journal.Lease) (expires time.Time, ok bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	i, ok := b.m[l.ID]
+	if !ok || i.token != l.Token || i.mono.IsZero() {
+		return time.Time{}, false
+	}
+	window := min(freshFor, i.ttl/2)
+	now := time.Now()
+	return i.expires, now.Sub(i.mono) < window && now.Round(0).Sub(i.wall) < window && !now.Round(0).Before(i.wall)
+}
+
+func (b *leaseBook) completed(l journal.Lease) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if i, ok := b.m[l.ID]; ok && i.token == l.Token {
+		i.completed = true
+		b.m[l.ID] = i
+	}
+}
+
+// forget drops l and reports whether its id was completed under it.
+func (b *leaseBook) forget(l journal.Lease) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	i, ok := b.m[l.ID]
+	if !ok || i.token != l.Token {
+		return false
+	}
+	delete(b.m, l.ID)
+	return i.completed
 }
 
 func (j *Journal) releasedBy(ctx context.Context, tx pgx.Tx, l journal.Lease) bool {
@@ -483,16 +709,80 @@ func (j *Journal) ReserveNonce(ctx context.Context, l journal.Lease, k journal.N
 		} else if !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
-		err = tx.QueryRow(ctx, `WITH taken AS (
+		// The lowest nonce that no entry holds and no live claim reserved;
+		// a reservation whose claim expired (its daemon died or stalled)
+		// still belongs to that claim until it is taken over, so taking its
+		// nonce ends that claim first (released, in this transaction, under
+		// its row lock), and the stalled daemon's Record with it is fenced.
+		// A claim whose row is locked right now is in use: its nonce is
+		// skipped.
+		var skip []int64
+		for {
+			err = tx.QueryRow(ctx, `WITH taken AS (
 				SELECT nonce FROM gokms_entries WHERE chain = $1 AND testnet = $2 AND sender = $3 AND nonce >= $4
 				UNION
 				SELECT r.nonce FROM gokms_nonces r JOIN gokms_claims c ON c.id = r.pending_id
 				WHERE r.chain = $1 AND r.testnet = $2 AND r.sender = $3 AND r.nonce >= $4 AND r.pending_id <> $5
-				  AND c.token = r.token AND NOT c.released AND c.expires_at > now())
+				  AND c.token = r.token AND NOT c.released AND c.expires_at > now()
+				UNION
+				SELECT unnest($6::bigint[]))
 			SELECT min(n) FROM (SELECT $4::bigint AS n UNION SELECT nonce + 1 FROM taken) cand
-			WHERE n NOT IN (SELECT nonce FROM taken)`, c, tn, s, p, l.ID).Scan(&out)
-		if err != nil {
-			return err
+			WHERE n NOT IN (SELECT nonce FROM taken)`, c, tn, s, p, l.ID, skip).Scan(&out)
+			if err != nil {
+				return err
+			}
+			// Record takes no sender lock: an entry committed since the
+			// snapshot above may hold out, its reservation deleted in the
+			// same commit. So the reservation is looked up first, the
+			// entries last.
+			heldBy := func() (bool, error) {
+				var held bool
+				err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM gokms_entries WHERE chain = $1 AND testnet = $2 AND sender = $3 AND nonce = $4)`,
+					c, tn, s, out).Scan(&held)
+				return held, err
+			}
+			var holder string
+			var htok int64
+			err = tx.QueryRow(ctx, `SELECT r.pending_id, r.token FROM gokms_nonces r JOIN gokms_claims c ON c.id = r.pending_id
+				WHERE r.chain = $1 AND r.testnet = $2 AND r.sender = $3 AND r.nonce = $4 AND r.pending_id <> $5
+				  AND c.token = r.token AND NOT c.released`, c, tn, s, out, l.ID).Scan(&holder, &htok)
+			if errors.Is(err, pgx.ErrNoRows) {
+				held, err := heldBy()
+				if err != nil {
+					return err
+				}
+				if held {
+					skip = append(skip, out)
+					continue
+				}
+				break // free
+			} else if err != nil {
+				return err
+			}
+			var ended bool
+			err = tx.QueryRow(ctx, `WITH t AS (
+					SELECT id FROM gokms_claims WHERE id = $1 AND token = $2 AND NOT released AND expires_at <= now()
+					  AND NOT EXISTS (SELECT 1 FROM gokms_entries WHERE id = $1)
+					FOR UPDATE SKIP LOCKED)
+				UPDATE gokms_claims c SET released = true, expires_at = now() FROM t WHERE c.id = t.id RETURNING true`, holder, htok).Scan(&ended)
+			if errors.Is(err, pgx.ErrNoRows) {
+				skip = append(skip, out) // its claim is busy, renewed or recorded: in use
+				continue
+			} else if err != nil {
+				return err
+			}
+			// Ended under its row lock: it can record nothing now. It may
+			// have recorded this nonce just before.
+			held, err := heldBy()
+			if err != nil {
+				return err
+			}
+			if held {
+				skip = append(skip, out)
+				continue
+			}
+			j.m.reservationsEnded.Inc()
+			break
 		}
 		// One reservation per claim and sender; a dead one on this nonce
 		// (its claim expired or ended) is replaced.
@@ -559,18 +849,29 @@ func (j *Journal) Record(ctx context.Context, l journal.Lease, e journal.Entry) 
 	if sigs == nil {
 		sigs = []string{}
 	}
+	ttl := j.leases.ttl(l)
 	if !nonce.Valid {
-		return j.recordPlain(ctx, l, e, sigs)
+		return j.recordPlain(ctx, l, e, sigs, ttl)
 	}
-	return j.tx(ctx, "record", func(tx pgx.Tx, again bool) error {
+	var sent, expires time.Time
+	err := j.tx(ctx, "record", func(tx pgx.Tx, again bool) error {
 		if _, err := j.fence(ctx, tx, l); err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, `INSERT INTO gokms_entries (id, chain, testnet, signature_ids, withdrawal_id, signed_tx, tx_id, sender, nonce,
+		// The lease is extended with the record (see Renew).
+		sent = time.Now()
+		err := tx.QueryRow(ctx, `WITH x AS (
+				UPDATE gokms_claims SET expires_at = greatest(expires_at, now() + $11::bigint * interval '1 microsecond') WHERE id = $1
+				RETURNING expires_at)
+			INSERT INTO gokms_entries (id, chain, testnet, signature_ids, withdrawal_id, signed_tx, tx_id, sender, nonce,
 				state, owner, recorded_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'signed', $10, clock_timestamp(), clock_timestamp())
-			ON CONFLICT (id) DO NOTHING`,
-			e.ID, e.Chain, e.Testnet, sigs, e.WithdrawalID, e.SignedTx, e.TxID, e.Sender, nonce, l.Owner)
+			ON CONFLICT (id) DO NOTHING RETURNING (SELECT expires_at FROM x)`,
+			e.ID, e.Chain, e.Testnet, sigs, e.WithdrawalID, e.SignedTx, e.TxID, e.Sender, nonce, l.Owner, micros(ttl)).Scan(&expires)
+		inserted := err == nil
+		if errors.Is(err, pgx.ErrNoRows) {
+			err = nil
+		}
 		var pe *pgconn.PgError
 		if errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "gokms_entries_nonce" {
 			// Another claim journaled this nonce while this one stalled past
@@ -581,7 +882,7 @@ func (j *Journal) Record(ctx context.Context, l journal.Lease, e journal.Entry) 
 		if err != nil {
 			return err
 		}
-		if tag.RowsAffected() == 0 {
+		if !inserted {
 			if again {
 				// Our earlier attempt may have committed: the same bytes by
 				// the same owner are our own record.
@@ -596,17 +897,25 @@ func (j *Journal) Record(ctx context.Context, l journal.Lease, e journal.Entry) 
 		_, err = tx.Exec(ctx, `DELETE FROM gokms_nonces WHERE pending_id = $1`, e.ID)
 		return err
 	})
+	if err == nil && ttl > 0 {
+		j.leases.confirmed(l, ttl, sent, expires)
+	}
+	return err
 }
 
 // recordPlain is Record for an entry without a nonce (UTXO chains), in one
 // statement: the fence (a locking read of the claim row), the insert, and
 // the freeing of any nonce reservation the id held.
-func (j *Journal) recordPlain(ctx context.Context, l journal.Lease, e journal.Entry, sigs []string) error {
+func (j *Journal) recordPlain(ctx context.Context, l journal.Lease, e journal.Entry, sigs []string, ttl time.Duration) error {
 	again := false
 	return j.retry(ctx, "record", func() error {
 		var n int
+		var expires pgtype.Timestamptz
+		// f is the fence, and extends the lease (see Renew).
+		sent := time.Now()
 		err := j.pool.QueryRow(ctx, `WITH f AS (
-				SELECT 1 FROM gokms_claims WHERE id = $1 AND owner = $10 AND token = $11 AND NOT released FOR UPDATE),
+				UPDATE gokms_claims SET expires_at = greatest(expires_at, now() + $12::bigint * interval '1 microsecond')
+				WHERE id = $1 AND owner = $10 AND token = $11 AND NOT released RETURNING expires_at),
 			ins AS (
 				INSERT INTO gokms_entries (id, chain, testnet, signature_ids, withdrawal_id, signed_tx, tx_id, sender, nonce,
 					state, owner, recorded_at, updated_at)
@@ -615,8 +924,8 @@ func (j *Journal) recordPlain(ctx context.Context, l journal.Lease, e journal.En
 				ON CONFLICT (id) DO NOTHING RETURNING id),
 			r AS (
 				DELETE FROM gokms_nonces WHERE pending_id = $1 AND EXISTS (SELECT 1 FROM ins) RETURNING 1)
-			SELECT (SELECT count(*) FROM ins) + 0 * (SELECT count(*) FROM r)`,
-			e.ID, e.Chain, e.Testnet, sigs, e.WithdrawalID, e.SignedTx, e.TxID, e.Sender, nil, l.Owner, int64(l.Token)).Scan(&n)
+			SELECT (SELECT count(*) FROM ins) + 0 * (SELECT count(*) FROM r), (SELECT expires_at FROM f)`,
+			e.ID, e.Chain, e.Testnet, sigs, e.WithdrawalID, e.SignedTx, e.TxID, e.Sender, nil, l.Owner, int64(l.Token), micros(ttl)).Scan(&n, &expires)
 		if err != nil {
 			if retryable(err) {
 				again = true
@@ -624,6 +933,9 @@ func (j *Journal) recordPlain(ctx context.Context, l journal.Lease, e journal.En
 			return err
 		}
 		if n == 1 {
+			if ttl > 0 && expires.Valid {
+				j.leases.confirmed(l, ttl, sent, expires.Time)
+			}
 			return nil
 		}
 		// Nothing inserted: fenced, or journaled already (by our own
@@ -649,11 +961,28 @@ func (j *Journal) recordPlain(ctx context.Context, l journal.Lease, e journal.En
 }
 
 // mutate runs one UPDATE of l's entry under the fence, in one statement.
-func (j *Journal) mutate(ctx context.Context, op string, l journal.Lease, set string, args ...any) error {
+// With async, the update commits without waiting for its WAL flush.
+func (j *Journal) mutate(ctx context.Context, op string, l journal.Lease, async bool, set string, args ...any) error {
 	all := append([]any{l.ID, l.Owner, int64(l.Token)}, args...)
+	q := `WITH f AS (SELECT 1 FROM gokms_claims WHERE id = $1 AND owner = $2 AND token = $3 AND NOT released FOR UPDATE)
+			UPDATE gokms_entries SET ` + set + `, updated_at = clock_timestamp() WHERE id = $1 AND EXISTS (SELECT 1 FROM f)`
 	return j.retry(ctx, op, func() error {
-		tag, err := j.pool.Exec(ctx, `WITH f AS (SELECT 1 FROM gokms_claims WHERE id = $1 AND owner = $2 AND token = $3 AND NOT released FOR UPDATE)
-			UPDATE gokms_entries SET `+set+`, updated_at = clock_timestamp() WHERE id = $1 AND EXISTS (SELECT 1 FROM f)`, all...)
+		var tag pgconn.CommandTag
+		var err error
+		if async {
+			b := &pgx.Batch{}
+			b.Queue(asyncCommit)
+			b.Queue(q, all...)
+			br := j.pool.SendBatch(ctx, b)
+			if _, err = br.Exec(); err == nil {
+				tag, err = br.Exec()
+			}
+			if cerr := br.Close(); err == nil {
+				err = cerr
+			}
+		} else {
+			tag, err = j.pool.Exec(ctx, q, all...)
+		}
 		if err != nil {
 			return err
 		}
@@ -678,7 +1007,7 @@ func (j *Journal) mutate(ctx context.Context, op string, l journal.Lease, set st
 
 // MarkAttempt implements journal.Journal.
 func (j *Journal) MarkAttempt(ctx context.Context, l journal.Lease, errText string) error {
-	return j.mutate(ctx, "mark attempt", l, `broadcasts = broadcasts + 1, last_error = $4`, errText)
+	return j.mutate(ctx, "mark attempt", l, false, `broadcasts = broadcasts + 1, last_error = $4`, errText)
 }
 
 // MarkBroadcast implements journal.Journal: the fence is checked in the
@@ -687,7 +1016,7 @@ func (j *Journal) MarkBroadcast(ctx context.Context, l journal.Lease, txID strin
 	if txID == "" {
 		return fmt.Errorf("%s: %w: broadcast without a txId", l.ID, journal.ErrBadTransition)
 	}
-	return j.mutate(ctx, "mark broadcast", l,
+	return j.mutate(ctx, "mark broadcast", l, false,
 		`tx_id = $4, last_error = '', state = CASE WHEN state = 'completed' THEN state ELSE 'broadcast' END`, txID)
 }
 
@@ -696,8 +1025,15 @@ func (j *Journal) MarkCompleted(ctx context.Context, l journal.Lease, txID strin
 	if txID == "" {
 		return fmt.Errorf("%s: %w: completed without a txId", l.ID, journal.ErrBadTransition)
 	}
-	return j.mutate(ctx, "mark completed", l,
+	// Its durability may lag (journal.Journal): committed asynchronously. A
+	// completion lost in a server crash leaves the entry open; the next
+	// claim finds the transaction complete in Tatum and never re-signs.
+	err := j.mutate(ctx, "mark completed", l, true,
 		`tx_id = $4, last_error = '', state = 'completed', completed_at = coalesce(completed_at, clock_timestamp())`, txID)
+	if err == nil {
+		j.leases.completed(l)
+	}
+	return err
 }
 
 // Get implements journal.Journal.

@@ -416,6 +416,7 @@ type daemonOpts struct {
 	concurrency int
 	period      string
 	chains      string
+	args        []string // more flags
 }
 
 // newDB is a fresh database for one drain; its password joins the secrets
@@ -457,6 +458,7 @@ func (wd *world) startDaemon(t testing.TB, name string, q *queue, o daemonOpts) 
 	if o.lease > 0 {
 		args = append(args, "--"+flagLease, o.lease.String())
 	}
+	args = append(args, o.args...)
 	p.cmd = exec.Command(wd.gokms, args...)
 	p.cmd.Dir = home
 	p.cmd.Env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "GOKMS_LOG_FORMAT=json", "GOKMS_LOG_LEVEL=info",

@@ -1,0 +1,73 @@
+package journal_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gokms/gokms/daemon/journal"
+)
+
+// BenchmarkRecordFlow: what the daemon asks of the journal for one pending
+// transaction (claim, record, broadcast, completed, release), from a
+// number of workers at once, on the file journal and the in-memory one.
+// Reported: transactions per second.
+func BenchmarkRecordFlow(b *testing.B) {
+	signed := strings.Repeat("ab", 300) // a typical signed transaction's size
+	for _, kind := range []string{"memory", "file"} {
+		for _, workers := range []int{1, 8, 32} {
+			b.Run(fmt.Sprintf("%s/workers=%d", kind, workers), func(b *testing.B) {
+				var j journal.Journal = journal.NewMemory()
+				if kind == "file" {
+					f, err := journal.OpenFile(filepath.Join(b.TempDir(), "j.db"), journal.FileOptions{})
+					if err != nil {
+						b.Fatal(err)
+					}
+					j = f
+				}
+				defer j.Close()
+				ctx := context.Background()
+				var next atomic.Int64
+				var wg sync.WaitGroup
+				b.ResetTimer()
+				start := time.Now()
+				for range workers {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						for {
+							i := next.Add(1)
+							if i > int64(b.N) {
+								return
+							}
+							id := fmt.Sprintf("%024x", i)
+							l, _, err := j.Claim(ctx, id, "bench", time.Minute)
+							if err == nil {
+								err = j.Record(ctx, l, journal.Entry{ID: id, Chain: "BTC", SignedTx: signed, TxID: id})
+							}
+							if err == nil {
+								err = j.MarkBroadcast(ctx, l, id)
+							}
+							if err == nil {
+								err = j.MarkCompleted(ctx, l, id)
+							}
+							if err == nil {
+								err = j.Release(ctx, l)
+							}
+							if err != nil {
+								panic(err)
+							}
+						}
+					}()
+				}
+				wg.Wait()
+				b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "tx/s")
+			})
+		}
+	}
+}

@@ -1,0 +1,149 @@
+package journal
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// TestGroupCommitIsolation: writes that share one group commit fail alone
+// (a failed function leaves no trace, the others commit) and each reads
+// what the earlier ones of its group wrote.
+func TestGroupCommitIsolation(t *testing.T) {
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "g.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := newGroupKV(db)
+	defer g.close()
+	b := []byte("b")
+	// The first write holds the committer while the others queue, so
+	// that they share the next group.
+	hold := make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		first <- g.update(func(tx txn) error {
+			<-hold
+			return tx.Bucket(b).Put([]byte("first"), []byte("1"))
+		})
+	}()
+	time.Sleep(20 * time.Millisecond)
+	boom := errors.New("boom")
+	const n = 40
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = g.update(func(tx txn) error {
+				bk := tx.Bucket(b)
+				// A counter every successful write increments: each must
+				// see the ones before it in the group.
+				c := 0
+				if v := bk.Get([]byte("count")); v != nil {
+					fmt.Sscan(string(v), &c)
+				}
+				if err := bk.Put([]byte("count"), []byte(fmt.Sprint(c+1))); err != nil {
+					return err
+				}
+				if err := bk.Put([]byte(fmt.Sprint("k", i)), []byte("v")); err != nil {
+					return err
+				}
+				switch {
+				case i == 3:
+					panic("boom") // fails this write alone
+				case i%2 == 1:
+					return boom // after writing: its writes must vanish
+				}
+				return nil
+			})
+		}()
+	}
+	time.Sleep(50 * time.Millisecond)
+	close(hold)
+	wg.Wait()
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	for i, err := range errs {
+		switch {
+		case i == 3:
+			if err == nil || !strings.Contains(err.Error(), "panicked: boom") {
+				t.Fatalf("write %d (panics): %v", i, err)
+			}
+		case (i%2 == 1) != errors.Is(err, boom) || (i%2 == 0 && err != nil):
+			t.Fatalf("write %d: %v", i, err)
+		}
+	}
+	err = g.view(func(tx txn) error {
+		bk := tx.Bucket(b)
+		for i := range n {
+			if got := bk.Get([]byte(fmt.Sprint("k", i))) != nil; got != (i%2 == 0) {
+				t.Errorf("key k%d present %v", i, got)
+			}
+		}
+		if c := string(bk.Get([]byte("count"))); c != fmt.Sprint(n/2) {
+			t.Errorf("count %s, want %d: a write of the group did not see the ones before it", c, n/2)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.update(func(txn) error { return nil }); !errors.Is(err, errClosed) {
+		t.Fatalf("update after close: %v", err)
+	}
+}
+
+// TestGroupCommitMustRide: when a deferred write that must commit with the
+// group (the counter adds) cannot be written, no write of the group
+// commits or returns success.
+func TestGroupCommitMustRide(t *testing.T) {
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "g.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := newGroupKV(db)
+	defer g.close()
+	var failRide bool
+	var rideErr error
+	g.rider = func() []ride {
+		return []ride{{must: true, fn: func(tx txn) error {
+			if failRide {
+				return errors.New("disk says no")
+			}
+			return tx.Bucket([]byte("b")).Put([]byte("ride"), []byte("1"))
+		}, done: func(err error) { rideErr = err }}}
+	}
+	put := func(k string) error {
+		return g.update(func(tx txn) error { return tx.Bucket([]byte("b")).Put([]byte(k), []byte("v")) })
+	}
+	failRide = true
+	if err := put("a"); err == nil || !strings.Contains(err.Error(), "disk says no") {
+		t.Fatalf("write in a group whose must-ride failed: %v", err)
+	}
+	if rideErr == nil {
+		t.Fatal("the ride was not told its commit failed")
+	}
+	failRide = false
+	if err := put("b"); err != nil || rideErr != nil {
+		t.Fatalf("write %v, ride %v", err, rideErr)
+	}
+	_ = g.view(func(tx txn) error {
+		b := tx.Bucket([]byte("b"))
+		if b.Get([]byte("a")) != nil || b.Get([]byte("b")) == nil || b.Get([]byte("ride")) == nil {
+			t.Errorf("after the failed and the good commit: a=%q b=%q ride=%q", b.Get([]byte("a")), b.Get([]byte("b")), b.Get([]byte("ride")))
+		}
+		return nil
+	})
+}

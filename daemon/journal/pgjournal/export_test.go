@@ -1,0 +1,4 @@
+package pgjournal
+
+// AsyncCommit is asyncCommit, for the external tests.
+const AsyncCommit = asyncCommit
