@@ -17,6 +17,7 @@ import (
 	"golang.org/x/crypto/blake2b"
 
 	"github.com/gokms/gokms/backend"
+	"github.com/gokms/gokms/kms"
 	"github.com/gokms/gokms/signing"
 	"github.com/gokms/gokms/signing/ada"
 	"github.com/gokms/gokms/tatum"
@@ -138,7 +139,7 @@ func adaCase(t *testing.T, v *adaVectors, tc adaVector) chainE2E {
 		node = &rosettaNode{t: t, v: v, tc: tc, apiKey: "ada-test-key", verified: map[string]bool{}}
 		srv := httptest.NewServer(node)
 		t.Cleanup(srv.Close)
-		return ada.Family(&ada.RosettaClient{BaseURL: srv.URL, APIKey: node.apiKey, Testnet: true, HTTP: srv.Client()}, 0)
+		return ada.Family(&ada.RosettaClient{BaseURL: srv.URL, APIKey: node.apiKey, Testnet: true, HTTP: srv.Client()}, 0, kms.RecordKeys{Testnet: true}.CardanoKey)
 	}
 	if tc.Pending.WithdrawalID != "" {
 		// Off-chain withdrawal: mnemonic wallets and indexes in signatures.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gokms/gokms/backend"
 	"github.com/gokms/gokms/daemon"
+	"github.com/gokms/gokms/kms"
 	"github.com/gokms/gokms/signing"
 	"github.com/gokms/gokms/signing/algo"
 	"github.com/gokms/gokms/tatum"
@@ -53,7 +54,7 @@ func TestALGODaemonEndToEnd(t *testing.T) {
 	}
 	c := chainE2E{
 		chain:   "ALGO",
-		family:  func(*testing.T) signing.Family { return algo.Family() },
+		family:  func(*testing.T) signing.Family { return algo.Family(kms.RecordKeys{Testnet: true}.Ed25519Key) },
 		records: []backend.Record{{ID: "algo-pk", Kind: backend.PrivateKey, Chain: "ALGO", Testnet: true, Secret: []byte(tc.Secret), Address: tc.Address}},
 		secrets: []string{tc.Secret},
 		pending: tatum.PendingTransaction{Chain: "ALGO", SerializedTransaction: tc.SerializedTransaction, Hashes: []string{"algo-pk"}},
@@ -102,7 +103,7 @@ func TestALGOWithdrawalBroadcast(t *testing.T) {
 	f := newFixture(t)
 	f.put(backend.Record{ID: "algo-pk", Kind: backend.PrivateKey, Chain: "ALGO", Testnet: true, Secret: []byte(tc.Secret), Address: tc.Address})
 	f.secrets = append(f.secrets, tc.Secret)
-	set, err := signing.NewSet(algo.Family())
+	set, err := signing.NewSet(algo.Family(kms.RecordKeys{Testnet: true}.Ed25519Key))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/gokms/gokms/backend"
+	"github.com/gokms/gokms/kms"
 	"github.com/gokms/gokms/signing"
 	"github.com/gokms/gokms/signing/egld"
 	"github.com/gokms/gokms/tatum"
@@ -89,7 +90,7 @@ func TestEGLDDaemonEndToEnd(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			return egld.Family(node)
+			return egld.Family(node, kms.RecordKeys{Testnet: true}.Ed25519Key)
 		},
 		records: []backend.Record{{ID: "egld-mn", Kind: backend.Mnemonic, Chain: "EGLD", Testnet: true, Secret: []byte(tc.Mnemonic)}},
 		secrets: []string{tc.Mnemonic, tc.PrivateKey},

@@ -23,6 +23,7 @@ import (
 	"github.com/gokms/gokms/backend"
 	"github.com/gokms/gokms/daemon"
 	"github.com/gokms/gokms/daemon/journal"
+	"github.com/gokms/gokms/kms"
 	"github.com/gokms/gokms/signing"
 	"github.com/gokms/gokms/signing/flow"
 	"github.com/gokms/gokms/tatum"
@@ -272,6 +273,7 @@ func flowCase(t *testing.T, v *flowVectors, tc flowVector, rec backend.Record, i
 				Tatum:        &flow.TatumClient{BaseURL: ts.URL, APIKey: "flow-api-key"},
 				Node:         &flow.AccessClient{BaseURL: as.URL},
 				PollInterval: 1,
+				DecodeKey:    kms.RecordKeys{Testnet: true}.Secp256k1Key,
 			})
 		},
 		records: []backend.Record{rec},

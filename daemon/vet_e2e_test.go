@@ -17,6 +17,7 @@ import (
 
 	"github.com/gokms/gokms/backend"
 	"github.com/gokms/gokms/daemon"
+	"github.com/gokms/gokms/kms"
 	"github.com/gokms/gokms/signing"
 	"github.com/gokms/gokms/signing/vet"
 	"github.com/gokms/gokms/tatum"
@@ -71,7 +72,8 @@ func vetCase(t *testing.T, tc vetVector, rec backend.Record, index *uint32) chai
 				t.Fatal(err)
 			}
 			// thorify's random nonce, fixed to the vector's.
-			return signing.Family{"VET": &vet.Signer{Node: node, Nonce: func() (uint64, error) { return tc.Nonce, nil }}}
+			return signing.Family{"VET": &vet.Signer{Node: node, Nonce: func() (uint64, error) { return tc.Nonce, nil },
+				DecodeKey: kms.RecordKeys{Testnet: rec.Testnet}.Secp256k1Key}}
 		},
 		records: []backend.Record{rec},
 		secrets: []string{tc.Mnemonic, tc.PrivateKey, strings.TrimPrefix(tc.PrivateKey, "0x")},

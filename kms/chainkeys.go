@@ -40,8 +40,9 @@ type chainKeys interface {
 	mnemonicKey(rec backend.Record, index uint32) (string, error)
 	mnemonicAddress(rec backend.Record, index uint32) (string, error)
 	// signingKey decodes the key the daemon signs with for rec at index
-	// (RecordKeys.SigningKey has checked kind and index first).
-	signingKey(rec backend.Record, index uint32) (SigningKey, error)
+	// (RecordKeys.SigningKey has checked kind and index first: a mnemonic
+	// record of a strictIndex family has one).
+	signingKey(rec backend.Record, index *uint32) (SigningKey, error)
 }
 
 // keyFamilies maps each signer family of the chain table to its keys.
@@ -192,14 +193,22 @@ func (hdKeys) mnemonicAddress(rec backend.Record, i uint32) (string, error) {
 	return wallet.AddressFromXpub(wallet.Chain(rec.Chain), rec.Xpub, i, rec.Testnet)
 }
 
-func (hdKeys) signingKey(rec backend.Record, i uint32) (k SigningKey, err error) {
+func (hdKeys) signingKey(rec backend.Record, index *uint32) (k SigningKey, err error) {
 	c := wallet.Chain(rec.Chain)
 	if rec.Kind == backend.Mnemonic {
-		k.Secp256k1, err = wallet.DeriveKey(c, string(rec.Secret), i, rec.Testnet)
+		k.Secp256k1, err = wallet.DeriveKey(c, string(rec.Secret), at(index), rec.Testnet)
 	} else {
 		k.Secp256k1, err = wallet.DecodePrivateKey(c, string(rec.Secret), rec.Testnet)
 	}
 	return k, err
+}
+
+// at is a checked index (0 where the family's rule lets none be given).
+func at(index *uint32) uint32 {
+	if index == nil {
+		return 0
+	}
+	return *index
 }
 
 // pkAddress is getaddress for a private-key record: the stored address, else

@@ -15,6 +15,7 @@ import (
 	"github.com/btcsuite/btcd/btcec/v2"
 
 	"github.com/gokms/gokms/backend"
+	"github.com/gokms/gokms/signing"
 	"github.com/gokms/gokms/wallet"
 )
 
@@ -65,11 +66,28 @@ func (xlmKeys) newKey(string, bool) (string, string, error) {
 	return w.Secret, w.Address, err
 }
 
-func (xlmKeys) anyIndex() {}
+// indexRule: an XLM wallet is one "S..." seed; an index or a mnemonic
+// record is refused (tatum-kms signs with the seed whatever the index;
+// gokms does not guess which key a transaction with an index meant).
+func (xlmKeys) indexRule(rec backend.Record, index *uint32) error {
+	if rec.Kind != backend.PrivateKey {
+		return fmt.Errorf("signatureId %s is a %s XLM wallet: Stellar wallets are a secret seed (S...), gokms derives none from a mnemonic; refusing to sign: %w",
+			rec.ID, rec.Kind, signing.ErrIndexMismatch)
+	}
+	if index != nil {
+		return fmt.Errorf("signatureId %s is an XLM secret, but the transaction asks for index %d: %w; XLM wallets take no index",
+			rec.ID, *index, signing.ErrIndexMismatch)
+	}
+	return nil
+}
 
-func (xlmKeys) signingKey(rec backend.Record, _ uint32) (k SigningKey, err error) {
+func (xlmKeys) signingKey(rec backend.Record, _ *uint32) (k SigningKey, err error) {
 	k.Ed25519, err = wallet.DecodeStellarSecret(string(rec.Secret))
 	return k, err
+}
+
+func (xlmKeys) signingAddress(_ backend.Record, _ *uint32, k SigningKey) (string, bool) {
+	return wallet.StellarAddress(k.Ed25519.Public().(ed25519.PublicKey)), true
 }
 
 // xrpKeys: XRP family seeds. generatemanagedwallet (and the batch) use
@@ -101,11 +119,28 @@ func (xrpKeys) newKey(string, bool) (string, string, error) {
 	return w.Secret, w.Address, err
 }
 
-func (xrpKeys) anyIndex() {}
+// indexRule: an XRP wallet is one family seed; an index (which the XRP
+// signer refuses before it asks for the key) or a mnemonic record is
+// refused.
+func (xrpKeys) indexRule(rec backend.Record, index *uint32) error {
+	if rec.Kind != backend.PrivateKey {
+		return fmt.Errorf("signatureId %s is a %s XRP wallet: XRP wallets are a family seed (s...), gokms derives none from a mnemonic; refusing to sign: %w",
+			rec.ID, rec.Kind, signing.ErrIndexMismatch)
+	}
+	if index != nil {
+		return fmt.Errorf("signatureId %s is an XRP family seed, but the transaction asks for index %d: %w; XRP wallets take no derivation index",
+			rec.ID, *index, signing.ErrIndexMismatch)
+	}
+	return nil
+}
 
-func (xrpKeys) signingKey(rec backend.Record, _ uint32) (k SigningKey, err error) {
+func (xrpKeys) signingKey(rec backend.Record, _ *uint32) (k SigningKey, err error) {
 	k.XRP, err = wallet.XRPKeyFromSecret(string(rec.Secret))
 	return k, err
+}
+
+func (xrpKeys) signingAddress(_ backend.Record, _ *uint32, k SigningKey) (string, bool) {
+	return k.XRP.Address(), true
 }
 
 // algoKeys: Algorand. generateAlgoWallet: a random key as {address,
@@ -142,9 +177,18 @@ func (algoKeys) newKey(string, bool) (string, string, error) {
 	return s, a, err
 }
 
-func (algoKeys) anyIndex() {}
+// indexRule: tatum-kms's ALGO case reads wallets[0].secret and nothing
+// else, so the index plays no part; a mnemonic record (which no ALGO
+// command writes) is refused.
+func (algoKeys) indexRule(rec backend.Record, _ *uint32) error {
+	if rec.Kind != backend.PrivateKey {
+		return fmt.Errorf("signatureId %s is an ALGO %s wallet, but ALGO signs with private-key wallets only (tatum-kms's ALGO wallets hold a secret): %w",
+			rec.ID, rec.Kind, signing.ErrIndexMismatch)
+	}
+	return nil
+}
 
-func (algoKeys) signingKey(rec backend.Record, _ uint32) (k SigningKey, err error) {
+func (algoKeys) signingKey(rec backend.Record, _ *uint32) (k SigningKey, err error) {
 	k.Ed25519, err = wallet.AlgoKeyFromSecret(string(rec.Secret))
 	return k, err
 }
@@ -226,19 +270,39 @@ func (s solKeys) mnemonicAddress(rec backend.Record, _ uint32) (string, error) {
 	return w.Address, err
 }
 
-func (solKeys) anyIndex() {}
+// indexRule: a private-key wallet takes no index; a mnemonic wallet signs
+// with or without one (see signingKey).
+func (solKeys) indexRule(rec backend.Record, index *uint32) error {
+	if rec.Kind == backend.PrivateKey && index != nil {
+		return pkIndexError(rec, *index)
+	}
+	return nil
+}
 
-// signingKey: the entry's privateKey, as tatum-kms signs with it.
-func (solKeys) signingKey(rec backend.Record, _ uint32) (k SigningKey, err error) {
+// signingKey: without an index the entry's privateKey, as tatum-kms signs
+// with it (a mnemonic-only entry: index 0, the key wallet() stores beside
+// the mnemonic); with an index the mnemonic's key at m/44'/501'/index'/0',
+// the key a signature with an index names (tatum-kms's
+// getWalletForSignature asks its SDK for it, which fails for SOL).
+// getprivatekey/getaddress show the stored key whatever the index
+// (docs/keys.md).
+func (solKeys) signingKey(rec backend.Record, index *uint32) (k SigningKey, err error) {
 	switch {
+	case rec.Kind == backend.PrivateKey:
+		k.Ed25519, err = wallet.DecodeSolanaPrivateKey(string(rec.Secret))
+	case index != nil:
+		k.Ed25519, err = wallet.SolanaKeyFromMnemonic(string(rec.Secret), *index)
 	case len(rec.ExtraKey) > 0:
 		k.Ed25519, err = wallet.DecodeSolanaPrivateKey(string(rec.ExtraKey))
-	case rec.Kind == backend.Mnemonic:
-		k.Ed25519, err = wallet.SolanaKeyFromMnemonic(string(rec.Secret), 0)
 	default:
-		k.Ed25519, err = wallet.DecodeSolanaPrivateKey(string(rec.Secret))
+		k.Ed25519, err = wallet.SolanaKeyFromMnemonic(string(rec.Secret), 0)
 	}
 	return k, err
+}
+
+// signingAddress: the stored address is the stored key's (index 0's).
+func (solKeys) signingAddress(rec backend.Record, index *uint32, k SigningKey) (string, bool) {
+	return wallet.SolanaAddress(k.Ed25519.Public().(ed25519.PublicKey)), rec.Kind == backend.PrivateKey || index == nil || *index == 0
 }
 
 // egldKeys: MultiversX. The wallet is {mnemonic} alone (no xpub);
@@ -273,9 +337,9 @@ func (egldKeys) mnemonicAddress(rec backend.Record, i uint32) (string, error) {
 	return wallet.EGLDAddressFromMnemonic(string(rec.Secret), i, rec.Testnet)
 }
 
-func (egldKeys) signingKey(rec backend.Record, i uint32) (k SigningKey, err error) {
+func (egldKeys) signingKey(rec backend.Record, index *uint32) (k SigningKey, err error) {
 	if rec.Kind == backend.Mnemonic {
-		k.Ed25519, err = wallet.EGLDKeyFromMnemonic(string(rec.Secret), i, rec.Testnet)
+		k.Ed25519, err = wallet.EGLDKeyFromMnemonic(string(rec.Secret), at(index), rec.Testnet)
 	} else {
 		k.Ed25519, err = wallet.EGLDKeyFromPrivateKey(string(rec.Secret))
 	}
@@ -340,9 +404,9 @@ func (vetKeys) mnemonicAddress(rec backend.Record, i uint32) (string, error) {
 
 // signingKey: mnemonic keys at VET's own path, the ones getprivatekey shows
 // (tatum-kms's daemon asks for them with Currency.BNB and fails).
-func (vetKeys) signingKey(rec backend.Record, i uint32) (k SigningKey, err error) {
+func (vetKeys) signingKey(rec backend.Record, index *uint32) (k SigningKey, err error) {
 	if rec.Kind == backend.Mnemonic {
-		k.Secp256k1, err = wallet.VETKeyFromMnemonic(string(rec.Secret), i, rec.Testnet)
+		k.Secp256k1, err = wallet.VETKeyFromMnemonic(string(rec.Secret), at(index), rec.Testnet)
 	} else {
 		k.Secp256k1, err = wallet.VETKeyFromPrivateKey(string(rec.Secret))
 	}
@@ -401,9 +465,9 @@ func (flowKeys) mnemonicAddress(rec backend.Record, i uint32) (string, error) {
 	return wallet.FlowPublicKeyFromXpub(rec.Xpub, i)
 }
 
-func (flowKeys) signingKey(rec backend.Record, i uint32) (k SigningKey, err error) {
+func (flowKeys) signingKey(rec backend.Record, index *uint32) (k SigningKey, err error) {
 	if rec.Kind == backend.Mnemonic {
-		k.Secp256k1, err = wallet.FlowKeyFromMnemonic(string(rec.Secret), i)
+		k.Secp256k1, err = wallet.FlowKeyFromMnemonic(string(rec.Secret), at(index))
 	} else {
 		k.Secp256k1, err = wallet.DecodeFlowPrivateKey(string(rec.Secret))
 	}
@@ -503,9 +567,9 @@ func (adaKeys) mnemonicAddress(rec backend.Record, i uint32) (string, error) {
 	return wallet.CardanoEnterpriseAddress(pub, rec.Testnet)
 }
 
-func (adaKeys) signingKey(rec backend.Record, i uint32) (k SigningKey, err error) {
+func (adaKeys) signingKey(rec backend.Record, index *uint32) (k SigningKey, err error) {
 	if rec.Kind == backend.Mnemonic {
-		k.Cardano, err = wallet.CardanoKeyFromMnemonic(string(rec.Secret), i)
+		k.Cardano, err = wallet.CardanoKeyFromMnemonic(string(rec.Secret), at(index))
 	} else {
 		k.Cardano, err = wallet.DecodeCardanoPrivateKey(string(rec.Secret))
 	}

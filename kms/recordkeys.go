@@ -8,12 +8,12 @@ import (
 	"github.com/gokms/gokms/signing"
 )
 
-// RecordKeys is the record → key path of getprivatekey and getaddress. It
-// makes the checks the daemon's signing.Resolver makes before it hands out
-// a key, with the Resolver's errors (errors.Is signing.ErrNetworkMismatch,
-// signing.ErrChainShutDown), and then asks the chain's entry of the key
-// table, which calls the same package wallet functions the daemon's chain
-// signers decode records with (docs/keys.md, "One record → key path").
+// RecordKeys is the record → key path of getprivatekey and getaddress and
+// of the daemon's chain signers (SigningKey and its typed halves, injected
+// by Signers). It makes the checks the daemon's signing.Resolver makes
+// before it hands out a key, with the Resolver's errors (errors.Is
+// signing.ErrNetworkMismatch, signing.ErrChainShutDown), and then asks the
+// chain's entry of the key table (docs/keys.md, "One record → key path").
 type RecordKeys struct {
 	// Testnet is the network the command runs on.
 	Testnet bool

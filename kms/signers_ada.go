@@ -18,6 +18,6 @@ var adaFamily = family{
 			u = tatum.DefaultBaseURL
 		}
 		node := &ada.RosettaClient{BaseURL: u, APIKey: cfg.APIKey, Testnet: cfg.Testnet, HTTP: cfg.HTTPClient}
-		return ada.Family(node, 0), nil, nil
+		return ada.Family(node, 0, RecordKeys{Testnet: cfg.Testnet}.CardanoKey), nil, nil
 	},
 }

@@ -9,7 +9,7 @@ import (
 // fee, rounds and genesis; Tatum broadcasts).
 var algoFamily = family{
 	chains: []string{"ALGO"},
-	build: func(SignerConfig) (signing.Family, func(), error) {
-		return algo.Family(), nil, nil
+	build: func(cfg SignerConfig) (signing.Family, func(), error) {
+		return algo.Family(RecordKeys{Testnet: cfg.Testnet}.Ed25519Key), nil, nil
 	},
 }

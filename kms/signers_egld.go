@@ -24,6 +24,6 @@ var egldFamily = family{
 		if err != nil {
 			return nil, nil, err
 		}
-		return egld.Family(node), nil, nil
+		return egld.Family(node, RecordKeys{Testnet: cfg.Testnet}.Ed25519Key), nil, nil
 	},
 }

@@ -32,8 +32,9 @@ var flowFamily = family{
 			return nil, nil, errors.New("FLOW access node URL: want an absolute http:// or https:// URL")
 		}
 		return flow.Family(&flow.Signer{
-			Tatum: &flow.TatumClient{BaseURL: base, APIKey: cfg.APIKey, HTTP: cfg.HTTPClient},
-			Node:  &flow.AccessClient{BaseURL: access, HTTP: cfg.HTTPClient},
+			Tatum:     &flow.TatumClient{BaseURL: base, APIKey: cfg.APIKey, HTTP: cfg.HTTPClient},
+			Node:      &flow.AccessClient{BaseURL: access, HTTP: cfg.HTTPClient},
+			DecodeKey: RecordKeys{Testnet: cfg.Testnet}.Secp256k1Key,
 		}), nil, nil
 	},
 }

@@ -24,7 +24,7 @@ var solFamily = family{
 		if err != nil {
 			return nil, nil, err
 		}
-		return signing.Family{"SOL": sol.NewSigner(node)}, nil, nil
+		return signing.Family{"SOL": sol.NewSigner(node, RecordKeys{Testnet: cfg.Testnet}.Ed25519Key)}, nil, nil
 	},
 }
 

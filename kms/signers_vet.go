@@ -22,6 +22,6 @@ var vetFamily = family{
 		if err != nil {
 			return nil, nil, err
 		}
-		return vet.Family(node), nil, nil
+		return vet.Family(node, RecordKeys{Testnet: cfg.Testnet}.Secp256k1Key), nil, nil
 	},
 }

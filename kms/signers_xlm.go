@@ -10,7 +10,7 @@ import (
 // sequence number and fee.
 var xlmFamily = family{
 	chains: []string{"XLM"},
-	build: func(SignerConfig) (signing.Family, func(), error) {
-		return signing.Family{"XLM": xlm.NewSigner()}, nil, nil
+	build: func(cfg SignerConfig) (signing.Family, func(), error) {
+		return signing.Family{"XLM": xlm.NewSigner(RecordKeys{Testnet: cfg.Testnet}.Ed25519Key)}, nil, nil
 	},
 }

@@ -28,6 +28,6 @@ var xrpFamily = family{
 			}
 			p.Node = n
 		}
-		return signing.Family{"XRP": xrp.NewRecordSigner(p)}, nil, nil
+		return signing.Family{"XRP": xrp.NewRecordSigner(p, RecordKeys{Testnet: cfg.Testnet}.XRPKey)}, nil, nil
 	},
 }

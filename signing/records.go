@@ -11,10 +11,11 @@ import (
 
 // RecordSource hands a chain's signer the stored record of a signatureId,
 // after the checks the Resolver's Key makes: --wallets, the daemon's
-// network, and the record's chain equal to the transaction's. Families
-// whose keys are not a bare secp256k1 key (ed25519 chains, XRP family
-// seeds, Cardano's extended keys) decode the record themselves with package
-// wallet. The caller owns the returned copy and must Zero it.
+// network, and the record's chain equal to the transaction's. The chain
+// signers that take it (SOL, XLM, XRP, ALGO, EGLD, VET, ADA, FLOW) hand the
+// record to the decoder kms injects (its key table, the one record → key
+// path), never decode it themselves. The caller owns the returned copy and
+// must Zero it.
 type RecordSource interface {
 	Record(ctx context.Context, signatureID string) (backend.Record, error)
 }

@@ -8,12 +8,12 @@ import (
 	"github.com/gokms/gokms/wallet"
 )
 
-// KeySource resolves a signatureId to a Cardano key. Today's
-// signing.KeySource returns a secp256k1 key and cannot; the wiring adapts the
-// backend record: a private-key entry's privateKey through
-// wallet.DecodeCardanoPrivateKey (128 hex extended key, or 64 hex plain
-// ed25519 seed), a mnemonic entry with an index through
-// wallet.CardanoKeyFromMnemonic. The signer does not keep or zero the keys.
+// KeySource resolves a signatureId to a Cardano key (signing.KeySource
+// gives secp256k1 keys only). The daemon's is Signer's: the stored record
+// decoded by the injected KeyDecoder (kms's key table): a private-key
+// entry's privateKey as a 128 hex extended key or a 64 hex plain ed25519
+// seed, a mnemonic entry's key at the index. The signer does not keep or
+// zero the keys.
 type KeySource interface {
 	CardanoKey(ctx context.Context, signatureID string, index *uint32) (*wallet.CardanoKey, error)
 }

@@ -11,8 +11,8 @@ import (
 )
 
 // Signer is the daemon's ADA signer: it reads the wallets' stored records
-// through the daemon's chain-bound signing.RecordSource, decodes Cardano
-// extended keys, drives the Rosetta construction flow on Node with
+// through the daemon's chain-bound signing.RecordSource, has DecodeKey turn
+// them into Cardano keys, drives the Rosetta construction flow on Node with
 // SignRequest, and gives the daemon the txData. The daemon posts it where
 // SignRequest's Broadcast says tatum-kms posts it: /v3/ada/broadcast
 // {txData, signatureId}, or for an off-chain withdrawal
@@ -22,12 +22,21 @@ type Signer struct {
 	Node Node
 	// MaxFee is the most fee a transaction may pay (lovelace); 0 is
 	// DefaultMaxFee.
-	MaxFee uint64
+	MaxFee    uint64
+	DecodeKey KeyDecoder
 }
 
+// KeyDecoder is the daemon's record → key path for ADA: kms's key table
+// (kms.RecordKeys.CardanoKey, injected by kms.Signers, as signing/ada
+// cannot import kms). It makes the wallet kind and index checks, decodes a
+// private-key entry (128 hex extended key, or 64 hex plain ed25519 seed)
+// or derives a mnemonic entry's key at the index; the key is the caller's
+// to wipe.
+type KeyDecoder func(rec backend.Record, index *uint32) (*wallet.CardanoKey, error)
+
 // Family is the ADA signer family on node.
-func Family(node Node, maxFee uint64) signing.Family {
-	return signing.Family{"ADA": &Signer{Node: node, MaxFee: maxFee}}
+func Family(node Node, maxFee uint64, decode KeyDecoder) signing.Family {
+	return signing.Family{"ADA": &Signer{Node: node, MaxFee: maxFee, DecodeKey: decode}}
 }
 
 // Sign implements signing.Signer.
@@ -40,8 +49,8 @@ func (s *Signer) Sign(ctx context.Context, req signing.Request, keys signing.Key
 // transaction id (the body hash), View the outputs and fee decoded from the
 // signed transaction (DecodeView, which policy calls itself on Raw).
 func (s *Signer) SignDetailed(ctx context.Context, req signing.Request, keys signing.KeySource) (signing.Signed, error) {
-	ks := &recordKeys{keys: keys}
-	defer ks.wipe()
+	ks := recordKeys{recordkey.New("ADA", keys, s.DecodeKey, (*wallet.CardanoKey).Wipe)}
+	defer ks.Wipe()
 	b, err := SignRequest(ctx, req, ks, s.Node, Params{Testnet: req.Testnet, MaxFee: s.MaxFee})
 	if err != nil {
 		return signing.Signed{}, err
@@ -58,39 +67,14 @@ func (s *Signer) SignDetailed(ctx context.Context, req signing.Request, keys sig
 	return signing.Signed{Raw: txData, TxID: b.TxHash, View: txView(req, txData)}, nil
 }
 
-// recordKeys adapts the daemon's RecordSource to KeySource: private-key
-// entries through wallet.DecodeCardanoPrivateKey, mnemonic entries with an
-// index through wallet.CardanoKeyFromMnemonic. wipe wipes the keys after
-// the signature.
+// recordKeys is the KeySource ADA signs with: records through the
+// daemon's RecordSource, decoded by DecodeKey, wiped after the signature.
 type recordKeys struct {
-	keys signing.KeySource
-	got  []*wallet.CardanoKey
+	*recordkey.Keys[*wallet.CardanoKey]
 }
 
-func (r *recordKeys) CardanoKey(ctx context.Context, id string, index *uint32) (*wallet.CardanoKey, error) {
-	rec, err := recordkey.Fetch(ctx, r.keys, "ADA", id, index, recordkey.Strict)
-	if err != nil {
-		return nil, err
-	}
-	defer rec.Zero()
-	var k *wallet.CardanoKey
-	if rec.Kind == backend.Mnemonic {
-		k, err = wallet.CardanoKeyFromMnemonic(string(rec.Secret), *index)
-	} else {
-		k, err = wallet.DecodeCardanoPrivateKey(string(rec.Secret))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("signatureId %s: stored ADA %s: %w", id, rec.Kind, err)
-	}
-	r.got = append(r.got, k)
-	return k, nil
-}
-
-func (r *recordKeys) wipe() {
-	for _, k := range r.got {
-		k.Wipe()
-	}
-	r.got = nil
+func (r recordKeys) CardanoKey(ctx context.Context, id string, index *uint32) (*wallet.CardanoKey, error) {
+	return r.Get(ctx, id, index)
 }
 
 // txView is DecodeView's outputs and fee in signing.TxView form; nil if the signed transaction does not decode.

@@ -3,25 +3,34 @@ package egld
 import (
 	"context"
 	"crypto/ed25519"
-	"fmt"
 	"math/big"
 
 	"github.com/gokms/gokms/backend"
 	"github.com/gokms/gokms/signing"
 	"github.com/gokms/gokms/signing/internal/recordkey"
-	"github.com/gokms/gokms/wallet"
 )
 
+// KeyDecoder is the daemon's record → key path for EGLD: kms's key table
+// (kms.RecordKeys.Ed25519Key, injected by kms.Signers, as signing/egld
+// cannot import kms). It makes the wallet kind and index checks, derives a
+// mnemonic wallet's key at m/44'/508'/0'/0'/i' (with the wallet's testnet
+// flag, as tatum-kms derives) or decodes a private key; the key is the
+// caller's to wipe.
+type KeyDecoder func(rec backend.Record, index *uint32) (ed25519.PrivateKey, error)
+
 // Signer is the daemon's EGLD signer: it reads the wallet's stored record
-// through the daemon's chain-bound signing.RecordSource, derives or decodes
-// the key as tatum-kms does, asks Node for nonce, gas and chain id, and
-// signs with SignRequest. Tatum broadcasts the result (/v3/egld/broadcast).
+// through the daemon's chain-bound signing.RecordSource, has DecodeKey turn
+// it into the key, asks Node for nonce, gas and chain id, and signs with
+// SignRequest. Tatum broadcasts the result (/v3/egld/broadcast).
 type Signer struct {
-	Node Node
+	Node      Node
+	DecodeKey KeyDecoder
 }
 
 // Family is the EGLD signer family on node.
-func Family(node Node) signing.Family { return signing.Family{"EGLD": &Signer{Node: node}} }
+func Family(node Node, decode KeyDecoder) signing.Family {
+	return signing.Family{"EGLD": &Signer{Node: node, DecodeKey: decode}}
+}
 
 // Sign implements signing.Signer.
 func (s *Signer) Sign(ctx context.Context, req signing.Request, keys signing.KeySource) (string, error) {
@@ -33,8 +42,8 @@ func (s *Signer) Sign(ctx context.Context, req signing.Request, keys signing.Key
 // txData; View the sender, receiver, value, data and gas of what was
 // signed (policy decodes Raw itself with DecodeView).
 func (s *Signer) SignDetailed(ctx context.Context, req signing.Request, keys signing.KeySource) (signing.Signed, error) {
-	ks := &recordKeys{keys: keys}
-	defer ks.wipe()
+	ks := recordKeys{recordkey.New("EGLD", keys, s.DecodeKey, func(k ed25519.PrivateKey) { clear(k) })}
+	defer ks.Wipe()
 	signed, err := SignRequest(ctx, req, ks, s.Node)
 	if err != nil {
 		return signing.Signed{}, err
@@ -45,37 +54,12 @@ func (s *Signer) SignDetailed(ctx context.Context, req signing.Request, keys sig
 	return signing.Signed{Raw: signed.TxData, View: v}, nil
 }
 
-// recordKeys adapts the daemon's RecordSource to KeySource: a mnemonic
-// wallet through wallet.EGLDKeyFromMnemonic (m/44'/508'/0'/0'/i', with the
-// wallet's testnet flag as tatum-kms derives), a private key through
-// wallet.EGLDKeyFromPrivateKey. wipe zeroes the keys after the signature.
+// recordKeys is the KeySource EGLD signs with: records through the
+// daemon's RecordSource, decoded by DecodeKey, wiped after the signature.
 type recordKeys struct {
-	keys signing.KeySource
-	got  []ed25519.PrivateKey
+	*recordkey.Keys[ed25519.PrivateKey]
 }
 
-func (r *recordKeys) Ed25519Key(ctx context.Context, id string, index *uint32) (ed25519.PrivateKey, error) {
-	rec, err := recordkey.Fetch(ctx, r.keys, "EGLD", id, index, recordkey.Strict)
-	if err != nil {
-		return nil, err
-	}
-	defer rec.Zero()
-	var k ed25519.PrivateKey
-	if rec.Kind == backend.Mnemonic {
-		k, err = wallet.EGLDKeyFromMnemonic(string(rec.Secret), *index, rec.Testnet)
-	} else {
-		k, err = wallet.EGLDKeyFromPrivateKey(string(rec.Secret))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("signatureId %s: stored EGLD %s: %w", id, rec.Kind, err)
-	}
-	r.got = append(r.got, k)
-	return k, nil
-}
-
-func (r *recordKeys) wipe() {
-	for _, k := range r.got {
-		clear(k)
-	}
-	r.got = nil
+func (r recordKeys) Ed25519Key(ctx context.Context, id string, index *uint32) (ed25519.PrivateKey, error) {
+	return r.Get(ctx, id, index)
 }

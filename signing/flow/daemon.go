@@ -10,10 +10,9 @@ import (
 )
 
 // KeySource resolves a signatureId (and, for mnemonic wallets, an index)
-// to a Flow key. signing.KeySource already returns *btcec.PrivateKey; the
-// wiring's adapter decodes a private-key entry with
-// wallet.DecodeFlowPrivateKey (tatum-kms's unpadded hex) and derives a
-// mnemonic entry with wallet.FlowKeyFromMnemonic.
+// to a Flow key. The daemon's is Signer's: the stored record decoded by the
+// injected KeyDecoder (kms's key table): a private-key entry as tatum-kms's
+// unpadded hex, a mnemonic entry's key at m/44'/539'/0'/0/index.
 type KeySource interface {
 	Key(ctx context.Context, signatureID string, index *uint32) (*btcec.PrivateKey, error)
 }

@@ -11,14 +11,14 @@ import (
 	"github.com/gokms/gokms/backend"
 	"github.com/gokms/gokms/signing"
 	"github.com/gokms/gokms/signing/internal/recordkey"
-	"github.com/gokms/gokms/wallet"
 )
 
 // Signer is the daemon's FLOW signer, in two steps so that the daemon's
 // journal holds the signed transaction before anything leaves gokms:
 //
 //   - Sign (signing.Signer) reads the wallet's record through the daemon's
-//     chain-bound signing.RecordSource, and Prepares: the wallet's payload
+//     chain-bound signing.RecordSource, has DecodeKey turn it into the key,
+//     and Prepares: the wallet's payload
 //     signature and Tatum's proposer and payer signatures (/v3/flow/proposal,
 //     /v3/flow/sign), all verified; nothing is sent to the access node. It
 //     returns the signed transaction's journal form (Prepared.Encode).
@@ -33,6 +33,9 @@ type Signer struct {
 	// AllowCustom lets CUSTOM_TX pending transactions (any Cadence) sign.
 	AllowCustom  bool
 	PollInterval time.Duration // 0: one second
+	// DecodeKey turns the wallet's stored record into its key (kms.Signers
+	// injects the key table's).
+	DecodeKey KeyDecoder
 }
 
 // Family is the FLOW signer family.
@@ -50,8 +53,8 @@ func (s *Signer) SignDetailed(ctx context.Context, req signing.Request, keys sig
 	if req.Chain != "FLOW" {
 		return signing.Signed{}, fmt.Errorf("%w: pending transaction %s is for %s, not FLOW", ErrRefused, req.ID, req.Chain)
 	}
-	ks := &recordKeys{keys: keys}
-	defer ks.wipe()
+	ks := recordKeys{recordkey.New("FLOW", keys, s.DecodeKey, (*btcec.PrivateKey).Zero)}
+	defer ks.Wipe()
 	in, k, err := requestKey(ctx, req, ks, Params{Testnet: req.Testnet, AllowCustom: s.AllowCustom})
 	if err != nil {
 		return signing.Signed{}, err
@@ -97,36 +100,19 @@ func (s *Signer) Send(ctx context.Context, chain string, testnet bool, raw strin
 	}
 }
 
-// recordKeys is the KeySource FLOW signs with: private-key entries through
-// wallet.DecodeFlowPrivateKey (tatum-kms's unpadded hex), mnemonic entries
-// through wallet.FlowKeyFromMnemonic.
+// KeyDecoder is the daemon's record → key path for FLOW: kms's key table
+// (kms.RecordKeys.Secp256k1Key, injected by kms.Signers, as signing/flow
+// cannot import kms). It makes the wallet kind and index checks, decodes a
+// private-key entry (tatum-kms's unpadded hex) or derives a mnemonic
+// entry's key at m/44'/539'/0'/0/i; the key is the caller's to zero.
+type KeyDecoder func(rec backend.Record, index *uint32) (*btcec.PrivateKey, error)
+
+// recordKeys is the KeySource FLOW signs with: records through the
+// daemon's RecordSource, decoded by DecodeKey, zeroed after the signature.
 type recordKeys struct {
-	keys signing.KeySource
-	got  []*btcec.PrivateKey
+	*recordkey.Keys[*btcec.PrivateKey]
 }
 
-func (r *recordKeys) Key(ctx context.Context, id string, index *uint32) (*btcec.PrivateKey, error) {
-	rec, err := recordkey.Fetch(ctx, r.keys, "FLOW", id, index, recordkey.Strict)
-	if err != nil {
-		return nil, err
-	}
-	defer rec.Zero()
-	var k *btcec.PrivateKey
-	if rec.Kind == backend.Mnemonic {
-		k, err = wallet.FlowKeyFromMnemonic(string(rec.Secret), *index)
-	} else {
-		k, err = wallet.DecodeFlowPrivateKey(string(rec.Secret))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("signatureId %s: stored FLOW %s: %w", id, rec.Kind, err)
-	}
-	r.got = append(r.got, k)
-	return k, nil
-}
-
-func (r *recordKeys) wipe() {
-	for _, k := range r.got {
-		k.Zero()
-	}
-	r.got = nil
+func (r recordKeys) Key(ctx context.Context, id string, index *uint32) (*btcec.PrivateKey, error) {
+	return r.Get(ctx, id, index)
 }

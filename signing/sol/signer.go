@@ -13,7 +13,7 @@ import (
 
 	"github.com/gokms/gokms/backend"
 	"github.com/gokms/gokms/signing"
-	"github.com/gokms/gokms/wallet"
+	"github.com/gokms/gokms/signing/internal/recordkey"
 )
 
 // DaemonNode is what the daemon's SOL signer asks of a Solana node: a
@@ -31,11 +31,15 @@ type DaemonNode interface {
 // posts to /v3/solana/broadcast. It is a signing.DetailedSigner (TxID: the
 // fee payer's signature), a signing.Sender and a signing.TxFinder.
 type Signer struct {
-	Node DaemonNode
+	Node      DaemonNode
+	DecodeKey KeyDecoder
 }
 
-// NewSigner returns the SOL signer over node.
-func NewSigner(node DaemonNode) *Signer { return &Signer{Node: node} }
+// NewSigner returns the SOL signer over node, whose wallets' records
+// decode names keys.
+func NewSigner(node DaemonNode, decode KeyDecoder) *Signer {
+	return &Signer{Node: node, DecodeKey: decode}
+}
 
 // ErrExpired is wrapped by Send's error for a journaled transaction that
 // can never land: the node's block height is past its last valid block
@@ -79,13 +83,9 @@ func (s *Signer) Sign(ctx context.Context, req signing.Request, keys signing.Key
 
 // SignDetailed resolves the pending transaction's wallets from their stored
 // records (keys must be a signing.RecordSource: the daemon's chain-bound
-// view of its Resolver), fetches a blockhash and signs. Nothing is sent.
+// view of its Resolver; DecodeKey decodes them), fetches a blockhash and signs. Nothing is sent.
 func (s *Signer) SignDetailed(ctx context.Context, req signing.Request, keys signing.KeySource) (signing.Signed, error) {
-	rs, ok := signing.Records(keys)
-	if !ok {
-		return signing.Signed{}, errors.New("SOL signer: the key source cannot hand out stored records (SOL keys are ed25519, not secp256k1)")
-	}
-	src := &RecordKeys{Records: rs}
+	src := newRecordKeys(keys, s.DecodeKey)
 	defer src.Wipe()
 	sg, err := Prepare(ctx, s.Node, req, src)
 	if err != nil {
@@ -187,67 +187,27 @@ func (s *Signer) FindTx(ctx context.Context, _ string, _ bool, txID string) (sig
 	return signing.TxMined, nil
 }
 
-// RecordKeys is a KeySource over the daemon's stored records (tatum-kms's
-// SOL entries): a private-key record's key (base58 of 64 bytes); for a
-// mnemonic record without an index its privateKey (tatum-kms's
-// generatemanagedwallet stores {mnemonic, address, privateKey}, and signs
-// with privateKey), or the mnemonic's key at index 0, which is the same key;
-// with an index, the mnemonic's key at that index (m/44'/501'/index'/0').
-// A stored address must be the key's. Wipe zeroes every key handed out.
-type RecordKeys struct {
-	Records signing.RecordSource
-	keys    []ed25519.PrivateKey
+// KeyDecoder is the daemon's record → key path for SOL: kms's key table
+// (kms.RecordKeys.Ed25519Key, injected by kms.Signers, as signing/sol
+// cannot import kms). tatum-kms's SOL entries: a private-key record's key
+// (base58 of 64 bytes, no index); a mnemonic record's stored privateKey
+// without an index (tatum-kms's generatemanagedwallet stores {mnemonic,
+// address, privateKey} and signs with privateKey), with an index the
+// mnemonic's key at m/44'/501'/index'/0'. A stored address must be the
+// stored key's. The key is the caller's to wipe.
+type KeyDecoder func(rec backend.Record, index *uint32) (ed25519.PrivateKey, error)
+
+// recordKeys is the KeySource SOL signs with: records through the daemon's
+// RecordSource, decoded by DecodeKey, wiped after the signature.
+type recordKeys struct {
+	*recordkey.Keys[ed25519.PrivateKey]
+}
+
+func newRecordKeys(rs signing.KeySource, decode KeyDecoder) recordKeys {
+	return recordKeys{recordkey.New("SOL", rs, decode, func(k ed25519.PrivateKey) { wipe(k) })}
 }
 
 // Ed25519Key implements KeySource.
-func (r *RecordKeys) Ed25519Key(ctx context.Context, id string, index *uint32) (ed25519.PrivateKey, error) {
-	rec, err := r.Records.Record(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	defer rec.Zero()
-	var (
-		k      ed25519.PrivateKey
-		stored bool // the record's own key (its address describes it)
-	)
-	switch rec.Kind {
-	case backend.PrivateKey:
-		if index != nil {
-			return nil, fmt.Errorf("signatureId %s is a private-key wallet, but the transaction asks for index %d: %w; use a mnemonic wallet's signatureId with an index, or this one without",
-				id, *index, signing.ErrIndexMismatch)
-		}
-		k, err = wallet.DecodeSolanaPrivateKey(string(rec.Secret))
-		stored = true
-	case backend.Mnemonic:
-		switch {
-		case index == nil && rec.ExtraKey != nil:
-			k, err = wallet.DecodeSolanaPrivateKey(string(rec.ExtraKey))
-			stored = true
-		case index == nil:
-			k, err = wallet.SolanaKeyFromMnemonic(string(rec.Secret), 0)
-			stored = true
-		default:
-			k, err = wallet.SolanaKeyFromMnemonic(string(rec.Secret), *index)
-			stored = *index == 0
-		}
-	default:
-		return nil, fmt.Errorf("signatureId %s: unknown wallet kind %q", id, rec.Kind)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("signatureId %s: stored SOL key: %w", id, err)
-	}
-	if stored && rec.Address != "" && wallet.SolanaAddress(k.Public().(ed25519.PublicKey)) != rec.Address {
-		wipe(k)
-		return nil, fmt.Errorf("signatureId %s: the stored SOL key is not the key of the stored address %s; refusing to sign", id, rec.Address)
-	}
-	r.keys = append(r.keys, k)
-	return k, nil
-}
-
-// Wipe zeroes the keys handed out.
-func (r *RecordKeys) Wipe() {
-	for _, k := range r.keys {
-		wipe(k)
-	}
-	r.keys = nil
+func (r recordKeys) Ed25519Key(ctx context.Context, id string, index *uint32) (ed25519.PrivateKey, error) {
+	return r.Get(ctx, id, index)
 }

@@ -49,7 +49,14 @@ func signerOn(t *testing.T) (*soltest.Node, *Signer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return node, NewSigner(rpc)
+	return node, NewSigner(rpc, testDecode)
+}
+
+// testDecode decodes private-key records only; the daemon's decoder is
+// kms's key table, whose SOL rules (mnemonic entries, indexes, the stored
+// address) kms's tests check.
+func testDecode(rec backend.Record, _ *uint32) (ed25519.PrivateKey, error) {
+	return wallet.DecodeSolanaPrivateKey(string(rec.Secret))
 }
 
 func TestSignerSignSendFind(t *testing.T) {
@@ -127,7 +134,7 @@ func TestSignerSendOutcomes(t *testing.T) {
 		}))
 		defer hs.Close()
 		rpc, _ := NewRPC(hs.URL, nil, nil)
-		if _, err := NewSigner(rpc).Send(context.Background(), "SOL", true, string(raw)); !errors.Is(err, signing.ErrSendAmbiguous) {
+		if _, err := NewSigner(rpc, testDecode).Send(context.Background(), "SOL", true, string(raw)); !errors.Is(err, signing.ErrSendAmbiguous) {
 			t.Fatalf("a lost answer: %v, want ErrSendAmbiguous", err)
 		}
 	})
@@ -164,59 +171,4 @@ func TestSignerSendOutcomes(t *testing.T) {
 			t.Fatalf("%v: not expired yet", err)
 		}
 	})
-}
-
-// RecordKeys: tatum-kms's SOL entry shapes, the index rules, the address
-// check, and no key left after Wipe.
-func TestRecordKeys(t *testing.T) {
-	const m = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about"
-	k0, _ := wallet.SolanaKeyFromMnemonic(m, 0)
-	k3, _ := wallet.SolanaKeyFromMnemonic(m, 3)
-	addr := func(k ed25519.PrivateKey) string { return wallet.SolanaAddress(k.Public().(ed25519.PublicKey)) }
-	pk0 := wallet.EncodeSolanaPrivateKey(k0)
-	store := &recordStore{recs: map[string]backend.Record{
-		"full":     {Kind: backend.Mnemonic, Secret: []byte(m), ExtraKey: []byte(pk0), Address: addr(k0)},
-		"mnemonic": {Kind: backend.Mnemonic, Secret: []byte(m)},
-		"pk":       {Kind: backend.PrivateKey, Secret: []byte(pk0), Address: addr(k0)},
-		"liar":     {Kind: backend.PrivateKey, Secret: []byte(pk0), Address: addr(k3)},
-	}}
-	r := &RecordKeys{Records: store}
-	three := uint32(3)
-	for _, c := range []struct {
-		id    string
-		index *uint32
-		want  ed25519.PrivateKey
-		err   string
-	}{
-		{"full", nil, k0, ""},
-		{"mnemonic", nil, k0, ""},
-		{"full", &three, k3, ""},
-		{"pk", nil, k0, ""},
-		{"pk", &three, nil, "is a private-key wallet, but the transaction asks for index 3"},
-		{"liar", nil, nil, "is not the key of the stored address"},
-		{"nope", nil, nil, "no such wallet"},
-	} {
-		k, err := r.Ed25519Key(context.Background(), c.id, c.index)
-		if c.err != "" {
-			if err == nil || !strings.Contains(err.Error(), c.err) {
-				t.Errorf("%s: %v, want %q", c.id, err, c.err)
-			}
-			continue
-		}
-		if err != nil || !k.Equal(c.want) {
-			t.Errorf("%s: wrong key (%v)", c.id, err)
-		}
-	}
-	kept := append([]ed25519.PrivateKey(nil), r.keys...)
-	r.Wipe()
-	for _, k := range kept {
-		if strings.Trim(string(k), "\x00") != "" {
-			t.Fatal("a key survived Wipe")
-		}
-	}
-	for _, rec := range store.handed {
-		if strings.Trim(string(rec.Secret)+string(rec.ExtraKey), "\x00") != "" {
-			t.Fatal("a record survived")
-		}
-	}
 }

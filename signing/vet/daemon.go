@@ -3,7 +3,6 @@ package vet
 import (
 	"context"
 	"encoding/hex"
-	"fmt"
 	"math/big"
 
 	"github.com/btcsuite/btcd/btcec/v2"
@@ -11,22 +10,30 @@ import (
 	"github.com/gokms/gokms/backend"
 	"github.com/gokms/gokms/signing"
 	"github.com/gokms/gokms/signing/internal/recordkey"
-	"github.com/gokms/gokms/wallet"
 )
 
-// Signer is the daemon's VET signer: it reads the wallet's stored record
-// through the daemon's chain-bound signing.RecordSource (never the
-// Resolver's generic Key, which would derive a mnemonic key on ETH's path),
+// KeyDecoder is the daemon's record → key path for VET: kms's key table
+// (kms.RecordKeys.Secp256k1Key, injected by kms.Signers, as signing/vet
+// cannot import kms). It makes the wallet kind and index checks and
 // derives mnemonic keys on VET's m/44'/818'/0'/0/i (the key tatum-kms's
-// getprivatekey shows), asks Node what thorify asks and signs with
-// SignRequest. Tatum broadcasts the result (/v3/vet/broadcast).
+// getprivatekey shows; never ETH's path, which the Resolver's generic Key
+// would take); the key is the caller's to zero.
+type KeyDecoder func(rec backend.Record, index *uint32) (*btcec.PrivateKey, error)
+
+// Signer is the daemon's VET signer: it reads the wallet's stored record
+// through the daemon's chain-bound signing.RecordSource, has DecodeKey turn
+// it into the key, asks Node what thorify asks and signs with SignRequest.
+// Tatum broadcasts the result (/v3/vet/broadcast).
 type Signer struct {
-	Node  Node
-	Nonce NonceSource // nil: a random nonce, as thorify draws
+	Node      Node
+	Nonce     NonceSource // nil: a random nonce, as thorify draws
+	DecodeKey KeyDecoder
 }
 
 // Family is the VET signer family on node.
-func Family(node Node) signing.Family { return signing.Family{"VET": &Signer{Node: node}} }
+func Family(node Node, decode KeyDecoder) signing.Family {
+	return signing.Family{"VET": &Signer{Node: node, DecodeKey: decode}}
+}
 
 // Sign implements signing.Signer.
 func (s *Signer) Sign(ctx context.Context, req signing.Request, keys signing.KeySource) (string, error) {
@@ -38,8 +45,8 @@ func (s *Signer) Sign(ctx context.Context, req signing.Request, keys signing.Key
 // txData, TxID the VeChain transaction id, View the clause signed (policy
 // decodes Raw itself with DecodeView).
 func (s *Signer) SignDetailed(ctx context.Context, req signing.Request, keys signing.KeySource) (signing.Signed, error) {
-	ks := &recordKeys{keys: keys}
-	defer ks.wipe()
+	ks := newRecordKeys(keys, s.DecodeKey)
+	defer ks.Wipe()
 	signed, err := SignRequest(ctx, req, ks, s.Node, s.Nonce)
 	if err != nil {
 		return signing.Signed{}, err
@@ -55,34 +62,15 @@ func (s *Signer) SignDetailed(ctx context.Context, req signing.Request, keys sig
 }
 
 // recordKeys is the signing.KeySource VET signs with: records through the
-// daemon's RecordSource, decoded with package wallet's VET functions.
+// daemon's RecordSource, decoded by DecodeKey, zeroed after the signature.
 type recordKeys struct {
-	keys signing.KeySource
-	got  []*btcec.PrivateKey
+	*recordkey.Keys[*btcec.PrivateKey]
 }
 
-func (r *recordKeys) Key(ctx context.Context, id string, index *uint32) (*btcec.PrivateKey, error) {
-	rec, err := recordkey.Fetch(ctx, r.keys, "VET", id, index, recordkey.Strict)
-	if err != nil {
-		return nil, err
-	}
-	defer rec.Zero()
-	var k *btcec.PrivateKey
-	if rec.Kind == backend.Mnemonic {
-		k, err = wallet.VETKeyFromMnemonic(string(rec.Secret), *index, rec.Testnet)
-	} else {
-		k, err = wallet.VETKeyFromPrivateKey(string(rec.Secret))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("signatureId %s: stored VET %s: %w", id, rec.Kind, err)
-	}
-	r.got = append(r.got, k)
-	return k, nil
+func newRecordKeys(keys signing.KeySource, decode KeyDecoder) recordKeys {
+	return recordKeys{recordkey.New("VET", keys, decode, (*btcec.PrivateKey).Zero)}
 }
 
-func (r *recordKeys) wipe() {
-	for _, k := range r.got {
-		k.Zero()
-	}
-	r.got = nil
+func (r recordKeys) Key(ctx context.Context, id string, index *uint32) (*btcec.PrivateKey, error) {
+	return r.Get(ctx, id, index)
 }

@@ -4,27 +4,37 @@ import (
 	"context"
 	"crypto/sha512"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"math/big"
 	"strings"
 
 	"github.com/gokms/gokms/backend"
 	"github.com/gokms/gokms/signing"
+	"github.com/gokms/gokms/signing/internal/recordkey"
+	"github.com/gokms/gokms/wallet"
 )
 
 // RecordSigner is the daemon's signing.Signer for XRP: Signer with the
-// wallet's family seed read from its stored record through the daemon's
-// chain-bound signing.RecordSource (tatum-kms's XRP entries keep the seed
-// as "secret", or "privateKey" from generatemanagedprivatekeybatch; both
-// are the record's secret). Raw is the tx_blob tatum-kms posts to
-// /v3/xrp/broadcast; TxID its hash.
+// wallet's key read from its stored record through the daemon's
+// chain-bound signing.RecordSource and decoded by DecodeKey. Raw is the
+// tx_blob tatum-kms posts to /v3/xrp/broadcast; TxID its hash.
 type RecordSigner struct {
-	Params Params
+	Params    Params
+	DecodeKey KeyDecoder
 }
 
+// KeyDecoder is the daemon's record → key path for XRP: kms's key table
+// (kms.RecordKeys.XRPKey, injected by kms.Signers, as signing/xrp cannot
+// import kms). tatum-kms's XRP entries keep the family seed as "secret",
+// or "privateKey" from generatemanagedprivatekeybatch (both the record's
+// secret); a mnemonic record or an index is refused, and a stored address
+// must be the seed's. The key is the caller's to zero.
+type KeyDecoder func(rec backend.Record, index *uint32) (*wallet.XRPKey, error)
+
 // NewRecordSigner returns the XRP signer for the daemon.
-func NewRecordSigner(p Params) *RecordSigner { return &RecordSigner{Params: p} }
+func NewRecordSigner(p Params, decode KeyDecoder) *RecordSigner {
+	return &RecordSigner{Params: p, DecodeKey: decode}
+}
 
 // Sign implements signing.Signer.
 func (s *RecordSigner) Sign(ctx context.Context, req signing.Request, keys signing.KeySource) (string, error) {
@@ -36,11 +46,9 @@ func (s *RecordSigner) Sign(ctx context.Context, req signing.Request, keys signi
 // the signed blob: Account (From), Destination (To) and an XRP Amount in
 // drops (Value; nil for an issued currency).
 func (s *RecordSigner) SignDetailed(ctx context.Context, req signing.Request, keys signing.KeySource) (signing.Signed, error) {
-	rs, ok := signing.Records(keys)
-	if !ok {
-		return signing.Signed{}, errors.New("XRP signer: the key source cannot hand out stored records (XRP wallets are family seeds, not secp256k1 keys)")
-	}
-	inner := &Signer{Keys: FromSecrets(recordSecrets(rs)), Params: s.Params}
+	ks := recordKeys{recordkey.New("XRP", keys, s.DecodeKey, (*wallet.XRPKey).Zero)}
+	defer ks.Wipe()
+	inner := &Signer{Keys: ks, Params: s.Params}
 	blob, err := inner.Sign(ctx, req)
 	if err != nil {
 		return signing.Signed{}, err
@@ -60,20 +68,19 @@ func (s *RecordSigner) SignDetailed(ctx context.Context, req signing.Request, ke
 	return signing.Signed{Raw: blob, TxID: id, View: v}, nil
 }
 
-// recordSecrets reads an XRP wallet's seed and address from its record.
-// The returned secret is the record's copy; FromSecrets zeroes it.
-func recordSecrets(rs signing.RecordSource) SecretFunc {
-	return func(ctx context.Context, id string) ([]byte, string, error) {
-		rec, err := rs.Record(ctx, id)
-		if err != nil {
-			return nil, "", err
-		}
-		if rec.Kind != backend.PrivateKey {
-			rec.Zero()
-			return nil, "", fmt.Errorf("signatureId %s is a %s XRP wallet: XRP wallets are a family seed (s...), gokms derives none from a mnemonic; refusing to sign", id, rec.Kind)
-		}
-		return rec.Secret, rec.Address, nil
+// recordKeys is the KeySource XRP signs with: records through the daemon's
+// RecordSource, decoded by DecodeKey, zeroed after the signature. Signer
+// has refused an index before it asks.
+type recordKeys struct {
+	*recordkey.Keys[*wallet.XRPKey]
+}
+
+func (r recordKeys) XRPKey(ctx context.Context, id string) (Key, error) {
+	k, err := r.Get(ctx, id, nil)
+	if err != nil {
+		return nil, err
 	}
+	return k, nil
 }
 
 // TxHash is the transaction id of a signed tx_blob (upper-case hex):

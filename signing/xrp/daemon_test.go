@@ -10,6 +10,7 @@ import (
 
 	"github.com/gokms/gokms/backend"
 	"github.com/gokms/gokms/signing"
+	"github.com/gokms/gokms/wallet"
 )
 
 // records is a signing.KeySource that is a signing.RecordSource, as the
@@ -55,10 +56,18 @@ func TestRecordSigner(t *testing.T) {
 	rs := &records{recs: map[string]backend.Record{
 		"w":    {Kind: backend.PrivateKey, Chain: "XRP", Secret: []byte(v.Secret), Address: v.Address},
 		"bare": {Kind: backend.PrivateKey, Chain: "XRP", Secret: []byte(v.Secret)},
-		"liar": {Kind: backend.PrivateKey, Chain: "XRP", Secret: []byte(v.Secret), Address: "rfcMoYoWcnzNUEGA1LLA7Mt1ArqBzfFw5y"},
-		"mn":   {Kind: backend.Mnemonic, Chain: "XRP", Secret: []byte("abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about")},
+		"bad":  {Kind: backend.PrivateKey, Chain: "XRP", Secret: []byte("sNotASeed")},
 	}}
-	s := NewRecordSigner(Params{})
+	// A test decoder; the daemon's is kms's key table, whose XRP rules (no
+	// mnemonic, no index, the stored address) kms's tests check.
+	var keys []*wallet.XRPKey
+	s := NewRecordSigner(Params{}, func(rec backend.Record, _ *uint32) (*wallet.XRPKey, error) {
+		k, err := wallet.XRPKeyFromSecret(string(rec.Secret))
+		if err == nil {
+			keys = append(keys, k)
+		}
+		return k, err
+	})
 	var _ signing.DetailedSigner = s
 	for _, id := range []string{"w", "bare"} {
 		sd, err := s.SignDetailed(context.Background(), signing.Request{Chain: "XRP", SerializedTransaction: v.SerializedTransaction, Hashes: []string{id}}, rs)
@@ -69,7 +78,7 @@ func TestRecordSigner(t *testing.T) {
 			t.Errorf("%s: view %+v", id, sd.View)
 		}
 	}
-	for id, want := range map[string]string{"liar": "not the stored address", "mn": "derives none from a mnemonic", "nope": "no such wallet"} {
+	for id, want := range map[string]string{"bad": "XRP wallet bad", "nope": "no such wallet"} {
 		_, err := s.Sign(context.Background(), signing.Request{Chain: "XRP", SerializedTransaction: v.SerializedTransaction, Hashes: []string{id}}, rs)
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %q", id, err, want)
@@ -78,6 +87,11 @@ func TestRecordSigner(t *testing.T) {
 	for _, r := range rs.handed {
 		if strings.Trim(string(r.Secret), "\x00") != "" {
 			t.Fatal("a seed was not zeroed")
+		}
+	}
+	for _, k := range keys {
+		if _, err := k.Sign([]byte("x")); err == nil {
+			t.Fatal("a key was not zeroed after the signature")
 		}
 	}
 }

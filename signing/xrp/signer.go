@@ -6,13 +6,11 @@ import (
 	"strings"
 
 	"github.com/gokms/gokms/signing"
-	"github.com/gokms/gokms/wallet"
 )
 
 // KeySource resolves the signatureId of an XRP wallet to its key. The
-// daemon's comes from RecordSigner (FromSecrets over the stored record's
-// seed, tatum-kms's "secret" or "privateKey"). The caller owns the key: a
-// Key it returns may be zeroed by the source after Sign returns.
+// daemon's comes from RecordSigner (the stored record decoded by kms's key
+// table). The source owns the key: it may zero it after Sign returns.
 type KeySource interface {
 	XRPKey(ctx context.Context, signatureID string) (Key, error)
 }
@@ -41,44 +39,7 @@ func (s *Signer) Sign(ctx context.Context, req signing.Request) (string, error) 
 	if err != nil {
 		return "", fmt.Errorf("XRP wallet %s: %w", req.Hashes[0], err)
 	}
-	if k, ok := key.(ownedKey); ok {
-		defer k.Zero()
-	}
 	return Sign(ctx, req.SerializedTransaction, key, s.Params)
-}
-
-// SecretFunc returns what the backend holds for an XRP wallet: the family
-// seed (tatum-kms's "secret", or "privateKey" for the entries
-// generatemanagedprivatekeybatch writes) and the stored address ("" if
-// none). The returned secret slice is zeroed after use.
-type SecretFunc func(ctx context.Context, signatureID string) (secret []byte, address string, err error)
-
-// FromSecrets adapts a SecretFunc to a KeySource: it derives the key from
-// the seed, refuses it if a stored address disagrees, and wipes the seed.
-// The Signer wipes such keys once the transaction is signed.
-func FromSecrets(f SecretFunc) KeySource { return secretSource(f) }
-
-type secretSource SecretFunc
-
-type ownedKey struct{ *wallet.XRPKey }
-
-func (f secretSource) XRPKey(ctx context.Context, id string) (Key, error) {
-	secret, addr, err := f(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	k, err := wallet.XRPKeyFromSecret(string(secret))
-	for i := range secret {
-		secret[i] = 0
-	}
-	if err != nil {
-		return nil, err
-	}
-	if addr != "" && addr != k.Address() {
-		k.Zero()
-		return nil, fmt.Errorf("the stored secret gives address %s, not the stored address %s", k.Address(), addr)
-	}
-	return ownedKey{k}, nil
 }
 
 // ForRegistry adapts s to signing.Signer with s.Keys resolving XRP wallets

@@ -402,41 +402,6 @@ func TestSignerRequest(t *testing.T) {
 	}
 }
 
-func TestFromSecrets(t *testing.T) {
-	v, _ := vectorByKind(t, "native")
-	var given [][]byte
-	store := map[string][2]string{"a": {v.Secret, v.Address}, "b": {v.Secret, ""}, "c": {v.Secret, "rPT1Sjq2YGrBMTttX4GZHjKu9dyfzbpAYe"}, "d": {"sNotASeed", ""}}
-	src := FromSecrets(func(_ context.Context, id string) ([]byte, string, error) {
-		e, ok := store[id]
-		if !ok {
-			return nil, "", errors.New("not found")
-		}
-		b := []byte(e[0])
-		given = append(given, b)
-		return b, e[1], nil
-	})
-	s := &Signer{Keys: src}
-	for _, id := range []string{"a", "b"} {
-		blob, err := s.Sign(context.Background(), signing.Request{Chain: "XRP", SerializedTransaction: v.SerializedTransaction, Hashes: []string{id}})
-		if err != nil || blob != v.TxBlob {
-			t.Fatalf("%s: %v", id, err)
-		}
-	}
-	if _, err := s.Sign(context.Background(), signing.Request{Chain: "XRP", SerializedTransaction: v.SerializedTransaction, Hashes: []string{"c"}}); err == nil || !strings.Contains(err.Error(), "not the stored address") {
-		t.Fatalf("address mismatch: %v", err)
-	}
-	if _, err := s.Sign(context.Background(), signing.Request{Chain: "XRP", SerializedTransaction: v.SerializedTransaction, Hashes: []string{"d"}}); !errors.Is(err, wallet.ErrInvalidXRPSecret) {
-		t.Fatalf("bad seed: %v", err)
-	}
-	for _, b := range given {
-		for _, c := range b {
-			if c != 0 {
-				t.Fatal("a secret was not wiped")
-			}
-		}
-	}
-}
-
 // Amount encodings alone against ripple-binary-codec 1.11.0, including
 // values it refuses (gokms must refuse them too).
 func TestAmountVectors(t *testing.T) {

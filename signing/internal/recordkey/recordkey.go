@@ -1,7 +1,11 @@
-// Package recordkey fetches the stored record a chain signer decodes its
-// key from, through the daemon's chain-bound signing.RecordSource (which
-// has made the --wallets, network and chain checks), and checks the wallet
-// kind against the index the way the Resolver does for every other chain.
+// Package recordkey is the part of a chain's daemon signer between the
+// daemon's chain-bound signing.RecordSource and the key. It fetches the
+// stored record (the RecordSource has made the --wallets, network and
+// chain checks), hands it to the injected decoder — kms's key table
+// (kms.RecordKeys.SigningKey), the one record → key path of the CLI and
+// the daemon, which makes the index and stored-address checks — zeroes the
+// record, and keeps the keys so that Wipe zeroes them after the signature.
+// It decodes nothing itself.
 package recordkey
 
 import (
@@ -14,50 +18,57 @@ import (
 )
 
 // ErrNoRecords is returned when the KeySource handed to a signer cannot give
-// records (only the daemon's chain-bound view can): such a signer decodes its
-// own key form and never signs with a key derived the generic way.
+// records (only the daemon's chain-bound view can): such a signer never
+// signs with a key derived the generic way.
 var ErrNoRecords = errors.New("the key source gives no stored records")
 
-// Rule says how a chain treats the index of a pending transaction.
-type Rule int
+// ErrNoDecoder is returned by a signer built without the key table's
+// decoder (kms.Signers injects it).
+var ErrNoDecoder = errors.New("the signer has no record decoder (build it with kms.Signers, which injects the key table's)")
 
-const (
-	// Strict: a mnemonic wallet needs an index, a private-key wallet must
-	// have none (the Resolver's rule).
-	Strict Rule = iota
-	// PrivateKeyOnly: only private-key wallets sign; an index is ignored
-	// (tatum-kms's ALGO case reads wallets[0].secret and nothing else).
-	PrivateKeyOnly
-)
+// Keys hands out the keys of one signature. K is the chain's key type.
+type Keys[K any] struct {
+	chain  string
+	keys   signing.KeySource
+	decode func(backend.Record, *uint32) (K, error)
+	wipe   func(K)
+	got    []K
+}
 
-// Fetch returns the record of signatureID for chain. The caller owns it and
-// must Zero it.
-func Fetch(ctx context.Context, keys signing.KeySource, chain, signatureID string, index *uint32, rule Rule) (backend.Record, error) {
-	rs, ok := signing.Records(keys)
+// New returns the keys of chain's records behind keys, decoded by decode;
+// wipe zeroes one key.
+func New[K any](chain string, keys signing.KeySource, decode func(backend.Record, *uint32) (K, error), wipe func(K)) *Keys[K] {
+	return &Keys[K]{chain: chain, keys: keys, decode: decode, wipe: wipe}
+}
+
+// Get returns the key of signatureID at index (nil: none given). The key
+// stays the Keys' until Wipe.
+func (k *Keys[K]) Get(ctx context.Context, signatureID string, index *uint32) (K, error) {
+	var none K
+	if k.decode == nil {
+		return none, fmt.Errorf("%s signatureId %s: %w", k.chain, signatureID, ErrNoDecoder)
+	}
+	rs, ok := signing.Records(k.keys)
 	if !ok {
-		return backend.Record{}, fmt.Errorf("%s signatureId %s: %w", chain, signatureID, ErrNoRecords)
+		return none, fmt.Errorf("%s signatureId %s: %w", k.chain, signatureID, ErrNoRecords)
 	}
 	rec, err := rs.Record(ctx, signatureID)
 	if err != nil {
-		return backend.Record{}, err
+		return none, err
 	}
-	fail := func(err error) (backend.Record, error) {
-		rec.Zero()
-		return backend.Record{}, err
+	defer rec.Zero()
+	key, err := k.decode(rec, index)
+	if err != nil {
+		return none, err
 	}
-	switch {
-	case rule == PrivateKeyOnly && rec.Kind != backend.PrivateKey:
-		return fail(fmt.Errorf("signatureId %s is a %s %s wallet, but %s signs with private-key wallets only (tatum-kms's %s wallets hold a secret): %w",
-			signatureID, chain, rec.Kind, chain, chain, signing.ErrIndexMismatch))
-	case rule == PrivateKeyOnly:
-	case rec.Kind == backend.PrivateKey && index != nil:
-		return fail(fmt.Errorf("signatureId %s is a private-key wallet, but the transaction asks for index %d: %w; use a mnemonic wallet's signatureId with an index, or this one without",
-			signatureID, *index, signing.ErrIndexMismatch))
-	case rec.Kind == backend.Mnemonic && index == nil:
-		return fail(fmt.Errorf("signatureId %s is a mnemonic wallet, but the transaction gives no index: %w; request the transaction with the index of the key to use, or use a private-key wallet",
-			signatureID, signing.ErrIndexMismatch))
-	case rec.Kind != backend.PrivateKey && rec.Kind != backend.Mnemonic:
-		return fail(fmt.Errorf("signatureId %s: unknown wallet kind %q", signatureID, rec.Kind))
+	k.got = append(k.got, key)
+	return key, nil
+}
+
+// Wipe zeroes every key handed out.
+func (k *Keys[K]) Wipe() {
+	for _, key := range k.got {
+		k.wipe(key)
 	}
-	return rec, nil
+	k.got = nil
 }

@@ -1,6 +1,7 @@
 package recordkey
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strings"
@@ -19,54 +20,65 @@ func (plainKeys) Key(context.Context, string, *uint32) (*btcec.PrivateKey, error
 	return nil, errors.New("generic key asked")
 }
 
-// The wallet kind and the index must agree (Strict), ALGO takes private
-// keys only, and a key source without records is refused rather than
-// falling back to the generic key derivation.
-func TestFetch(t *testing.T) {
+// Get fetches through the RecordSource (its refusals stand), hands the
+// record to the injected decoder with the index, zeroes the record, and
+// Wipe zeroes the keys; without a decoder or records nothing is fetched.
+func TestGet(t *testing.T) {
 	b := memory.New()
 	ctx := context.Background()
 	for _, r := range []backend.Record{
-		{ID: "pk", Kind: backend.PrivateKey, Chain: "VET", Testnet: true, Secret: []byte("pk-secret")},
-		{ID: "mn", Kind: backend.Mnemonic, Chain: "VET", Testnet: true, Secret: []byte("mn-secret")},
-		{ID: "algo-mn", Kind: backend.Mnemonic, Chain: "ALGO", Testnet: true, Secret: []byte("words")},
-		{ID: "algo-pk", Kind: backend.PrivateKey, Chain: "ALGO", Testnet: true, Secret: []byte("algo-secret")},
+		{ID: "v", Kind: backend.PrivateKey, Chain: "VET", Testnet: true, Secret: []byte("vet-secret")},
+		{ID: "a", Kind: backend.PrivateKey, Chain: "ALGO", Testnet: true, Secret: []byte("algo-secret")},
+		{ID: "bad", Kind: backend.PrivateKey, Chain: "VET", Testnet: true, Secret: []byte("undecodable")},
 	} {
 		if err := b.Put(ctx, r); err != nil {
 			t.Fatal(err)
 		}
 	}
-	r := signing.NewResolver(b, true)
-	vet, algo := r.ForChain("VET"), r.ForChain("ALGO")
-	one := uint32(1)
-	cases := []struct {
-		keys  signing.KeySource
-		id    string
-		index *uint32
-		rule  Rule
-		want  string // "" = ok
-	}{
-		{vet, "pk", nil, Strict, ""},
-		{vet, "mn", &one, Strict, ""},
-		{vet, "pk", &one, Strict, "private-key wallet, but the transaction asks for index 1"},
-		{vet, "mn", nil, Strict, "mnemonic wallet, but the transaction gives no index"},
-		{algo, "algo-pk", &one, PrivateKeyOnly, ""},
-		{algo, "algo-mn", nil, PrivateKeyOnly, "private-key wallets only"},
-		{vet, "algo-pk", nil, Strict, "is a ALGO wallet, but the transaction is for VET"},
-		{plainKeys{}, "pk", nil, Strict, "gives no stored records"},
+	vet := signing.NewResolver(b, true).ForChain("VET")
+	var handed [][]byte
+	var indexes []*uint32
+	decode := func(rec backend.Record, index *uint32) ([]byte, error) {
+		handed = append(handed, rec.Secret)
+		indexes = append(indexes, index)
+		if string(rec.Secret) == "undecodable" {
+			return nil, errors.New("decoder refused")
+		}
+		return bytes.Clone(rec.Secret), nil
 	}
-	for _, c := range cases {
-		rec, err := Fetch(ctx, c.keys, "VET", c.id, c.index, c.rule)
-		if c.want == "" {
-			if err != nil || len(rec.Secret) == 0 {
-				t.Errorf("%s: %v", c.id, err)
-			}
-			continue
+	ks := New("VET", vet, decode, func(k []byte) { clear(k) })
+	one := uint32(1)
+	k, err := ks.Get(ctx, "v", &one)
+	if err != nil || string(k) != "vet-secret" || indexes[0] != &one {
+		t.Fatalf("key %q, index %v: %v", k, indexes, err)
+	}
+	if _, err := ks.Get(ctx, "bad", nil); err == nil || err.Error() != "decoder refused" {
+		t.Errorf("decoder error: %v", err)
+	}
+	if _, err := ks.Get(ctx, "a", nil); err == nil || !strings.Contains(err.Error(), "is a ALGO wallet, but the transaction is for VET") {
+		t.Errorf("other chain's wallet: %v", err)
+	}
+	if len(handed) != 2 {
+		t.Errorf("the decoder saw %d records, want 2 (the RecordSource refuses the ALGO one)", len(handed))
+	}
+	for _, s := range handed {
+		if strings.Trim(string(s), "\x00") != "" {
+			t.Error("a record was not zeroed")
 		}
-		if err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s: %v, want %q", c.id, err, c.want)
-		}
-		if err != nil && strings.Contains(err.Error(), "secret") && !strings.Contains(c.want, "secret") && strings.Contains(err.Error(), "-secret") {
-			t.Errorf("%s: error shows a secret", c.id)
-		}
+	}
+	ks.Wipe()
+	if strings.Trim(string(k), "\x00") != "" {
+		t.Error("a key survived Wipe")
+	}
+
+	calls := len(handed)
+	if _, err := New("VET", vet, nil, func([]byte) {}).Get(ctx, "v", nil); !errors.Is(err, ErrNoDecoder) {
+		t.Errorf("no decoder: %v", err)
+	}
+	if _, err := New("VET", plainKeys{}, decode, func([]byte) {}).Get(ctx, "v", nil); !errors.Is(err, ErrNoRecords) {
+		t.Errorf("no records: %v", err)
+	}
+	if len(handed) != calls {
+		t.Error("a record was decoded without a decoder or a RecordSource")
 	}
 }
