@@ -273,7 +273,18 @@ func (c *Chain) Receipt(t testing.TB, h common.Hash) *types.Receipt {
 		if err == nil {
 			return r
 		}
-		if !strings.Contains(err.Error(), "indexing is in progress") || time.Now().After(deadline) {
+		switch {
+		case time.Now().After(deadline):
+			t.Fatalf("receipt of %s: %v", h.Hex(), err)
+		case errors.Is(err, ethereum.NotFound):
+			// The pool promotes a transaction that arrived before the one
+			// with the nonce below it in the background: a block sealed
+			// before that left it out. Seal another.
+			if _, _, perr := c.Client.TransactionByHash(context.Background(), h); perr != nil {
+				t.Fatalf("receipt of %s: %v (and the pool does not hold it: %v)", h.Hex(), err, perr)
+			}
+			c.Commit()
+		case !strings.Contains(err.Error(), "indexing is in progress"):
 			t.Fatalf("receipt of %s: %v", h.Hex(), err)
 		}
 		time.Sleep(5 * time.Millisecond)
