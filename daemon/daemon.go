@@ -674,7 +674,8 @@ func (d *Daemon) process(ctx context.Context, tx tatum.PendingTransaction) (outc
 	}
 	lease, ent, err := d.j.Claim(ctx, tx.ID, d.owner, d.leaseTTL)
 	if errors.Is(err, journal.ErrClaimed) {
-		log.Info("pending transaction is being processed by another daemon", "detail", err.Error())
+		// Routine when daemons share the state: debug, not info.
+		log.Debug("pending transaction is being processed by another daemon", "detail", err.Error())
 		d.m.skipped.WithLabelValues(chain, "claimed").Inc()
 		return outSkipped, nil
 	}
