@@ -342,11 +342,47 @@ func rosettaBody(s string, signed bool) ([]byte, error) {
 	if !signed {
 		return tx, nil
 	}
+	parts, err := txParts(tx)
+	if err != nil {
+		return nil, err
+	}
+	return parts[0], nil
+}
+
+// txParts splits a signed transaction into [body, witnesses, ...].
+func txParts(tx []byte) ([]cbor.RawMessage, error) {
 	var parts []cbor.RawMessage
 	if err := dec.Unmarshal(tx, &parts); err != nil || len(parts) < 2 {
 		return nil, errors.New("not a transaction [body, witnesses, ...]")
 	}
-	return parts[0], nil
+	return parts, nil
+}
+
+// witnessSet returns the witness set of s, a signed transaction in
+// cardano-rosetta's encoding, by witness kind (0: vkey witnesses).
+func witnessSet(s string) (map[uint64]cbor.RawMessage, error) {
+	outer, err := hex.DecodeString(s)
+	if err != nil {
+		return nil, errors.New("not hex")
+	}
+	var pair []cbor.RawMessage
+	var txHex string
+	if err := dec.Unmarshal(outer, &pair); err != nil || len(pair) != 2 || dec.Unmarshal(pair[0], &txHex) != nil {
+		return nil, errors.New("not cbor([transaction, extra data]) as cardano-rosetta encodes it")
+	}
+	tx, err := hex.DecodeString(txHex)
+	if err != nil {
+		return nil, errors.New("element 0 is not hex")
+	}
+	parts, err := txParts(tx)
+	if err != nil {
+		return nil, err
+	}
+	var ws map[uint64]cbor.RawMessage
+	if err := dec.Unmarshal(parts[1], &ws); err != nil {
+		return nil, errors.New("witness set is not a map")
+	}
+	return ws, nil
 }
 
 type txIn struct {
@@ -467,17 +503,9 @@ func checkSigned(s string, body []byte, sigs []signature) error {
 	if !bytes.Equal(got, body) {
 		return errors.New("signed_transaction has another body than the one signed")
 	}
-	outer, _ := hex.DecodeString(s)
-	var pair []cbor.RawMessage
-	_ = dec.Unmarshal(outer, &pair)
-	var txHex string
-	_ = dec.Unmarshal(pair[0], &txHex)
-	tx, _ := hex.DecodeString(txHex)
-	var parts []cbor.RawMessage
-	_ = dec.Unmarshal(tx, &parts)
-	var ws map[uint64]cbor.RawMessage
-	if err := dec.Unmarshal(parts[1], &ws); err != nil {
-		return errors.New("witness set is not a map")
+	ws, err := witnessSet(s)
+	if err != nil {
+		return err
 	}
 	var vks []vkeyWitness
 	if err := dec.Unmarshal(ws[0], &vks); err != nil {

@@ -149,17 +149,9 @@ func firstByte(b []byte) byte {
 // checkWitnesses: the witness set's vkey witnesses (at least one) each
 // sign the body hash; other witness kinds are refused.
 func checkWitnesses(signed string, hash []byte) error {
-	outer, _ := hex.DecodeString(signed)
-	var pair []cbor.RawMessage
-	_ = dec.Unmarshal(outer, &pair)
-	var txHex string
-	_ = dec.Unmarshal(pair[0], &txHex)
-	tx, _ := hex.DecodeString(txHex)
-	var parts []cbor.RawMessage
-	_ = dec.Unmarshal(tx, &parts)
-	var ws map[uint64]cbor.RawMessage
-	if err := dec.Unmarshal(parts[1], &ws); err != nil {
-		return fmt.Errorf("the witness set is not a map")
+	ws, err := witnessSet(signed)
+	if err != nil {
+		return err
 	}
 	for k := range ws {
 		if k != 0 {
