@@ -390,8 +390,19 @@ type slotKey struct{}
 
 type slots struct {
 	sem     chan struct{} // Concurrency: the jobs being worked on
-	waiting chan struct{} // Concurrency: the jobs off their slot (offSlot)
+	waiting chan struct{} // WaitersPerSlot × Concurrency: the jobs off their slot (offSlot)
 }
+
+// WaitersPerSlot bounds the jobs off their slot (offSlot) at
+// WaitersPerSlot × Concurrency. A job waits there only for durable writes
+// (about a commit: a millisecond or two on a local disk, more on a shared
+// database), holding nothing but its signed bytes, and the more wait at
+// once the more share one commit. The bound must cover rate × commit
+// latency, or the waiters fill up and the jobs keep their slots idle while
+// they wait: at Concurrency of them the journal cost 30–50% of a drain's
+// throughput (docs/daemon.md). It still bounds what a stalled journal
+// lets the daemon sign ahead of it.
+const WaitersPerSlot = 32
 
 // offSlot gives the job's concurrency slot to another transaction while it
 // waits for durable writes (the signed-stage approvers: policy totals and
@@ -401,8 +412,9 @@ type slots struct {
 // together in one fsync, so the more wait at once the cheaper each one.
 // back takes the slot back (waiting for one; again: no-op) before anything
 // goes on (the broadcast), so signing, the store and the API still see at
-// most Concurrency transactions at once; at most as many more are off
-// their slot (with only their signed bytes), else the job keeps its slot.
+// most Concurrency transactions at once; at most WaitersPerSlot ×
+// Concurrency more are off their slot (with only their signed bytes), else
+// the job keeps its slot.
 func offSlot(ctx context.Context) (back func()) {
 	sl, ok := ctx.Value(slotKey{}).(slots)
 	if !ok {
@@ -506,7 +518,7 @@ func (d *Daemon) RunCycle(ctx context.Context) CycleStats {
 		wg      sync.WaitGroup
 		reports []tatum.ErrorReport
 		sem     = make(chan struct{}, d.cfg.Concurrency)
-		sl      = slots{sem: sem, waiting: make(chan struct{}, d.cfg.Concurrency)}
+		sl      = slots{sem: sem, waiting: make(chan struct{}, WaitersPerSlot*d.cfg.Concurrency)}
 	)
 	for _, c := range crossChain {
 		err := fmt.Errorf("pending transaction names chain %s, but it was listed when polling %s: refusing to sign a transaction for another chain than the one polled", clip(c.tx.Chain, 16), c.polled)

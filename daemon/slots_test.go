@@ -28,8 +28,10 @@ func (j *slowJournal) Record(ctx context.Context, l journal.Lease, e journal.Ent
 
 // TestSlotGivenUpWhileJournaling: a transaction waiting for its durable
 // journal write gives its concurrency slot to another, which signs
-// meanwhile; at most Concurrency more wait so, and signing and broadcasts
-// still see at most Concurrency at once. Every transaction is done once.
+// meanwhile; at most WaitersPerSlot × Concurrency wait so (and Concurrency
+// more on their slot, once the waiters are full), and signing and
+// broadcasts still see at most Concurrency at once. Every transaction is
+// done once.
 func TestSlotGivenUpWhileJournaling(t *testing.T) {
 	f := newFixture(t)
 	var bcur, bpeak, scur, speak, signs atomic.Int32
@@ -46,11 +48,12 @@ func TestSlotGivenUpWhileJournaling(t *testing.T) {
 		return hex.EncodeToString(h[:]), nil
 	})
 	var ids []string
-	for range 10 {
+	const conc = 2
+	const held = conc + daemon.WaitersPerSlot*conc
+	for range held + 10 {
 		ids = append(ids, f.enqueuePK())
 	}
 	j := &slowJournal{Memory: journal.NewMemory(), gate: make(chan struct{})}
-	const conc = 2
 	d := f.daemon(func(c *daemon.Config) {
 		c.Concurrency, c.Journal = conc, j
 		c.Sign = func(ctx context.Context, req signing.Request, ks signing.KeySource) (signing.Signed, error) {
@@ -63,15 +66,15 @@ func TestSlotGivenUpWhileJournaling(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- d.RunOnce(context.Background()) }()
 	deadline := time.Now().Add(20 * time.Second)
-	for j.inRecord.Load() < 2*conc && time.Now().Before(deadline) {
+	for j.inRecord.Load() < held && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
 	time.Sleep(100 * time.Millisecond) // room for a wrong one to start
-	if n := j.inRecord.Load(); n != 2*conc {
-		t.Fatalf("%d transactions waiting for their journal write, want %d (Concurrency %d, and as many more off their slot)", n, 2*conc, conc)
+	if n := j.inRecord.Load(); n != held {
+		t.Fatalf("%d transactions waiting for their journal write, want %d (Concurrency %d on their slot, %d × as many off it)", n, held, conc, daemon.WaitersPerSlot)
 	}
-	if n := signs.Load(); n != 2*conc {
-		t.Fatalf("%d signed while the journal was held, want %d", n, 2*conc)
+	if n := signs.Load(); n != held {
+		t.Fatalf("%d signed while the journal was held, want %d", n, held)
 	}
 	close(j.gate)
 	if err := <-done; err != nil {
