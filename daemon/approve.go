@@ -24,6 +24,14 @@ const (
 	// node fill). A refusal here discards the signed bytes and frees an EVM
 	// nonce: nothing is burnt.
 	StageSigned Stage = "signed"
+	// StageResend: before journaled bytes are broadcast again (a later
+	// cycle, a restart, another daemon taking over the id), on
+	// Proposal.Signed (Raw and TxID from the journal; no View). The
+	// transaction was approved when it was signed: the four-eye check and
+	// the policy pass it on (its rolling totals were counted then); the
+	// audit trail records the resend, durably, before it happens. A refusal
+	// leaves the bytes journaled for a later cycle.
+	StageResend Stage = "resend"
 )
 
 // Proposal is what approvers decide on. It is read-only for approvers.
@@ -31,8 +39,21 @@ type Proposal struct {
 	Stage   Stage
 	Pending tatum.PendingTransaction // as the API listed it (Chain: the polled chain)
 	Testnet bool
-	// Signed is set at StageSigned.
+	// Signed is set at StageSigned and StageResend.
 	Signed *signing.Signed
+
+	waits []func(context.Context) error // BeforeBroadcast
+}
+
+// BeforeBroadcast registers a durable write that must succeed before the
+// transaction is broadcast (the audit trail's entry): the daemon runs it
+// alongside the journal's Record, so the two fsyncs overlap instead of
+// adding up, and broadcasts only once both returned nil. If wait fails, the
+// journaled bytes are not broadcast now; a later cycle resends them through
+// StageResend, whose approvers record the resend first. Only for approvers
+// that approve (call next and return nil), at StageSigned or StageResend.
+func (p *Proposal) BeforeBroadcast(wait func(context.Context) error) {
+	p.waits = append(p.waits, wait)
 }
 
 // Next passes a proposal to the rest of the approver chain.

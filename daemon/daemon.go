@@ -778,6 +778,18 @@ func (d *Daemon) resume(ctx context.Context, log *slog.Logger, l journal.Lease, 
 		}
 	}
 	log.Info("journaled transaction not broadcast according to Tatum; resending the same signed bytes", "attempts", e.Broadcasts)
+	// The approvers see the resend first: the audit trail records it,
+	// durably, so no bytes leave without an entry (also when the one of
+	// the signing was lost).
+	rp := &Proposal{Stage: StageResend, Pending: tx, Testnet: d.cfg.Testnet, Signed: &signing.Signed{Raw: e.SignedTx, TxID: e.TxID}}
+	if ok, out, err := d.askApprovers(ctx, log, rp); !ok {
+		return out, err
+	}
+	if err := d.startWaits(ctx, rp)(); err != nil {
+		d.m.skipped.WithLabelValues(chain, "unrecorded").Inc()
+		log.Error("could not record the resend (audit trail): not resending; the next cycle tries again", "error", err.Error())
+		return outSkipped, nil
+	}
 	d.event(EventResent, tx, e.TxID, "")
 	return d.broadcast(ctx, log, l, tx, e.SignedTx)
 }
@@ -837,6 +849,26 @@ func (d *Daemon) keysFor(chain string) signing.KeySource {
 	return d.keys
 }
 
+// startWaits starts the durable writes the approvers registered with
+// BeforeBroadcast (Proposal.waits) and returns a function that waits for
+// them all and joins their errors.
+func (d *Daemon) startWaits(ctx context.Context, p *Proposal) func() error {
+	if len(p.waits) == 0 {
+		return func() error { return nil }
+	}
+	errs := make(chan error, len(p.waits))
+	for _, w := range p.waits {
+		go func() { errs <- w(ctx) }()
+	}
+	return func() error {
+		var all []error
+		for range p.waits {
+			all = append(all, <-errs)
+		}
+		return errors.Join(all...)
+	}
+}
+
 // askApprovers runs the approver chain; a refusal is reported to Tatum
 // (outFailed) or left for later (outSkipped) as the refusing approver says.
 func (d *Daemon) askApprovers(ctx context.Context, log *slog.Logger, p *Proposal) (bool, outcome, error) {
@@ -852,7 +884,7 @@ func (d *Daemon) askApprovers(ctx context.Context, log *slog.Logger, p *Proposal
 	var r *Refusal
 	if errors.As(err, &r) && r.Report {
 		d.m.failed.WithLabelValues(chain, "refused").Inc()
-		log.Error("approver refused the transaction, not signing it", "stage", string(p.Stage), "error", err.Error())
+		log.Error("approver refused the transaction, not "+stageVerb(p.Stage)+" it", "stage", string(p.Stage), "error", err.Error())
 		return false, outFailed, err
 	}
 	reason := "four_eye"
@@ -860,8 +892,19 @@ func (d *Daemon) askApprovers(ctx context.Context, log *slog.Logger, p *Proposal
 		reason = "approver"
 	}
 	d.m.skipped.WithLabelValues(chain, reason).Inc()
-	log.Warn(strings.ReplaceAll(reason, "_", "-")+" check refused the transaction, not signing it", "stage", string(p.Stage), "error", err.Error())
+	log.Warn(strings.ReplaceAll(reason, "_", "-")+" check refused the transaction, not "+stageVerb(p.Stage)+" it", "stage", string(p.Stage), "error", err.Error())
 	return false, outSkipped, nil
+}
+
+// stageVerb says what a refusal at stage stops.
+func stageVerb(s Stage) string {
+	switch s {
+	case StageSigned:
+		return "broadcasting"
+	case StageResend:
+		return "resending"
+	}
+	return "signing"
 }
 
 func (d *Daemon) signNew(ctx context.Context, log *slog.Logger, l journal.Lease, tx tatum.PendingTransaction) (outcome, error) {
@@ -908,7 +951,8 @@ func (d *Daemon) signNew(ctx context.Context, log *slog.Logger, l journal.Lease,
 	defer back()
 	// Policy sees what the signed bytes do, before anything is journaled
 	// or broadcast; a refusal drops the bytes and frees the nonce.
-	if ok, out, err := d.askApprovers(ctx, log, &Proposal{Stage: StageSigned, Pending: tx, Testnet: d.cfg.Testnet, Signed: &signed}); !ok {
+	sp := &Proposal{Stage: StageSigned, Pending: tx, Testnet: d.cfg.Testnet, Signed: &signed}
+	if ok, out, err := d.askApprovers(ctx, log, sp); !ok {
 		return out, err
 	}
 	e := journal.Entry{ID: tx.ID, Chain: tx.Chain, Testnet: d.cfg.Testnet, SignatureIDs: sigIDs, WithdrawalID: tx.WithdrawalID,
@@ -917,7 +961,9 @@ func (d *Daemon) signNew(ctx context.Context, log *slog.Logger, l journal.Lease,
 		n := *v.Nonce
 		e.Sender, e.Nonce = v.From, &n
 	}
+	waited := d.startWaits(ctx, sp) // the audit entry, while the journal commits
 	err = d.j.Record(ctx, l, e)
+	werr := waited()
 	back()
 	if err != nil {
 		if d.shared && errors.Is(err, journal.ErrFenced) {
@@ -932,6 +978,14 @@ func (d *Daemon) signNew(ctx context.Context, log *slog.Logger, l journal.Lease,
 		return outFailed, fmt.Errorf("gokms could not journal the signed transaction, so it was not broadcast: %w", err)
 	}
 	d.m.signed.WithLabelValues(chain).Inc()
+	if werr != nil {
+		// Journaled, so never signed again; not broadcast until an entry
+		// records it: the next cycle resends through StageResend.
+		d.m.failed.WithLabelValues(chain, "record").Inc()
+		log.Error("signed and journaled, but the audit trail could not record it: not broadcasting it now", "error", werr.Error())
+		d.event(EventFailed, tx, signed.TxID, werr.Error())
+		return outFailed, fmt.Errorf("the signed transaction could not be recorded (%w), so it was not broadcast; gokms resends the same signed transaction once it is recorded, never signing this id again", werr)
+	}
 	d.event(EventSigned, tx, signed.TxID, "")
 	return d.broadcast(ctx, log, l, tx, signed.Raw)
 }

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -14,12 +15,15 @@ import (
 )
 
 // Trail feeds the daemon's decisions and events into a Sink. Install its
-// Approver in daemon.Config.Approvers after the policy (it writes the
-// "signed" entry, fsynced, once the approvers before it agreed, while the
-// policy makes its rolling totals durable, and before the transaction is
-// journaled and broadcast; if that write fails the transaction is refused),
-// NotePolicy as the policy approver's OnDecide, and OnDecision / OnEvent as
-// the daemon's hooks.
+// Approver in daemon.Config.Approvers after the policy, NotePolicy as the
+// policy approver's OnDecide, and OnDecision / OnEvent as the daemon's
+// hooks (all of them: the approver writes the "signed" and "resent"
+// entries, which OnEvent then leaves out). The "signed" entry is written
+// and fsynced once the approvers before it agreed, while the daemon
+// journals the transaction (Proposal.BeforeBroadcast); the "resent" entry
+// before journaled bytes go out again. The daemon broadcasts neither unless
+// its entry is durable: one that could not be written leaves the bytes in
+// the journal, and a later cycle's resend is recorded first.
 type Trail struct {
 	sink     Sink
 	instance string
@@ -156,8 +160,8 @@ func (t *Trail) OnEvent(ev daemon.Event) {
 	i := t.fill(e)
 	sync := true
 	switch ev.Kind {
-	case daemon.EventSigned:
-		return // written by the approver, before the journal and the broadcast
+	case daemon.EventSigned, daemon.EventResent:
+		return // written by the approver, before the broadcast
 	case daemon.EventRefused:
 		t.mu.Lock()
 		dup := i.refused
@@ -181,9 +185,9 @@ func (t *Trail) OnEvent(ev daemon.Event) {
 // Approver returns the trail's approver. Put it last in
 // daemon.Config.Approvers: it notes the transaction's signatureIds, passes
 // the proposal on, and once every approver agreed on the signed
-// transaction, writes the "signed" entry (fsynced) before the daemon
-// journals and broadcasts it; if that write fails, the transaction is
-// refused.
+// transaction (or on a resend), has the daemon write its "signed" (or
+// "resent") entry, fsynced, before the broadcast; while the entry is not
+// durable, nothing is broadcast.
 func (t *Trail) Approver() daemon.Approver { return trailApprover{t} }
 
 type trailApprover struct{ t *Trail }
@@ -196,11 +200,11 @@ func (a trailApprover) Approve(ctx context.Context, p *daemon.Proposal, next dae
 	t.mu.Lock()
 	t.get(tx.ID).sigIDs = policy.SignatureIDs(tx)
 	t.mu.Unlock()
-	if err := next(ctx, p); err != nil || p.Stage != daemon.StageSigned {
+	if err := next(ctx, p); err != nil || (p.Stage != daemon.StageSigned && p.Stage != daemon.StageResend) {
 		return err
 	}
 	t.mu.Lock()
-	known := t.get(tx.ID).dests != nil || t.get(tx.ID).fee != ""
+	known := p.Stage == daemon.StageSigned && (t.get(tx.ID).dests != nil || t.get(tx.ID).fee != "")
 	t.mu.Unlock()
 	if p.Signed != nil && !known {
 		// No policy decoded it: decode here, so the entry shows what was signed.
@@ -212,12 +216,20 @@ func (a trailApprover) Approve(ctx context.Context, p *daemon.Proposal, next dae
 		}
 	}
 	e := &Entry{Event: "signed", PendingID: tx.ID, Chain: tx.Chain, Stage: string(p.Stage), Result: "signed"}
+	if p.Stage == daemon.StageResend {
+		e.Event, e.Result, e.Detail = daemon.EventResent, daemon.EventResent, "the journaled signed transaction is broadcast again"
+	}
 	if p.Signed != nil {
 		e.TxID = p.Signed.TxID
 	}
 	t.fill(e)
-	if err := t.append(e, true); err != nil {
-		return daemon.Refuse(a.Name(), true, "the audit log could not record the transaction, so it is not broadcast: %v", err)
-	}
+	// Written (fsynced) while the daemon journals the transaction; the
+	// daemon broadcasts only once both are durable.
+	p.BeforeBroadcast(func(context.Context) error {
+		if err := t.append(e, true); err != nil {
+			return fmt.Errorf("the audit log could not record the transaction: %w", err)
+		}
+		return nil
+	})
 	return nil
 }

@@ -1,0 +1,242 @@
+package policy_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/chaincfg"
+	"github.com/btcsuite/btcd/wire"
+
+	"github.com/gokms/gokms/backend"
+	"github.com/gokms/gokms/backend/memory"
+	"github.com/gokms/gokms/daemon"
+	"github.com/gokms/gokms/daemon/audit"
+	"github.com/gokms/gokms/daemon/journal"
+	"github.com/gokms/gokms/signing"
+	"github.com/gokms/gokms/signing/utxo/utxotest"
+	"github.com/gokms/gokms/tatum"
+	"github.com/gokms/gokms/tatum/tatumtest"
+)
+
+// slowSink is the audit file behind a disk that is slow to sync (delay)
+// and can fail every sync (failing). It remembers the txids of the
+// "signed" and "resent" entries once they are durable.
+type slowSink struct {
+	*audit.File
+	delay   time.Duration
+	failing atomic.Bool
+
+	mu      sync.Mutex
+	durable map[string]bool // txid -> a signed/resent entry naming it is synced
+}
+
+func (s *slowSink) Append(ctx context.Context, e *audit.Entry, sync bool) error {
+	if sync && s.failing.Load() {
+		return errors.New("no space left on device (test)")
+	}
+	if sync {
+		time.Sleep(s.delay)
+	}
+	if err := s.File.Append(ctx, e, sync); err != nil {
+		return err
+	}
+	if sync && (e.Event == "signed" || e.Event == "resent") && e.TxID != "" {
+		s.mu.Lock()
+		s.durable[e.TxID] = true
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+func (s *slowSink) isDurable(txid string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.durable[txid]
+}
+
+// auditWorld is a daemon with the audit trail over a slowSink, a memory
+// journal and a BTC wallet; the stand-in's broadcast checks that the
+// transaction's audit entry was durable before its bytes arrived.
+type auditWorld struct {
+	srv     *tatumtest.Server
+	sink    *slowSink
+	path    string
+	d       *daemon.Daemon
+	j       *journal.Memory
+	signs   atomic.Int32
+	early   atomic.Int32 // broadcasts that arrived before their audit entry was durable
+	pay     func() string
+	mu      sync.Mutex
+	arrived []string // txids broadcast
+}
+
+func newAuditWorld(t *testing.T, delay time.Duration) *auditWorld {
+	t.Helper()
+	w := &auditWorld{srv: tatumtest.New(tatumtest.Options{}), j: journal.NewMemory(), path: filepath.Join(t.TempDir(), "audit.log")}
+	t.Cleanup(w.srv.Close)
+	from := key("resend from")
+	_, fromScript := p2wpkh(from)
+	_, toScript := p2wpkh(key("resend to"))
+	store := memory.New()
+	wif, _ := btcutil.NewWIF(from, &chaincfg.TestNet3Params, true)
+	if err := store.Put(context.Background(), backend.Record{ID: "resend-w", Kind: backend.PrivateKey, Chain: "BTC", Testnet: true, Secret: []byte(wif.String())}); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	w.pay = func() string {
+		n++
+		h := sha256.Sum256([]byte(fmt.Sprint("resend prev ", n)))
+		s, err := utxotest.BitcoreJSON([]utxotest.Input{{TxID: hex.EncodeToString(h[:]), Script: fromScript, Satoshis: 100000}},
+			[]utxotest.Output{{Script: toScript, Satoshis: 40000}, {Script: fromScript, Satoshis: 59000}}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w.srv.Enqueue(tatum.PendingTransaction{Chain: "BTC", SerializedTransaction: s, Hashes: []string{"resend-w"}})
+	}
+	f, err := audit.OpenFile(w.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.sink = &slowSink{File: f, delay: delay, durable: map[string]bool{}}
+	t.Cleanup(func() { _ = f.Close() })
+	w.srv.SetBroadcaster("BTC", func(_ context.Context, txData string) (string, error) {
+		raw, err := hex.DecodeString(txData)
+		if err != nil {
+			return "", err
+		}
+		var tx wire.MsgTx
+		if err := tx.Deserialize(bytes.NewReader(raw)); err != nil {
+			return "", err
+		}
+		txid := tx.TxHash().String()
+		if !w.sink.isDurable(txid) {
+			w.early.Add(1)
+		}
+		w.mu.Lock()
+		w.arrived = append(w.arrived, txid)
+		w.mu.Unlock()
+		return txid, nil
+	})
+	log := slog.New(slog.DiscardHandler)
+	tr := audit.NewTrail(w.sink, "resend-test", log)
+	api := tatum.New(tatum.Options{BaseURL: w.srv.URL, APIKey: w.srv.APIKey, Logger: log, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, Timeout: 10 * time.Second})
+	w.d, err = daemon.New(daemon.Config{Backend: store, API: api, Signers: signers, Chains: []string{"BTC"}, Testnet: true, Logger: log, Concurrency: 4,
+		Journal: w.j, Approvers: []daemon.Approver{tr.Approver()}, OnDecision: tr.OnDecision, OnEvent: tr.OnEvent,
+		Sign: func(ctx context.Context, req signing.Request, ks signing.KeySource) (signing.Signed, error) {
+			w.signs.Add(1)
+			return signers.SignDetailed(ctx, req, ks)
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// TestNoBroadcastBeforeItsAuditEntryIsDurable: the "signed" entry is
+// written while the journal commits, and no transaction reaches the
+// broadcast before its entry is synced, however slow the audit disk.
+func TestNoBroadcastBeforeItsAuditEntryIsDurable(t *testing.T) {
+	w := newAuditWorld(t, 20*time.Millisecond)
+	var ids []string
+	for range 12 {
+		ids = append(ids, w.pay())
+	}
+	if st := w.d.RunCycle(context.Background()); st.Broadcast != len(ids) || st.Failed != 0 {
+		t.Fatalf("cycle %+v, reports %v", st, w.srv.Errors())
+	}
+	if n := w.early.Load(); n != 0 {
+		t.Fatalf("%d of %d transactions were broadcast before their audit entry was durable", n, len(ids))
+	}
+	if r, err := audit.Verify(w.path); err != nil || !r.OK() {
+		t.Fatalf("verify: %+v %v", r, err)
+	}
+	for _, id := range ids {
+		if got := events(t, w.path, id); got != "signed broadcast completed" && got != "signed completed" {
+			t.Errorf("%s: entries %q", id, got)
+		}
+	}
+}
+
+// TestResendWaitsForTheAuditTrail: a transaction signed and journaled while
+// the audit log cannot sync is not broadcast; later cycles neither sign it
+// again nor resend it while the log still fails; once the log works, the
+// journaled bytes go out after a durable "resent" entry that says what
+// they pay.
+func TestResendWaitsForTheAuditTrail(t *testing.T) {
+	w := newAuditWorld(t, 0)
+	w.sink.failing.Store(true)
+	var ids []string
+	for range 3 {
+		ids = append(ids, w.pay())
+	}
+	ctx := context.Background()
+	for cycle := 1; cycle <= 2; cycle++ {
+		st := w.d.RunCycle(ctx)
+		if st.Broadcast != 0 || len(w.arrived) != 0 {
+			t.Fatalf("cycle %d with a failing audit log: %+v, %d broadcast", cycle, st, len(w.arrived))
+		}
+	}
+	for _, id := range ids {
+		if e, err := w.j.Get(ctx, id); err != nil || e.State != journal.StateSigned {
+			t.Fatalf("%s: journal %+v %v, want it signed and kept", id, e, err)
+		}
+		if r := reportFor(w.srv, id); !strings.Contains(r, "could not be recorded") {
+			t.Errorf("%s: reported %q", id, r)
+		}
+	}
+	if n := w.signs.Load(); n != int32(len(ids)) {
+		t.Fatalf("%d signatures for %d transactions", n, len(ids))
+	}
+
+	w.sink.failing.Store(false)
+	if st := w.d.RunCycle(ctx); st.Broadcast != len(ids) {
+		t.Fatalf("cycle with the audit log back: %+v, reports %v", st, w.srv.Errors())
+	}
+	if n := w.signs.Load(); n != int32(len(ids)) {
+		t.Fatalf("%d signatures for %d transactions: a journaled one was signed again", n, len(ids))
+	}
+	if n := w.early.Load(); n != 0 {
+		t.Fatalf("%d transactions broadcast before a durable audit entry", n)
+	}
+	if r, err := audit.Verify(w.path); err != nil || !r.OK() {
+		t.Fatalf("verify: %+v %v", r, err)
+	}
+	dest, _ := p2wpkh(key("resend to"))
+	for _, id := range ids {
+		if w.srv.Broadcasts(id) != 1 {
+			t.Errorf("%s broadcast %d times", id, w.srv.Broadcasts(id))
+		}
+		got := events(t, w.path, id)
+		if !strings.HasPrefix(got, "resent ") {
+			t.Errorf("%s: entries %q, want the resend first", id, got)
+		}
+		for _, e := range entriesFor(t, w.path, id) {
+			if e.Event == "resent" && (e.TxID == "" || len(e.Destinations) != 1 || e.Destinations[0].Address != dest || e.Destinations[0].Amount != "40000") {
+				t.Errorf("%s: resent entry %+v, want the txid and what it pays", id, e)
+			}
+		}
+	}
+}
+
+// events lists the events of id's entries, in order (failed entries left
+// out: the log could not take them).
+func events(t *testing.T, path, id string) string {
+	t.Helper()
+	var out []string
+	for _, e := range entriesFor(t, path, id) {
+		out = append(out, e.Event)
+	}
+	return strings.Join(out, " ")
+}
