@@ -62,6 +62,8 @@ func (f fixedKeys) Key(_ context.Context, id string, _ *uint32) (*btcec.PrivateK
 // decrypt per record read), the realistic case; "memory" isolates the
 // daemon from the store.
 func BenchmarkDaemonDrain(b *testing.B) {
+	// With the processors gokms daemon runs with (daemon.SyncProcs).
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + daemon.SyncProcs))
 	keys := make([]*btcec.PrivateKey, benchWallets)
 	recs := make([]backend.Record, benchWallets)
 	fixed := fixedKeys{}
@@ -240,6 +242,8 @@ func commitAll(chain *evmtest.Chain, keys []*btcec.PrivateKey, want uint64) erro
 // and in the same run the rate of signing the same 1,000 complete
 // transactions with keys in memory (sign/s).
 func BenchmarkEVMDaemonDrain(b *testing.B) {
+	// With the processors gokms daemon runs with (daemon.SyncProcs).
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + daemon.SyncProcs))
 	discard := slog.New(slog.DiscardHandler)
 	keys := make([]*btcec.PrivateKey, evmBenchWallets)
 	recs := make([]backend.Record, evmBenchWallets)

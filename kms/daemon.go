@@ -7,6 +7,7 @@ package kms
 // that order, and Run runs it.
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -14,7 +15,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gokms/gokms/backend"
@@ -85,12 +88,20 @@ type DaemonConfig struct {
 	TransactionIDs []string
 	Listen         string // /healthz and /metrics address, "" for none
 	Logger         *slog.Logger
+	// KeepGOMAXPROCS: GOMAXPROCS is in the environment, so Run leaves it
+	// (else Run adds daemon.SyncProcs, once per process).
+	KeepGOMAXPROCS bool
 }
+
+// raiseProcs raises GOMAXPROCS once per process.
+var raiseProcs sync.Once
 
 // Daemon is a daemon built by NewDaemon with what it opened.
 type Daemon struct {
 	*daemon.Daemon
-	closers []func() // in the order opened; Close runs them backwards
+	closers   []func() // in the order opened; Close runs them backwards
+	keepProcs bool
+	log       *slog.Logger
 }
 
 // Close stops the metrics server and closes the backend, the audit log,
@@ -105,6 +116,13 @@ func (d *Daemon) Close() {
 // Run runs cycles until ctx ends, or one cycle if once (an error if a
 // poll or a transaction failed).
 func (d *Daemon) Run(ctx context.Context, once bool) error {
+	if !d.keepProcs {
+		raiseProcs.Do(func() {
+			n := runtime.GOMAXPROCS(0)
+			runtime.GOMAXPROCS(n + daemon.SyncProcs)
+			d.log.Debug("GOMAXPROCS raised for the durable writes (daemon.SyncProcs); set GOMAXPROCS to choose", "from", n, "to", n+daemon.SyncProcs)
+		})
+	}
 	if once {
 		return d.Daemon.RunOnce(ctx)
 	}
@@ -139,7 +157,7 @@ func NewDaemon(ctx context.Context, cfg DaemonConfig) (_ *Daemon, err error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &Daemon{}
+	out := &Daemon{keepProcs: cfg.KeepGOMAXPROCS, log: cmp.Or(cfg.Logger, slog.Default())}
 	defer func() {
 		if err != nil {
 			out.Close()

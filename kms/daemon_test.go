@@ -7,13 +7,16 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/gokms/gokms/backend"
 	"github.com/gokms/gokms/backend/all"
+	"github.com/gokms/gokms/backend/memory"
 	"github.com/gokms/gokms/daemon"
 	"github.com/gokms/gokms/signing"
+	"github.com/gokms/gokms/tatum/tatumtest"
 )
 
 // TestNewDaemonChecksBeforeOpening: a configuration mistake stops the
@@ -78,5 +81,51 @@ func TestNewDaemonChecksBeforeOpening(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRunRaisesGOMAXPROCSOnce: gokms daemon runs with daemon.SyncProcs
+// more processors than the runtime's default, once per process, and leaves
+// GOMAXPROCS alone when the operator set it (KeepGOMAXPROCS).
+func TestRunRaisesGOMAXPROCSOnce(t *testing.T) {
+	start := runtime.GOMAXPROCS(0)
+	t.Cleanup(func() { runtime.GOMAXPROCS(start) })
+	srv := tatumtest.New(tatumtest.Options{})
+	t.Cleanup(srv.Close)
+	run := func(keep bool) {
+		t.Helper()
+		dir := t.TempDir()
+		d, err := NewDaemon(context.Background(), DaemonConfig{
+			Testnet: true, Period: 5, Concurrency: 8, NonceWindow: DefaultNonceWindow,
+			API:            APIConfig{Key: srv.APIKey, URL: srv.URL},
+			Signers:        func() (*signing.Set, func(), error) { return Signers(SignerConfig{}) },
+			Journal:        filepath.Join(dir, "journal.db"),
+			Audit:          "off",
+			BackendAddr:    FileAddr(filepath.Join(dir, "wallet.dat")),
+			StorePath:      filepath.Join(dir, "wallet.dat"),
+			Registry:       all.Registry(),
+			OpenBackend:    func() (backend.SecretBackend, error) { return memory.New(), nil },
+			Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+			KeepGOMAXPROCS: keep,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Close()
+		if err := d.Run(context.Background(), true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(true)
+	if n := runtime.GOMAXPROCS(0); n != start {
+		t.Fatalf("GOMAXPROCS %d after a run with it kept, want %d", n, start)
+	}
+	run(false)
+	if n := runtime.GOMAXPROCS(0); n != start+daemon.SyncProcs {
+		t.Fatalf("GOMAXPROCS %d after a run, want %d + %d", n, start, daemon.SyncProcs)
+	}
+	run(false)
+	if n := runtime.GOMAXPROCS(0); n != start+daemon.SyncProcs {
+		t.Fatalf("GOMAXPROCS %d after a second run, want it raised once: %d", n, start+daemon.SyncProcs)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -103,6 +104,7 @@ func cmdDaemon(c *cli.Context) error {
 		TransactionIDs:    splitList(c.String(flagTransactionIDs)),
 		Listen:            c.String(flagListen),
 		Logger:            logger(c),
+		KeepGOMAXPROCS:    os.Getenv("GOMAXPROCS") != "", // what the Go runtime read, not .env
 	})
 	if err != nil {
 		return err

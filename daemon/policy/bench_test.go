@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +33,8 @@ import (
 // policy and the audit trail off and on, in the same run. Reported:
 // pending/s per mode and the ratios to off (docs/policy.md).
 func BenchmarkDrainPolicyAudit(b *testing.B) {
+	// With the processors gokms daemon runs with (daemon.SyncProcs).
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + daemon.SyncProcs))
 	const wallets, pending = 100, 1000
 	store := memory.New()
 	keys := make([]*btcec.PrivateKey, wallets)
