@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -32,10 +34,32 @@ import (
 // file journal as gokms daemon opens it, the Tatum stand-in), with the
 // policy and the audit trail off and on, in the same run. Reported:
 // pending/s per mode and the ratios to off (docs/policy.md).
+//
+// The stand-in answers at once by default, which makes the drain CPU-bound
+// (the worst case for the policy's and the trail's CPU).
+// GOKMS_BENCH_LATENCY=20ms gives every Tatum call a round trip, as a remote
+// API has; GOKMS_BENCH_PENDING sets the transactions per cycle (default
+// 1,000).
 func BenchmarkDrainPolicyAudit(b *testing.B) {
 	// With the processors gokms daemon runs with (daemon.SyncProcs).
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + daemon.SyncProcs))
-	const wallets, pending = 100, 1000
+	const wallets = 100
+	pending := 1000
+	if v := os.Getenv("GOKMS_BENCH_PENDING"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			b.Fatalf("GOKMS_BENCH_PENDING %q: want a positive number", v)
+		}
+		pending = n
+	}
+	var latency time.Duration
+	if v := os.Getenv("GOKMS_BENCH_LATENCY"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			b.Fatalf("GOKMS_BENCH_LATENCY %q: %v", v, err)
+		}
+		latency = d
+	}
 	store := memory.New()
 	keys := make([]*btcec.PrivateKey, wallets)
 	for i := range keys {
@@ -92,6 +116,9 @@ rules:
 		}
 		defer j.Close()
 		srv := tatumtest.New(tatumtest.Options{})
+		if latency > 0 {
+			srv.Inject(tatumtest.Fault{Path: "/v3/", Delay: latency, Times: -1})
+		}
 		defer srv.Close()
 		api := tatum.New(tatum.Options{BaseURL: srv.URL, APIKey: srv.APIKey, Logger: discard})
 		m := daemon.NewMetrics()
