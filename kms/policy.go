@@ -8,11 +8,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/big"
 	"strings"
 	"time"
 
 	"github.com/gokms/gokms/daemon/journal"
+	"github.com/gokms/gokms/daemon/journal/pgjournal"
 	"github.com/gokms/gokms/daemon/policy"
 	"github.com/gokms/gokms/signing"
 	"github.com/gokms/gokms/tatum"
@@ -66,10 +68,20 @@ type Explanation struct {
 // Allowed reports whether the policy lets the transaction be signed.
 func (e Explanation) Allowed() bool { return e.Decision == "allowed" }
 
+// Totals says where policy explain reads the rolling 24-hour totals: the
+// PostgreSQL state the daemons share when StateDSN is set (an error if it
+// cannot be read: the operator named it), else the journal file at
+// JournalPath (zero, with a note, when a running daemon holds it).
+type Totals struct {
+	JournalPath string
+	StateDSN    string
+	Logger      *slog.Logger
+}
+
 // PolicyExplain decides one pending transaction (read returns its JSON as
-// GET /v3/kms/{id} returns it) under the policy file, without signing; the
-// rolling totals come from the journal at journalPath when it can be read.
-func PolicyExplain(ctx context.Context, policyPath, journalPath string, read func() ([]byte, error), testnet bool) (Explanation, error) {
+// GET /v3/kms/{id} returns it) under the policy file, without signing, with
+// the rolling totals from totals.
+func PolicyExplain(ctx context.Context, policyPath string, totals Totals, read func() ([]byte, error), testnet bool) (Explanation, error) {
 	f, err := policy.Load(policyPath)
 	if err != nil {
 		return Explanation{}, err
@@ -87,12 +99,23 @@ func PolicyExplain(ctx context.Context, policyPath, journalPath string, read fun
 	}
 	var notes []string
 	var counters policy.Counters = zeroCounters{}
-	if j, err := journal.OpenFile(journalPath, journal.FileOptions{ReadOnly: true}); err == nil {
+	switch {
+	case totals.StateDSN != "":
+		j, err := pgjournal.Open(ctx, totals.StateDSN, pgjournal.Options{NoMigrate: true, Logger: totals.Logger, RetryFor: 10 * time.Second})
+		if err != nil {
+			return Explanation{}, fmt.Errorf("policy explain: read the rolling totals from the shared state: %w", err)
+		}
 		defer j.Close()
 		counters = j
-		notes = append(notes, "rolling 24-hour totals read from the journal "+journalPath)
-	} else {
-		notes = append(notes, "rolling 24-hour totals taken as 0: the journal could not be read ("+err.Error()+")")
+		notes = append(notes, "rolling 24-hour totals read from the shared state "+pgjournal.MaskDSN(totals.StateDSN))
+	default:
+		if j, err := journal.OpenFile(totals.JournalPath, journal.FileOptions{ReadOnly: true}); err == nil {
+			defer j.Close()
+			counters = j
+			notes = append(notes, "rolling 24-hour totals read from the journal "+totals.JournalPath)
+		} else {
+			notes = append(notes, "rolling 24-hour totals taken as 0: the journal could not be read ("+err.Error()+")")
+		}
 	}
 	p, err := policy.New(f, counters)
 	if err != nil {

@@ -31,6 +31,7 @@ var policyCmd = &cli.Command{
 	Flags: []cli.Flag{
 		&cli.StringFlag{Name: flagPolicy, Usage: "explain: the policy file"},
 		&cli.StringFlag{Name: flagJournal, Usage: "explain: journal to read the rolling 24-hour totals from (default " + kms.JournalDefaultName + " beside the wallet store; the daemon must be stopped)"},
+		stateFlag(), // explain: with a PostgreSQL state, the totals are the shared ones
 	},
 	Action: func(c *cli.Context) error {
 		switch c.Args().First() {
@@ -78,7 +79,17 @@ func cmdPolicyExplain(c *cli.Context) error {
 		}
 		return io.ReadAll(io.LimitReader(os.Stdin, 16<<20))
 	}
-	out, err := kms.PolicyExplain(c.Context, c.String(flagPolicy), journalPath(c), read, isTestnet(c))
+	totals := kms.Totals{JournalPath: journalPath(c), Logger: logger(c)}
+	// With a PostgreSQL state (--state or GOKMS_STATE), the totals every
+	// daemon sharing it counts.
+	dsn, isPG, err := kms.StateDSN(c.IsSet(flagState), c.String(flagState), config(c).State)
+	if err != nil {
+		return err
+	}
+	if isPG {
+		totals.StateDSN = dsn
+	}
+	out, err := kms.PolicyExplain(c.Context, c.String(flagPolicy), totals, read, isTestnet(c))
 	if err != nil {
 		return err
 	}
