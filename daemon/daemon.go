@@ -849,6 +849,14 @@ func (d *Daemon) keysFor(chain string) signing.KeySource {
 	return d.keys
 }
 
+// drop gives back what signing reserved for signed bytes that will never
+// be sent (Signed.Release).
+func drop(ctx context.Context, s signing.Signed) {
+	if s.Release != nil {
+		s.Release(context.WithoutCancel(ctx))
+	}
+}
+
 // startWaits starts the durable writes the approvers registered with
 // BeforeBroadcast (Proposal.waits) and returns a function that waits for
 // them all and joins their errors.
@@ -953,6 +961,7 @@ func (d *Daemon) signNew(ctx context.Context, log *slog.Logger, l journal.Lease,
 	// or broadcast; a refusal drops the bytes and frees the nonce.
 	sp := &Proposal{Stage: StageSigned, Pending: tx, Testnet: d.cfg.Testnet, Signed: &signed}
 	if ok, out, err := d.askApprovers(ctx, log, sp); !ok {
+		drop(ctx, signed)
 		return out, err
 	}
 	e := journal.Entry{ID: tx.ID, Chain: tx.Chain, Testnet: d.cfg.Testnet, SignatureIDs: sigIDs, WithdrawalID: tx.WithdrawalID,
@@ -966,6 +975,9 @@ func (d *Daemon) signNew(ctx context.Context, log *slog.Logger, l journal.Lease,
 	werr := waited()
 	back()
 	if err != nil {
+		if errors.Is(err, journal.ErrFenced) {
+			drop(ctx, signed) // definitely not journaled, so never sent (another error may hide a write that happened)
+		}
 		if d.shared && errors.Is(err, journal.ErrFenced) {
 			// This daemon stalled past its lease and another took the id
 			// over: not a failure to report; the other daemon finishes it.

@@ -379,3 +379,44 @@ func TestFLOWJournaledBeforeSentAndAmbiguousSend(t *testing.T) {
 		t.Fatalf("the access node took the transaction %d times", w.posts)
 	}
 }
+
+// refuseSigned refuses every transaction after it is signed.
+type refuseSigned struct{}
+
+func (refuseSigned) Name() string { return "test-policy" }
+func (refuseSigned) Approve(ctx context.Context, p *daemon.Proposal, next daemon.Next) error {
+	if p.Stage == daemon.StageSigned {
+		return daemon.Refuse("test-policy", true, "refused after signing (test)")
+	}
+	return next(ctx, p)
+}
+
+// A FLOW transaction refused after it was signed (the policy, on the
+// signed bytes) is never sent, and the proposal key Tatum lent for it is
+// given back ({proposalKey}, no txData), as when Prepare fails; else
+// Tatum's key would stay taken.
+func TestFLOWRefusedAfterSigningReleasesTheProposalKey(t *testing.T) {
+	v, tc := flowTestVector(t)
+	var w *flowWorld
+	c := flowCase(t, &v, tc, backend.Record{ID: "flow-pk", Kind: backend.PrivateKey, Chain: "FLOW", Testnet: true, Secret: []byte(tc.PrivateKey)}, nil, &w)
+	f := c.fixture(t)
+	set := c.set(t)
+	id := f.srv.Enqueue(c.pending)
+	d := f.daemon(func(cfg *daemon.Config) {
+		cfg.Signers, cfg.Chains, cfg.Approvers = set, []string{"FLOW"}, []daemon.Approver{refuseSigned{}}
+	})
+	if st := d.RunCycle(context.Background()); st.Failed != 1 || st.Broadcast != 0 {
+		t.Fatalf("cycle %+v", st)
+	}
+	if _, err := d.Journal().Get(context.Background(), id); err == nil {
+		t.Fatal("a refused transaction was journaled")
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.posts != 0 {
+		t.Fatalf("the access node took a refused transaction %d times", w.posts)
+	}
+	if len(w.released) != 1 || w.released[0]["proposalKey"] != float64(tc.Proposer.KeyID) || w.released[0]["txData"] != nil && w.released[0]["txData"] != "" {
+		t.Fatalf("proposal key releases %v, want one of key %d without a transaction", w.released, tc.Proposer.KeyID)
+	}
+}

@@ -13,6 +13,11 @@ type Signed struct {
 	Raw  string  // what the chain's broadcast endpoint takes (hex)
 	TxID string  // the chain transaction id, when the signer can compute it
 	View *TxView // nil when the signer cannot decode its output
+	// Release, if set, gives back what signing reserved elsewhere for this
+	// transaction (FLOW: Tatum's proposal key). The daemon calls it when it
+	// drops the signed bytes unsent and unjournaled (a refusal after
+	// signing, a failed journal write); never once they are journaled.
+	Release func(context.Context)
 }
 
 // TxView is the decoded content of a signed transaction.

@@ -67,7 +67,11 @@ func (s *Signer) SignDetailed(ctx context.Context, req signing.Request, keys sig
 	if err != nil {
 		return signing.Signed{}, err
 	}
-	sd := signing.Signed{Raw: raw, TxID: prep.TxID}
+	propKey := prep.Tx.Proposal.KeyID
+	sd := signing.Signed{Raw: raw, TxID: prep.TxID, Release: func(ctx context.Context) {
+		// Dropped unsent: the key is Tatum's again, as when Prepare fails.
+		_ = s.Tatum.Report(context.WithoutCancel(ctx), "", "", &propKey)
+	}}
 	// What the journaled bytes do (policy decodes Raw itself with DecodeView).
 	if dv, err := DecodeView("FLOW", req.Testnet, req.SerializedTransaction, raw); err == nil {
 		sd.View = &signing.TxView{Chain: "FLOW", Testnet: req.Testnet, From: dv.Inputs[0].Address}
