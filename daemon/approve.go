@@ -127,7 +127,7 @@ const (
 	EventRefused   = "refused"   // a check (id, binding, journal replay...) refused; Detail says why
 	EventSigned    = "signed"    // signed and journaled, about to be broadcast
 	EventResent    = "resent"    // journaled bytes broadcast again
-	EventBroadcast = "broadcast" // a broadcast returned TxID
+	EventBroadcast = "broadcast" // a broadcast returned TxID; Tatum did not complete it at once (else only EventCompleted)
 	EventCompleted = "completed" // Tatum shows it complete
 	EventAmbiguous = "ambiguous" // broadcast outcome unknown
 	EventFailed    = "failed"    // failed and reported

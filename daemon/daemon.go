@@ -1054,13 +1054,13 @@ func (d *Daemon) broadcast(ctx context.Context, log *slog.Logger, l journal.Leas
 		d.event(EventFailed, tx, "", err.Error())
 		return outFailed, fmt.Errorf("%w (gokms resends the same signed transaction next cycle; it never signs this id again)", err)
 	}
-	if !res.Completed { // when Tatum completed it, MarkCompleted below says it all in one write
+	if !res.Completed {
+		// When Tatum completed it at once, MarkCompleted and the completed
+		// event below say it all, in one write each.
 		if jerr := d.j.MarkBroadcast(wctx, l, res.TxID); jerr != nil {
 			log.Error("journal the broadcast", "txId", res.TxID, "error", jerr.Error())
 		}
-	}
-	d.event(EventBroadcast, tx, res.TxID, "")
-	if !res.Completed {
+		d.event(EventBroadcast, tx, res.TxID, "")
 		return d.complete(ctx, log, l, tx, res.TxID)
 	}
 	log.Info("transaction signed and broadcast", "txId", res.TxID, "duration", time.Since(t0).String())
