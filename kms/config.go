@@ -123,10 +123,14 @@ var settings = []Setting{
 	{Env: "VAULT_TOKEN", Secret: true, Reader: "backend/hashivault (Vault API)", About: "Vault token (else the token helper)"},
 	{Env: "VAULT_SKIP_VERIFY", Reader: "backend/hashivault (Vault API)", About: "skip TLS verification (refused beyond loopback)"},
 	{Env: "VAULT_MAX_RETRIES", Reader: "backend/hashivault (Vault API)", About: "Vault client retries"},
+	{Env: "AZURE_TENANT_ID", Reader: "backend/azure (auth=client-secret)", About: "Azure AD tenant of the service principal"},
+	{Env: "AZURE_CLIENT_ID", Reader: "backend/azure (auth=client-secret, managed-identity)", About: "service principal, or the user-assigned managed identity"},
+	{Env: "AZURE_CLIENT_SECRET", Secret: true, Reader: "backend/azure (auth=client-secret)", About: "service principal secret"},
 
 	// Daemon.
 	{Env: "GOKMS_STATE", Secret: true, Reader: "kms (Config)", About: "daemon --state: state shared in PostgreSQL (postgres://...; may hold the password)"},
 	{Env: EnvRPCPrefix, Prefix: true, Reader: "kms", About: "TATUM_KMS_RPC_<CHAIN>: a chain's node (EVM JSON-RPC, Solana, XRP, ...; --rpc CHAIN=URL wins)"},
+	{Env: "GOMAXPROCS", Reader: "Go runtime, cmd/gokms (daemon)", About: "Go processors; unset, gokms daemon runs with the CPUs + 2 (docs/daemon.md)"},
 }
 
 // WriteSettings prints every setting with its masked value and source, one
