@@ -3,7 +3,8 @@
 // signed and again, on the signed bytes, before it is broadcast. Rules are
 // per chain and per wallet: allowed destinations, maximum amount per
 // transaction and per rolling 24 hours, maximum fee, allowed ERC-20 calls
-// and contract deployment, time windows, and custom CEL expressions over a
+// and contract deployment, allowed tokens of the other account chains with
+// their own limits, time windows, and custom CEL expressions over a
 // documented view of the transaction (see docs/policy.md).
 //
 // The view is decoded from what is signed (signing/utxo.Decode,
