@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/hex"
@@ -201,39 +202,75 @@ func TestAccountChainPolicy(t *testing.T) {
 	}
 }
 
-// TestAccountChainTokensNeedAllowUndecoded: a token transfer on these
-// chains moves no native coin, so maxAmount would not see it and the
-// policy has no token limits for them; it is refused unless
-// allowUndecoded is set. (The test fails if a decoder reports a TRC-20
-// transfer as complete.)
-func TestAccountChainTokensNeedAllowUndecoded(t *testing.T) {
+// TestAccountChainTRC20Tokens: every committed TRC-20 vector, read from
+// the vector JSON here (contract, recipient and amount from the call
+// data, not through the chain's decoder), against a policy that lists its
+// contract with maxAmount its amount and destinations its recipient: it
+// passes, before and after signing; with maxAmount one less, another
+// contract listed, another recipient, or no token list, it is refused.
+func TestAccountChainTRC20Tokens(t *testing.T) {
 	var f struct {
-		Transactions []struct{ Kind, SerializedTransaction, TxData string }
+		Transactions []struct{ Kind, Name, SerializedTransaction, TxData string }
 	}
 	readVectors(t, "tron", &f)
-	var ser, signed string
-	for _, v := range f.Transactions {
-		if v.Kind == "trc20" {
-			ser, signed = v.SerializedTransaction, v.TxData
-			break
+	n := 0
+	for _, vec := range f.Transactions {
+		if vec.Kind != "trc20" {
+			continue
 		}
-	}
-	v, err := Decode("TRON", false, ser, signed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for pol, allowed := range map[string]bool{
-		"version: 1\nchains:\n  TRON:\n    maxAmount: 1\n":                           false,
-		"version: 1\nchains:\n  TRON:\n    maxAmount: 1\n    allowUndecoded: true\n": true,
-	} {
-		pf, err := Parse([]byte(pol))
-		if err != nil {
+		n++
+		var tx struct {
+			RawData struct {
+				Contract []struct {
+					Parameter struct {
+						Value struct {
+							Contract string `json:"contract_address"`
+							Data     string
+						}
+					}
+				}
+			} `json:"raw_data"`
+		}
+		if err := json.Unmarshal([]byte(vec.SerializedTransaction), &tx); err != nil {
 			t.Fatal(err)
 		}
-		p, _ := New(pf, nil)
-		d := p.Evaluate(context.Background(), Input{ID: "trc20", Chain: "TRON", View: v, Now: time.Now()}, Options{})
-		if d.Allowed != allowed || (!allowed && d.Rule != ClassUndecoded) {
-			t.Errorf("%q: %+v", pol, d)
+		val := tx.RawData.Contract[0].Parameter.Value
+		c, _ := hex.DecodeString(val.Contract)
+		d, _ := hex.DecodeString(val.Data)
+		if len(c) != 21 || len(d) != 68 {
+			t.Fatalf("%s: contract %x data %x", vec.Name, c, d)
 		}
+		contract := base58.CheckEncode(c[1:], c[0])
+		rcpt := base58.CheckEncode(d[16:36], 0x41)
+		amt := new(big.Int).SetBytes(d[36:])
+		other := base58.CheckEncode(bytes.Repeat([]byte{0x11}, 20), 0x41)
+		elsewhere := base58.CheckEncode(bytes.Repeat([]byte{0x22}, 20), 0x41)
+		less := new(big.Int).Sub(amt, big.NewInt(1))
+		for pol, rule := range map[string]string{
+			fmt.Sprintf("destinations: [%q]\n    tokens: [{token: %q, maxAmount: %q}]", rcpt, contract, amt.String()):  "",
+			fmt.Sprintf("destinations: [%q]\n    tokens: [{token: %q, maxAmount: %q}]", rcpt, contract, less.String()): "chains.TRON.tokens[" + contract + "].maxAmount",
+			fmt.Sprintf("destinations: [%q]\n    tokens: [{token: %q}]", rcpt, other):                                  "chains.TRON.tokens",
+			fmt.Sprintf("destinations: [%q]\n    tokens: [{token: %q}]", elsewhere, contract):                          "chains.TRON.destinations",
+			"maxAmount: 1": "tokens",
+		} {
+			pf, err := Parse([]byte("version: 1\nchains:\n  TRON:\n    " + pol + "\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, _ := New(pf, nil)
+			for _, signed := range []string{"", vec.TxData} {
+				v, err := Decode("TRON", false, vec.SerializedTransaction, signed)
+				if err != nil {
+					t.Fatal(err)
+				}
+				d := p.Evaluate(context.Background(), Input{ID: vec.Name, Chain: "TRON", View: v, Now: time.Now()}, Options{DryRun: signed == "", FeeLater: signed == ""})
+				if (rule == "") != d.Allowed || (rule != "" && d.Rule != rule) {
+					t.Errorf("%s %q (signed %v): %+v, want %q", vec.Name, pol, signed != "", d, rule)
+				}
+			}
+		}
+	}
+	if n < 5 {
+		t.Fatalf("%d TRC-20 vectors", n)
 	}
 }

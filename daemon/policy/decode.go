@@ -35,8 +35,8 @@ func decoders() map[string]decodeFunc {
 	// The other account chains: after signing from what each signer
 	// returns as Signed.Raw (signed JSON, blob, envelope, or the journal
 	// form of SOL and FLOW), before signing from the pending transaction.
-	// A token transfer on them is Unknown: the policy's token limits
-	// (contracts) are EVM-only.
+	// Their token transfers are limited by tokens: (tokens.go); XRP
+	// issued currencies and ADA multi-asset outputs stay Unknown.
 	m["TRON"] = tron.DecodeView
 	m["SOL"] = sol.DecodeView
 	m["XRP"] = xrp.DecodeView

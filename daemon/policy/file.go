@@ -3,7 +3,8 @@
 // signed and again, on the signed bytes, before it is broadcast. Rules are
 // per chain and per wallet: allowed destinations, maximum amount per
 // transaction and per rolling 24 hours, maximum fee, allowed ERC-20 calls
-// and contract deployment, time windows, and custom CEL expressions over a
+// and contract deployment, allowed tokens of the other account chains with
+// their own limits, time windows, and custom CEL expressions over a
 // documented view of the transaction (see docs/policy.md).
 //
 // The view is decoded from what is signed (signing/utxo.Decode,
@@ -61,6 +62,10 @@ type Rule struct {
 	MaxFee *Amount `json:"maxFee,omitempty"`
 	// Contracts: ERC-20 calls allowed (EVM). None listed: none allowed.
 	Contracts []*Contract `json:"contracts,omitempty"`
+	// Tokens: token transfers allowed on the non-EVM chains with tokens
+	// (TRON, SOL, XLM, ALGO, EGLD, VET, FLOW), by token id. A token
+	// transfer needs a covering section that lists its token.
+	Tokens []*Token `json:"tokens,omitempty"`
 	// Deploy allows contract creation (EVM); default off.
 	Deploy *bool `json:"deploy,omitempty"`
 	// TimeWindows: signing only inside one of them; none: any time.
@@ -294,7 +299,14 @@ func (r *Rule) check(chain, name string) error {
 	}
 	evm := chain == "" || isEVM(chain)
 	if !evm && (len(r.Contracts) > 0 || r.Deploy != nil) {
-		return fmt.Errorf("%s: contracts and deploy are for EVM chains", name)
+		hint := ""
+		if _, ok := tokenChains[chain]; ok && len(r.Contracts) > 0 {
+			hint = " (" + chain + " tokens are limited with tokens: - token: <id>)"
+		}
+		return fmt.Errorf("%s: contracts and deploy are for EVM chains%s", name, hint)
+	}
+	if err := checkTokens(chain, name, r.Tokens); err != nil {
+		return err
 	}
 	for i, c := range r.Contracts {
 		if c == nil || !regexp.MustCompile(`^(0x|0X|xdc)[0-9a-fA-F]{40}$`).MatchString(c.Address) {

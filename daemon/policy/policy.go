@@ -92,6 +92,7 @@ const (
 	ClassMaxDaily     = "maxDaily"
 	ClassMaxFee       = "maxFee"
 	ClassContracts    = "contracts"
+	ClassTokens       = "tokens" // token transfers on the non-EVM chains
 	ClassDeploy       = "deploy"
 	ClassTimeWindows  = "timeWindows"
 	ClassCEL          = "cel"
@@ -138,6 +139,11 @@ func (f *File) needsCounters() bool {
 		}
 		for _, c := range r.Contracts {
 			if c.MaxDaily != nil {
+				return true
+			}
+		}
+		for _, t := range r.Tokens {
+			if t.MaxDaily != nil {
 				return true
 			}
 		}
@@ -295,6 +301,7 @@ func (p *Policy) evaluate(ctx context.Context, in Input, opt Options) (Decision,
 			native = new(big.Int)
 		}
 		dests := v.Destinations()
+		toks := tokensOf(chain, v)
 		for _, s := range secs {
 			r := s.r
 			if len(r.TimeWindows) > 0 {
@@ -338,6 +345,24 @@ func (p *Policy) evaluate(ctx context.Context, in Input, opt Options) (Decision,
 				// later sees the past day: only when counters exist anyway.
 				charges = append(charges, charge{key: s.key + "/native", amount: native})
 			}
+			for _, t := range toks {
+				c := findToken(chain, r.Tokens, t.key)
+				if c == nil {
+					if len(r.Tokens) > 0 {
+						return refuse(s.name+".tokens", ClassTokens, "token %s is not among the tokens of %s", t.id, s.name), nil
+					}
+					continue
+				}
+				if !t.known && (c.MaxAmount != nil || c.MaxDaily != nil) {
+					return refuse(s.name+".tokens["+c.Token+"].maxAmount", ClassMaxAmount, "the amount of token %s is not known, and %s limits it", t.id, s.name), nil
+				}
+				if c.MaxAmount != nil && t.amount.Cmp(c.MaxAmount.big()) > 0 {
+					return refuse(s.name+".tokens["+c.Token+"].maxAmount", ClassMaxAmount, "token amount %s is above %s's maxAmount %s for %s", t.amount, s.name, c.MaxAmount.big(), c.Token), nil
+				}
+				if c.MaxDaily != nil && t.amount.Sign() > 0 {
+					charges = append(charges, charge{key: s.key + "/token/" + t.key, rule: s.name + ".tokens[" + c.Token + "].maxDaily", limit: c.MaxDaily.big(), amount: t.amount})
+				}
+			}
 			switch v.Method {
 			case signing.MethodDeploy:
 				if r.Deploy != nil && !*r.Deploy {
@@ -365,6 +390,16 @@ func (p *Policy) evaluate(ctx context.Context, in Input, opt Options) (Decision,
 				if c.MaxDaily != nil && amt.Sign() > 0 {
 					charges = append(charges, charge{key: s.key + "/token/" + strings.ToLower(c.Address), rule: s.name + ".contracts[" + c.Address + "].maxDaily", limit: c.MaxDaily.big(), amount: amt})
 				}
+			}
+		}
+		// Token transfers (non-EVM) need a section that lists the token.
+		for _, t := range toks {
+			listed := false
+			for _, s := range secs {
+				listed = listed || findToken(chain, s.r.Tokens, t.key) != nil
+			}
+			if !listed {
+				return refuse(ClassTokens, ClassTokens, "transfer of token %s: no rule lists this token (tokens:)", t.id), nil
 			}
 		}
 		// ERC-20 calls need a section that lists the contract; deployment

@@ -49,8 +49,8 @@ type signedTxn struct {
 // (before signing), the pending transaction is read with Decode.
 //
 // pay: sender → receiver, amount in microAlgos. axfer: the amount in the
-// asset's base units with Token the asset id, Unknown (gokms policy has no
-// token limits for ALGO); an opt-in (zero to oneself) is MethodCall and
+// asset's base units with Token the asset id (decimal; the policy limits
+// it per asset: tokens:, docs/policy.md); an opt-in (zero to oneself) is MethodCall and
 // Unknown. Fee: the fee field (microAlgos, flat). Notes are ignored.
 func DecodeView(chain string, testnet bool, serialized, signed string) (*signing.View, error) {
 	if !strings.EqualFold(strings.TrimSpace(chain), "ALGO") {
@@ -113,7 +113,6 @@ func DecodeView(chain string, testnet bool, serialized, signed string) (*signing
 	default:
 		v.Token = strconv.FormatUint(tx.AssetIndex, 10)
 		v.Outputs = []signing.Flow{{Address: tx.ReceiverAddress(), Amount: amt, Token: v.Token}}
-		v.Unknown = append(v.Unknown, "ALGO: transfer of asset "+v.Token+": gokms policy has no token limits for ALGO (allowUndecoded passes it)")
 	}
 	v.Inputs = []signing.Flow{{Address: tx.SenderAddress(), Amount: native}}
 	return v, nil

@@ -44,7 +44,7 @@ func TestDecodeViewVectors(t *testing.T) {
 					t.Errorf("opt-in: %+v", v)
 				}
 			default:
-				if len(v.Outputs) != 1 || v.Outputs[0].Address != bin("arcv") || v.Outputs[0].Amount.String() != num("aamt") || v.Outputs[0].Token != num("xaid") || v.Complete() {
+				if len(v.Outputs) != 1 || v.Outputs[0].Address != bin("arcv") || v.Outputs[0].Amount.String() != num("aamt") || v.Outputs[0].Token != num("xaid") || !v.Complete() {
 					t.Errorf("axfer: %+v", v)
 				}
 			}

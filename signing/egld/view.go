@@ -48,7 +48,7 @@ var callData = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*@`)
 //
 // value: sender → receiver, in the smallest unit (1e-18 EGLD). data
 // ESDTTransfer@token@amount: the token amount to the receiver with Token
-// the ESDT id, Unknown (gokms policy has no token limits for EGLD). Other
+// the ESDT id (the policy limits it per token: tokens:, docs/policy.md). Other
 // data that reads as a function call (name@…), or any data to a smart
 // contract address, is MethodCall and Unknown; other data is a note and
 // ignored. Fee: gasLimit × gasPrice, the most it can pay.
@@ -118,7 +118,6 @@ func DecodeView(chain string, testnet bool, serialized, signed string) (*signing
 			amt, _ := new(big.Int).SetString(string(m[2]), 16)
 			v.Token = string(id)
 			v.Outputs = append(v.Outputs, signing.Flow{Address: to, Amount: amt, Token: v.Token})
-			v.Unknown = append(v.Unknown, "EGLD: ESDT transfer of "+v.Token+": gokms policy has no token limits for EGLD (allowUndecoded passes it)")
 		} else if callData.Match(data) || isContract(rcv) {
 			v.Method = signing.MethodCall
 			name, _, _ := bytes.Cut(data, []byte("@"))

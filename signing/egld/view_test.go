@@ -46,7 +46,7 @@ func TestDecodeViewVectors(t *testing.T) {
 				parts := strings.Split(asked.Data, "@")
 				id, _ := hex.DecodeString(parts[1])
 				amt, _ := new(big.Int).SetString(parts[2], 16)
-				if n := v.Sent()[strings.ToLower(string(id))]; n == nil || n.Cmp(amt) != 0 || v.Token != string(id) || v.Complete() {
+				if n := v.Sent()[strings.ToLower(string(id))]; n == nil || n.Cmp(amt) != 0 || v.Token != string(id) || !v.Complete() {
 					t.Errorf("ESDT %s %s: view %+v", id, amt, v)
 				}
 			} else if call := strings.Contains(asked.Data, "@"); call == v.Complete() {

@@ -23,8 +23,8 @@ const ViewFamily = "flow"
 // template for the network, with exactly its two arguments (UFix64 amount,
 // Address recipient), is a transfer from the one authorizer (the wallet's
 // account): the amount in 1e-8 units (UFix64) to the recipient, FLOW as
-// the native coin, FUSD with Token "A.<fusd contract>.FUSD" and Unknown
-// (gokms policy has no token limits for FLOW). Any other script (custom
+// the native coin, FUSD with Token "A.<fusd contract>.FUSD" (the policy
+// limits it per token: tokens:, docs/policy.md). Any other script (custom
 // Cadence) is MethodCall and Unknown. Fee: 0 when the payer (Tatum's fee
 // account) is not an authorizer, as for every transaction Tatum builds;
 // nil otherwise (Flow's fee depends on the execution effort). Signatures
@@ -79,7 +79,6 @@ func DecodeView(chain string, isTestnet bool, serialized, signed string) (*signi
 		if cur == "FUSD" {
 			o.Token = "A." + strings.TrimPrefix(c.fusd, "0x") + ".FUSD"
 			v.Token = o.Token
-			v.Unknown = append(v.Unknown, "FLOW: FUSD transfer: gokms policy has no token limits for FLOW (allowUndecoded passes it)")
 		} else {
 			amount.Set(amt)
 		}

@@ -29,8 +29,10 @@ const LamportsPerSignature = 5000
 // account (an output to it). SPL token transfers are outputs in the token's
 // base units to the destination token account (Token: the mint where the
 // transaction names it, transferChecked or the recipient's associated
-// account created alongside; else the source token account)
-// and Unknown: gokms policy has no token limits for SOL. Token deployment
+// account created alongside) and complete: the policy limits them per mint
+// (tokens:, docs/policy.md). A plain transfer whose mint the transaction
+// does not name has the source token account as Token and is Unknown (the
+// mint is only on chain). Token deployment
 // (initializeMint, mintTo) and any instruction the signer would refuse are
 // Unknown. Inputs: each account that sends lamports. Fee: 5000 lamports per
 // signature (no compute-budget priority fee: the signer refuses that
@@ -118,15 +120,19 @@ func viewOf(m *Message, signed bool, txID string) *signing.View {
 			from(d.Accounts[0], d.Amount)
 			v.Outputs = append(v.Outputs, signing.Flow{Address: d.Accounts[1], Amount: new(big.Int).SetUint64(d.Amount)})
 		case "spl-token.transfer", "spl-token.transferChecked":
-			src, dst, token := d.Accounts[0], d.Accounts[1], d.Accounts[0]
+			src, dst, token, named := d.Accounts[0], d.Accounts[1], d.Accounts[0], true
 			if d.Type == "transferChecked" {
 				dst, token = d.Accounts[2], d.Accounts[1]
 			} else if mint, ok := mintOf[dst]; ok {
 				token = mint
+			} else {
+				named = false
 			}
 			v.Token = token
 			v.Outputs = append(v.Outputs, signing.Flow{Address: dst, Amount: new(big.Int).SetUint64(d.Amount), Token: token})
-			v.Unknown = append(v.Unknown, fmt.Sprintf("SOL: SPL token transfer from token account %s: gokms policy has no token limits for SOL (allowUndecoded passes it)", src))
+			if !named {
+				v.Unknown = append(v.Unknown, fmt.Sprintf("SOL: SPL token transfer from token account %s: the transaction does not name the mint (no transferChecked, no associated account created for it)", src))
+			}
 		case "spl-token.initializeMint", "spl-token.mintTo":
 			v.Unknown = append(v.Unknown, "SOL: SPL token deployment ("+d.Type+")")
 		case "associated-token.create", "associated-token.createIdempotent", "memo.memo":

@@ -49,7 +49,7 @@ var selTransfer = []byte{0xa9, 0x05, 0x9c, 0xbb} // VIP-180 (ERC-20) transfer(ad
 // The clause's VET value goes to its recipient (wei, 1e-18 VET). Data
 // that is a VIP-180 transfer(address,uint256) (exact length, clean
 // address word) is the token amount to the token's recipient with Token
-// the contract, Unknown (gokms policy has no token limits for VET); other
+// the contract (the policy limits it per token: tokens:, docs/policy.md); other
 // data is MethodCall and Unknown. Addresses are lower-case 0x hex. Fee is
 // nil: VeChain fees are paid in VTHO (energy), not in VET, so a VET
 // maxFee cannot be checked.
@@ -118,7 +118,6 @@ func DecodeView(chain string, testnet bool, serialized, signed string) (*signing
 		}
 		v.Token = rcpt
 		v.Outputs = append(v.Outputs, signing.Flow{Address: "0x" + hex.EncodeToString(data[16:36]), Amount: new(big.Int).SetBytes(data[36:68]), Token: rcpt})
-		v.Unknown = append(v.Unknown, "VET: VIP-180 transfer on token contract "+rcpt+": gokms policy has no token limits for VET (allowUndecoded passes it)")
 	default:
 		v.Method = signing.MethodCall
 		sel := data

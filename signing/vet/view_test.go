@@ -50,7 +50,7 @@ func TestDecodeViewVectors(t *testing.T) {
 				}
 			case strings.HasPrefix(data, "a9059cbb") && len(data) == 136:
 				amt, _ := new(big.Int).SetString(data[72:], 16)
-				if n := v.Sent()[strings.ToLower(c.To)]; n == nil || n.Cmp(amt) != 0 || v.Destinations()[0] != "0x"+data[32:72] || v.Complete() {
+				if n := v.Sent()[strings.ToLower(c.To)]; n == nil || n.Cmp(amt) != 0 || v.Destinations()[0] != "0x"+data[32:72] || !v.Complete() {
 					t.Errorf("VIP-180 %s to %s: %+v", amt, data[32:72], v)
 				}
 			default:

@@ -27,8 +27,8 @@ const ViewFamily = "xlm"
 // envelope is read the same way, without the signature check.
 //
 // Payments and account creations are outputs in stroops; a payment of an
-// issued asset is in the asset's stroops with Token "CODE:ISSUER" and is
-// Unknown (gokms policy has no token limits for XLM). A trust line
+// issued asset is in the asset's stroops with Token "CODE:ISSUER" (the
+// policy limits it per asset: tokens:, docs/policy.md). A trust line
 // (changeTrust) is MethodCall and Unknown. A fee bump of a transaction of
 // another source account is Unknown (the wallet pays only the fee; the
 // outputs are the other account's). Fee: the envelope's fee, the most it
@@ -89,7 +89,6 @@ func DecodeView(chain string, testnet bool, serialized, signed string) (*signing
 			if p.Asset.Type != xdr.AssetTypeAssetTypeNative {
 				o.Token = assetString(p.Asset)
 				v.Token = o.Token
-				v.Unknown = append(v.Unknown, "XLM: payment of asset "+o.Token+": gokms policy has no token limits for XLM (allowUndecoded passes it)")
 			} else {
 				native.Add(native, o.Amount)
 			}

@@ -23,8 +23,9 @@ const ViewFamily = "xrp"
 //
 // Payment of XRP: Account → Destination, Amount in drops. A Payment of an
 // issued currency is an output with Token "CURRENCY.issuer" and no Amount
-// (IOU values are decimals, with no smallest unit) and is Unknown: gokms
-// policy has no token limits for XRP. SendMax, DeliverMin and Paths
+// (IOU values are decimals, with no smallest unit) and is Unknown: the
+// policy's token limits are whole numbers of a token's base unit, which an
+// issued currency does not have (allowUndecoded passes it). SendMax, DeliverMin and Paths
 // (cross-currency) are Unknown; so are TrustSet and AccountSet, which move
 // nothing but change the account. Fee: the Fee drops. DestinationTag,
 // SourceTag, InvoiceID and Memos are ignored.
@@ -106,7 +107,7 @@ func viewOf(tx map[string]any, signed bool, id string) (*signing.View, error) {
 			val, _ := a["value"].(string)
 			v.Token = cur + "." + iss
 			v.Outputs = append(v.Outputs, signing.Flow{Address: dest, Token: v.Token})
-			v.Unknown = append(v.Unknown, fmt.Sprintf("XRP: payment of %s %s issued by %s: gokms policy has no token limits for XRP (allowUndecoded passes it)", val, cur, iss))
+			v.Unknown = append(v.Unknown, fmt.Sprintf("XRP: payment of %s %s issued by %s: an issued currency has no base unit for the policy's token limits (allowUndecoded passes it)", val, cur, iss))
 		default:
 			return nil, fmt.Errorf("XRP: Payment without an Amount")
 		}
