@@ -29,6 +29,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/gokms/gokms/signing/internal/onejson"
 	"github.com/gokms/gokms/wallet"
 )
 
@@ -196,14 +197,12 @@ func refuse(format string, a ...any) error {
 // algosdk's Transaction constructor read it, and refuses what it does not
 // understand. It never needs the key.
 func Decode(serializedTransaction string) (*Transaction, error) {
-	var raw map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader([]byte(serializedTransaction)))
-	dec.UseNumber()
-	if err := dec.Decode(&raw); err != nil || raw == nil {
-		return nil, refuse("serializedTransaction is not a JSON object (want algosdk's Transaction JSON)")
-	}
-	if dec.More() {
+	raw, err := onejson.Object(serializedTransaction)
+	if errors.Is(err, onejson.ErrTrailing) {
 		return nil, refuse("serializedTransaction has data after the JSON object")
+	}
+	if err != nil {
+		return nil, refuse("serializedTransaction is not a JSON object (want algosdk's Transaction JSON)")
 	}
 	get := func(k string) (json.RawMessage, bool) {
 		v, ok := raw[k]
@@ -254,7 +253,6 @@ func Decode(serializedTransaction string) (*Transaction, error) {
 			return nil, refuse(`tag is not the Buffer "TX" (a different prefix would sign something other than a transaction)`)
 		}
 	}
-	var err error
 	if t.Sender, err = jsAddress(raw, "from"); err != nil {
 		return nil, err
 	}

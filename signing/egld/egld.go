@@ -26,8 +26,8 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
-	"strings"
 
+	"github.com/gokms/gokms/signing/internal/onejson"
 	"github.com/gokms/gokms/wallet"
 )
 
@@ -224,14 +224,12 @@ var wei = new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(18), n
 // Decode parses serializedTransaction and refuses what it does not
 // understand.
 func Decode(serializedTransaction string) (*Pending, error) {
-	var raw map[string]json.RawMessage
-	dec := json.NewDecoder(strings.NewReader(serializedTransaction))
-	dec.UseNumber()
-	if err := dec.Decode(&raw); err != nil || raw == nil {
-		return nil, refuse("serializedTransaction is not a JSON object (want {from, to, value, data, gasPrice, gasLimit})")
-	}
-	if dec.More() {
+	raw, err := onejson.Object(serializedTransaction)
+	if errors.Is(err, onejson.ErrTrailing) {
 		return nil, refuse("serializedTransaction has data after the JSON object")
+	}
+	if err != nil {
+		return nil, refuse("serializedTransaction is not a JSON object (want {from, to, value, data, gasPrice, gasLimit})")
 	}
 	keys := make([]string, 0, len(raw))
 	for k := range raw {

@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"math/big"
 	"regexp"
 	"strings"
 
 	"github.com/gokms/gokms/signing"
+	"github.com/gokms/gokms/signing/internal/onejson"
 	"github.com/gokms/gokms/wallet"
 )
 
@@ -71,9 +71,7 @@ func DecodeView(chain string, testnet bool, serialized, signed string) (*signing
 	} else {
 		signed = strings.TrimSpace(signed)
 		var s signedJSON
-		dec := json.NewDecoder(strings.NewReader(signed))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&s); err != nil || dec.More() {
+		if err := onejson.Into(signed, &s, true); err != nil {
 			return nil, fmt.Errorf("EGLD: the signed transaction is not erdjs's sendable JSON: %v", err)
 		}
 		val, ok := new(big.Int).SetString(s.Value, 10)

@@ -12,6 +12,8 @@ import (
 
 	"github.com/btcsuite/btcd/btcutil/bech32"
 	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/gokms/gokms/signing/internal/onejson"
 )
 
 // txFields is a web3.js transaction object after parsing and validation. A
@@ -54,17 +56,15 @@ var celoFields = map[string]bool{"feeCurrency": true, "gatewayFee": true, "gatew
 // parseTx parses the serializedTransaction of a pending EVM transaction.
 // It does no I/O. Error messages quote the offending field, never a key.
 func parseTx(chain Chain, serialized string) (*txFields, error) {
-	dec := json.NewDecoder(strings.NewReader(serialized))
-	dec.UseNumber()
-	var m map[string]json.RawMessage
-	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("serializedTransaction is not a JSON object: %w", err)
-	}
-	if m == nil {
-		return nil, errors.New("serializedTransaction is null, want a JSON object")
-	}
-	if dec.More() {
+	m, err := onejson.Object(serialized)
+	if errors.Is(err, onejson.ErrTrailing) {
 		return nil, errors.New("serializedTransaction has data after the JSON object")
+	}
+	if err != nil {
+		if strings.TrimSpace(serialized) == "null" {
+			return nil, errors.New("serializedTransaction is null, want a JSON object")
+		}
+		return nil, fmt.Errorf("serializedTransaction is not a JSON object: %w", err)
 	}
 	var unknown []string
 	for k := range m {
@@ -84,7 +84,6 @@ func parseTx(chain Chain, serialized string) (*txFields, error) {
 	}
 
 	t := &txFields{txType: -1}
-	var err error
 	if t.to, err = parseAddress(chain, m, "to", false); err != nil {
 		return nil, err
 	}

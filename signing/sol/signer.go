@@ -13,6 +13,7 @@ import (
 
 	"github.com/gokms/gokms/backend"
 	"github.com/gokms/gokms/signing"
+	"github.com/gokms/gokms/signing/internal/onejson"
 	"github.com/gokms/gokms/signing/internal/recordkey"
 )
 
@@ -66,9 +67,7 @@ func (j journaled) decode() (wire []byte, sig string, err error) {
 
 func parseJournaled(raw string) (journaled, []byte, string, error) {
 	var j journaled
-	dec := json.NewDecoder(strings.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&j); err != nil || dec.More() {
+	if err := onejson.Into(raw, &j, true); err != nil {
 		return j, nil, "", errors.New("journaled SOL transaction: not the JSON gokms journals ({\"transaction\", \"lastValidBlockHeight\"})")
 	}
 	wire, sig, err := j.decode()

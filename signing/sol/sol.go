@@ -17,15 +17,14 @@
 package sol
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/btcsuite/btcd/btcutil/base58"
 
+	"github.com/gokms/gokms/signing/internal/onejson"
 	"github.com/gokms/gokms/wallet"
 )
 
@@ -67,8 +66,7 @@ type pendingJSON struct {
 // the pending transaction carries one, is decoded here and zeroed.
 func Sign(serializedTransaction string, keys []ed25519.PrivateKey, bh Blockhash) (*Signed, error) {
 	var p pendingJSON
-	dec := json.NewDecoder(bytes.NewReader([]byte(serializedTransaction)))
-	if err := dec.Decode(&p); err != nil || dec.More() {
+	if err := onejson.Into(serializedTransaction, &p, false); err != nil {
 		return nil, fmt.Errorf("%w: serializedTransaction is not the JSON tatum-kms's SDK reads ({\"txData\": hex, \"mintPK\"?: hex})", ErrRefused)
 	}
 	if p.TxData == "" {

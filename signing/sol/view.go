@@ -3,12 +3,12 @@ package sol
 import (
 	"crypto/ed25519"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"math/big"
 	"strings"
 
 	"github.com/gokms/gokms/signing"
+	"github.com/gokms/gokms/signing/internal/onejson"
 )
 
 // ViewFamily is the signing.View family of Solana transactions.
@@ -43,8 +43,7 @@ func DecodeView(chain string, testnet bool, serialized, signed string) (*signing
 	}
 	if strings.TrimSpace(signed) == "" {
 		var p pendingJSON
-		dec := json.NewDecoder(strings.NewReader(serialized))
-		if err := dec.Decode(&p); err != nil || dec.More() || p.TxData == "" {
+		if err := onejson.Into(serialized, &p, false); err != nil || p.TxData == "" {
 			return nil, fmt.Errorf("SOL: serializedTransaction is not {\"txData\": hex, \"mintPK\"?: hex}")
 		}
 		raw, err := hex.DecodeString(p.TxData)

@@ -33,6 +33,7 @@ import (
 	"github.com/ethereum/go-ethereum/rlp"
 	"golang.org/x/crypto/blake2b"
 
+	"github.com/gokms/gokms/signing/internal/onejson"
 	"github.com/gokms/gokms/wallet"
 )
 
@@ -257,14 +258,12 @@ var (
 // understand. key is the signing key, to check the config's "from" when it
 // names an address; nil skips that one check.
 func Decode(serializedTransaction string, key *btcec.PrivateKey) (*Pending, error) {
-	var raw map[string]json.RawMessage
-	dec := json.NewDecoder(strings.NewReader(serializedTransaction))
-	dec.UseNumber()
-	if err := dec.Decode(&raw); err != nil || raw == nil {
-		return nil, refuse("serializedTransaction is not a JSON object (want a web3 transaction config {from, to, value, data})")
-	}
-	if dec.More() {
+	raw, err := onejson.Object(serializedTransaction)
+	if errors.Is(err, onejson.ErrTrailing) {
 		return nil, refuse("serializedTransaction has data after the JSON object")
+	}
+	if err != nil {
+		return nil, refuse("serializedTransaction is not a JSON object (want a web3 transaction config {from, to, value, data})")
 	}
 	keys := make([]string, 0, len(raw))
 	for k := range raw {
