@@ -51,6 +51,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterr "go.etcd.io/bbolt/errors"
 
 	"github.com/gokms/gokms/backend"
 )
@@ -130,7 +131,7 @@ func b64OrEmpty(b []byte) string {
 
 func (b *Backend) open(readOnly bool) (*bolt.DB, error) {
 	db, err := bolt.Open(b.indexPath, 0o600, &bolt.Options{Timeout: b.lockTimeout, ReadOnly: readOnly})
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, bolterr.ErrTimeout) {
 		return nil, fmt.Errorf("vgs index %s: %w", b.indexPath, backend.ErrLocked)
 	}
 	if err != nil {

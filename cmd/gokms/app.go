@@ -30,8 +30,6 @@ var version = ""
 // gokmsBuild is this binary's version, commit and dirty flag.
 func gokmsBuild() tatum.Build { return kms.Build(version) }
 
-func gokmsVersion() string { return gokmsBuild().Version }
-
 // Flag names shared by every command (global flags).
 const (
 	flagPath         = "path"
@@ -348,9 +346,6 @@ func expandHome(p string) string { return kms.ExpandHome(p) }
 // (an explicit --path beats GOKMS_BACKEND), else GOKMS_BACKEND, else the
 // default file store.
 func backendAddr(c *cli.Context) string { return config(c).BackendAddr }
-
-// fileAddr makes a file:// address of an absolute path.
-func fileAddr(path string) string { return kms.FileAddr(path) }
 
 // checkStoreFlags rejects --backend together with --path: one of them would
 // be silently ignored.

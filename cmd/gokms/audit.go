@@ -45,10 +45,6 @@ var auditCmd = &cli.Command{
 
 func auditCommands() []*cli.Command { return []*cli.Command{auditCmd} }
 
-// auditBeside is the default audit log: DefaultName beside the file store
-// (for a remote backend, beside --path or ~/.tatumrc/wallet.dat).
-func auditBeside(c *cli.Context) string { return kms.AuditBeside(backendAddr(c), storePath(c)) }
-
 func auditPath(c *cli.Context) string {
 	return kms.AuditPath(c.String(flagAudit), backendAddr(c), storePath(c))
 }

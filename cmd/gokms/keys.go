@@ -107,9 +107,6 @@ func keys(c *cli.Context) kms.Keys {
 	}
 }
 
-// noSuchWallet is tatum-kms's message for an unknown signatureId.
-func noSuchWallet(id string, err error) error { return kms.NoSuchWallet(id, err) }
-
 // The JSON shapes tatum-kms prints. Field order is part of the shape.
 type (
 	signatureIDJSON struct {

@@ -310,8 +310,8 @@ func (l *layer) apply() error {
 type emptyBucket struct{}
 
 func (emptyBucket) Get([]byte) []byte                     { return nil }
-func (emptyBucket) Put(_, _ []byte) error                 { return bolt.ErrTxNotWritable }
-func (emptyBucket) Delete([]byte) error                   { return bolt.ErrTxNotWritable }
+func (emptyBucket) Put(_, _ []byte) error                 { return bolterr.ErrTxNotWritable }
+func (emptyBucket) Delete([]byte) error                   { return bolterr.ErrTxNotWritable }
 func (emptyBucket) ForEach(func(k, v []byte) error) error { return nil }
 
 // Memory is a journal that lives in memory only: it forgets everything on
@@ -352,7 +352,7 @@ func (b memBucket) Get(k []byte) []byte {
 
 func (b memBucket) Put(k, v []byte) error {
 	if b.t.writes == nil {
-		return bolt.ErrTxNotWritable
+		return bolterr.ErrTxNotWritable
 	}
 	if b.t.writes[b.name] == nil {
 		b.t.writes[b.name] = map[string][]byte{}
@@ -363,7 +363,7 @@ func (b memBucket) Put(k, v []byte) error {
 
 func (b memBucket) Delete(k []byte) error {
 	if b.t.writes == nil {
-		return bolt.ErrTxNotWritable
+		return bolterr.ErrTxNotWritable
 	}
 	if b.t.writes[b.name] == nil {
 		b.t.writes[b.name] = map[string][]byte{}

@@ -568,10 +568,9 @@ func (p *Policy) CacheTotals(refresh time.Duration) {
 }
 
 type cachedTotal struct {
-	base   *big.Int // the counters' total when read
-	read   time.Time
-	local  *big.Int // added by this process since (a running sum: a check costs no more as adds pile up)
-	charge map[string]time.Time
+	base  *big.Int // the counters' total when read
+	read  time.Time
+	local *big.Int // added by this process since (a running sum: a check costs no more as adds pile up)
 }
 
 // total is the rolling total of key at now: the counters' figure (read at

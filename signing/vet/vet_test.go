@@ -65,12 +65,11 @@ func id32(t testing.TB, s string) [32]byte {
 }
 
 type fakeNode struct {
-	t          testing.TB
-	tc         vector
-	simulated  []byte
-	simulateOK bool
-	reverted   bool
-	genesis    *[32]byte
+	t         testing.TB
+	tc        vector
+	simulated []byte
+	reverted  bool
+	genesis   *[32]byte
 }
 
 func (f *fakeNode) GenesisID(context.Context) ([32]byte, error) {
