@@ -17,12 +17,13 @@ import (
 // (their broadcast) and a new claim waits for a slot nobody is waiting for.
 type slotSem struct {
 	mu    sync.Mutex
+	size  int
 	free  int
 	backs []chan struct{} // jobs waiting for their slot back, first come first served
 	next  chan struct{}   // the dispatcher waiting for a slot, or nil
 }
 
-func newSlotSem(n int) *slotSem { return &slotSem{free: n} }
+func newSlotSem(n int) *slotSem { return &slotSem{size: n, free: n} }
 
 // acquire takes a slot for a new job (the dispatcher: one caller at a
 // time) once no returning job waits for one; false if ctx ended first.
@@ -69,7 +70,8 @@ func (s *slotSem) reacquire() {
 }
 
 // release gives a slot up: to the first returning job, else to the
-// dispatcher, else back to the free ones.
+// dispatcher, else back to the free ones (never more than there are: a
+// release nobody's acquire matched cannot raise Concurrency).
 func (s *slotSem) release() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -82,7 +84,7 @@ func (s *slotSem) release() {
 	case s.next != nil:
 		s.next <- struct{}{}
 		s.next = nil
-	default:
+	case s.free < s.size:
 		s.free++
 	}
 }

@@ -98,3 +98,15 @@ func TestSlotSemCancelledDispatcher(t *testing.T) {
 		waitFor(t, s, "the one slot is free", func() bool { return s.free == 1 && s.next == nil })
 	}
 }
+
+// A release that no acquire matched (a bug) does not add a slot: at most
+// Concurrency jobs still run at once.
+func TestSlotSemNoExtraSlot(t *testing.T) {
+	s := newSlotSem(2)
+	s.release()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.free != 2 {
+		t.Fatalf("%d free slots of 2 after an unmatched release", s.free)
+	}
+}
