@@ -29,12 +29,16 @@ for L in $LATENCIES; do
 	local1=$(rate local-1) pg1=$(rate postgres-1) pg3=$(rate postgres-3)
 	pg1f=$(rate postgres-1-auditfile) pg3f=$(rate postgres-3-auditfile)
 	busy() { echo "$out" | awk -v n="^BenchmarkDrain/$1-[0-9]+\$" '$1 ~ n { for (i = 1; i <= NF; i++) if ($(i+1) == "cpu-busy-%") print $i }'; }
-	echo "-- Tatum API latency $L (audit trail on everywhere; CPU busy: share of both CPUs busy during the drain, every process)"
-	printf '%-52s %8s tx/s  CPU busy %s%%\n' "1 daemon, local journal (audit file)" "$local1" "$(busy local-1)" \
-		"1 daemon, PostgreSQL (audit in the state)" "$pg1" "$(busy postgres-1)" \
-		"3 daemons, PostgreSQL (audit in the state)" "$pg3" "$(busy postgres-3)" \
-		"1 daemon, PostgreSQL (audit file)" "$pg1f" "$(busy postgres-1-auditfile)" \
-		"3 daemons, PostgreSQL (audit file per daemon)" "$pg3f" "$(busy postgres-3-auditfile)"
+	# CPU ms per transaction during the drain: the daemons together, PostgreSQL, btcd, the stand-in.
+	m() { echo "$out" | awk -v n="^BenchmarkDrain/$1-[0-9]+\$" -v u="$2" '$1 ~ n { for (i = 1; i <= NF; i++) if ($(i+1) == u) print $i }'; }
+	cpu() { printf '%s/%s/%s/%s' "$(m "$1" drain-daemons-cpu-ms/tx)" "$(m "$1" drain-pg-cpu-ms/tx)" "$(m "$1" drain-btcd-cpu-ms/tx)" "$(m "$1" drain-standin-cpu-ms/tx)"; }
+	echo "-- Tatum API latency $L (audit trail on everywhere; CPU busy: share of both CPUs busy during the drain, every process;"
+	echo "   CPU ms/tx during the drain: daemons/PostgreSQL/btcd/Tatum stand-in)"
+	for c in "local-1:1 daemon, local journal (audit file)" "postgres-1:1 daemon, PostgreSQL (audit in the state)" \
+		"postgres-3:3 daemons, PostgreSQL (audit in the state)" "postgres-1-auditfile:1 daemon, PostgreSQL (audit file)" \
+		"postgres-3-auditfile:3 daemons, PostgreSQL (audit file per daemon)"; do
+		printf '%-52s %8s tx/s  CPU busy %6s%%  CPU ms/tx %s\n' "${c#*:}" "$(rate "${c%%:*}")" "$(busy "${c%%:*}")" "$(cpu "${c%%:*}")"
+	done
 	awk -v l="$local1" -v p1="$pg1" -v p3="$pg3" -v p1f="$pg1f" -v p3f="$pg3f" 'BEGIN {
 		printf "3 daemons / 1 daemon (PostgreSQL):   %.2fx, audit file %.2fx (goal >= 2.5x)\n", p3 / p1, p3f / p1f
 		printf "PostgreSQL cost vs local journal:    %+.1f%%, audit file %+.1f%% of throughput (goal <= 10%%)\n", (l - p1) / l * 100, (l - p1f) / l * 100

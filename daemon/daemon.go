@@ -389,7 +389,7 @@ type polledAtKey struct{}
 type slotKey struct{}
 
 type slots struct {
-	sem     chan struct{} // Concurrency: the jobs being worked on
+	sem     *slotSem      // Concurrency: the jobs being worked on (slots.go)
 	waiting chan struct{} // WaitersPerSlot × Concurrency: the jobs off their slot (offSlot)
 }
 
@@ -404,16 +404,26 @@ type slots struct {
 // lets the daemon sign ahead of it.
 const WaitersPerSlot = 32
 
+// SharedWaitersPerSlot is WaitersPerSlot with a journal shared by several
+// daemons (PostgreSQL). There every job off its slot holds the claim of a
+// transaction the other daemons cannot take, and each commit is its own
+// (no fsync shared by the waiters), so the bound only needs to cover rate
+// × commit latency; with 32 per slot, one daemon claimed most of a queue
+// in the first commits of a cycle and worked through it alone at the end
+// while the others idled (the pge2e drain benchmark; see also slotSem).
+const SharedWaitersPerSlot = 1
+
 // offSlot gives the job's concurrency slot to another transaction while it
 // waits for durable writes (the signed-stage approvers: policy totals and
 // the audit entry; then the journal's Record): the wait is the disk's
 // (fsync), not the API's, the node's or the signer's that Concurrency
 // protects, and the file journal and audit log commit the writers waiting
 // together in one fsync, so the more wait at once the cheaper each one.
-// back takes the slot back (waiting for one; again: no-op) before anything
-// goes on (the broadcast), so signing, the store and the API still see at
-// most Concurrency transactions at once; at most WaitersPerSlot ×
-// Concurrency more are off their slot (with only their signed bytes), else
+// back takes the slot back (waiting for one, served before any new job;
+// again: no-op) before anything goes on (the broadcast), so signing, the
+// store and the API still see at most Concurrency transactions at once; at
+// most WaitersPerSlot × Concurrency (SharedWaitersPerSlot × with a shared
+// journal) more are off their slot (with only their signed bytes), else
 // the job keeps its slot.
 func offSlot(ctx context.Context) (back func()) {
 	sl, ok := ctx.Value(slotKey{}).(slots)
@@ -425,11 +435,11 @@ func offSlot(ctx context.Context) (back func()) {
 	default:
 		return func() {}
 	}
-	<-sl.sem
+	sl.sem.release()
 	var once sync.Once
 	return func() {
 		once.Do(func() {
-			sl.sem <- struct{}{}
+			sl.sem.reacquire()
 			<-sl.waiting
 		})
 	}
@@ -517,9 +527,13 @@ func (d *Daemon) RunCycle(ctx context.Context) CycleStats {
 	var (
 		wg      sync.WaitGroup
 		reports []tatum.ErrorReport
-		sem     = make(chan struct{}, d.cfg.Concurrency)
-		sl      = slots{sem: sem, waiting: make(chan struct{}, WaitersPerSlot*d.cfg.Concurrency)}
+		sem     = newSlotSem(d.cfg.Concurrency)
+		waiters = WaitersPerSlot * d.cfg.Concurrency
 	)
+	if d.shared {
+		waiters = SharedWaitersPerSlot * d.cfg.Concurrency
+	}
+	sl := slots{sem: sem, waiting: make(chan struct{}, waiters)}
 	for _, c := range crossChain {
 		err := fmt.Errorf("pending transaction names chain %s, but it was listed when polling %s: refusing to sign a transaction for another chain than the one polled", clip(c.tx.Chain, 16), c.polled)
 		st.Pending++
@@ -544,17 +558,15 @@ func (d *Daemon) RunCycle(ctx context.Context) CycleStats {
 	}
 dispatch:
 	for _, j := range jobs {
-		select {
-		case <-ctx.Done():
+		if !sem.acquire(ctx) {
 			break dispatch
-		case sem <- struct{}{}:
 		}
 		if ctx.Err() != nil {
-			<-sem
+			sem.release()
 			break
 		}
 		if !d.claim(j.tx.ID) {
-			<-sem
+			sem.release()
 			stMu.Lock()
 			st.Skipped++
 			stMu.Unlock()
@@ -564,7 +576,7 @@ dispatch:
 		wg.Add(1)
 		go func(j job) {
 			defer wg.Done()
-			defer func() { <-sem }()
+			defer sem.release()
 			defer d.release(j.tx.ID)
 			tctx, cancel := context.WithTimeout(context.WithValue(context.WithValue(work, polledAtKey{}, j.polled), slotKey{}, sl), d.cfg.TxTimeout)
 			defer cancel()

@@ -26,13 +26,27 @@ func (j *slowJournal) Record(ctx context.Context, l journal.Lease, e journal.Ent
 	return j.Memory.Record(ctx, l, e)
 }
 
+// slowSharedJournal is slowJournal shared with other daemons (PostgreSQL).
+type slowSharedJournal struct{ *slowJournal }
+
+func (slowSharedJournal) Shared() bool { return true }
+
 // TestSlotGivenUpWhileJournaling: a transaction waiting for its durable
 // journal write gives its concurrency slot to another, which signs
 // meanwhile; at most WaitersPerSlot × Concurrency wait so (and Concurrency
 // more on their slot, once the waiters are full), and signing and
 // broadcasts still see at most Concurrency at once. Every transaction is
 // done once.
-func TestSlotGivenUpWhileJournaling(t *testing.T) {
+func TestSlotGivenUpWhileJournaling(t *testing.T) { testSlotGivenUp(t, false) }
+
+// TestSlotGivenUpWhileJournalingShared: with a shared journal only
+// SharedWaitersPerSlot × Concurrency wait off their slot: each holds a
+// claim the other daemons cannot take, so a stalled (or merely slow)
+// state lets this daemon hold at most (1 + SharedWaitersPerSlot) ×
+// Concurrency transactions of the queue.
+func TestSlotGivenUpWhileJournalingShared(t *testing.T) { testSlotGivenUp(t, true) }
+
+func testSlotGivenUp(t *testing.T, shared bool) {
 	f := newFixture(t)
 	var bcur, bpeak, scur, speak, signs atomic.Int32
 	note := func(cur, peak *atomic.Int32) {
@@ -49,13 +63,21 @@ func TestSlotGivenUpWhileJournaling(t *testing.T) {
 	})
 	var ids []string
 	const conc = 2
-	const held = conc + daemon.WaitersPerSlot*conc
+	perSlot := daemon.WaitersPerSlot
+	if shared {
+		perSlot = daemon.SharedWaitersPerSlot
+	}
+	held := int32(conc + perSlot*conc)
 	for range held + 10 {
 		ids = append(ids, f.enqueuePK())
 	}
 	j := &slowJournal{Memory: journal.NewMemory(), gate: make(chan struct{})}
+	var jj journal.Journal = j
+	if shared {
+		jj = slowSharedJournal{j}
+	}
 	d := f.daemon(func(c *daemon.Config) {
-		c.Concurrency, c.Journal = conc, j
+		c.Concurrency, c.Journal = conc, jj
 		c.Sign = func(ctx context.Context, req signing.Request, ks signing.KeySource) (signing.Signed, error) {
 			note(&scur, &speak)
 			defer scur.Add(-1)
@@ -71,7 +93,7 @@ func TestSlotGivenUpWhileJournaling(t *testing.T) {
 	}
 	time.Sleep(100 * time.Millisecond) // room for a wrong one to start
 	if n := j.inRecord.Load(); n != held {
-		t.Fatalf("%d transactions waiting for their journal write, want %d (Concurrency %d on their slot, %d × as many off it)", n, held, conc, daemon.WaitersPerSlot)
+		t.Fatalf("%d transactions waiting for their journal write, want %d (Concurrency %d on their slot, %d × as many off it)", n, held, conc, perSlot)
 	}
 	if n := signs.Load(); n != held {
 		t.Fatalf("%d signed while the journal was held, want %d", n, held)

@@ -294,7 +294,7 @@ func openDaemonJournal(ctx context.Context, cfg DaemonConfig) (j journal.Journal
 	if strings.TrimSpace(cfg.Journal) != "" {
 		return nil, "", fmt.Errorf("--%s and a PostgreSQL state (--%s / %s) exclude each other: choose one", FlagJournal, FlagState, EnvState)
 	}
-	pj, err := openSharedState(ctx, dsn, cfg.Logger)
+	pj, err := openSharedState(ctx, dsn, cfg.Logger, cfg.Concurrency)
 	if err != nil {
 		return nil, "", err
 	}
@@ -320,10 +320,11 @@ func registerStateMetrics(d *daemon.Daemon, j journal.Journal) {
 
 // openSharedState opens the PostgreSQL state named by dsn, migrating its
 // schema; errors and logs show the URL with its password masked.
-func openSharedState(ctx context.Context, dsn string, log *slog.Logger) (*pgjournal.Journal, error) {
+func openSharedState(ctx context.Context, dsn string, log *slog.Logger, concurrency int) (*pgjournal.Journal, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	return pgjournal.Open(ctx, dsn, pgjournal.Options{Logger: log})
+	// A connection ready for each transaction worked on at once.
+	return pgjournal.Open(ctx, dsn, pgjournal.Options{Logger: log, MinConns: int32(min(concurrency, 1024))})
 }
 
 // daemonHooks are the policy approver and the audit trail of `gokms daemon`.

@@ -202,3 +202,43 @@ func writeOtherCA(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 }
+
+// Options.MinConns opens that many connections in the background at Open
+// (at most MaxConns), so the daemon's first burst of claims does not wait
+// for handshakes; a DSN's pool_min_conns wins.
+func TestOpenMinConns(t *testing.T) {
+	db := srv.NewDatabaseT(t)
+	ctx := bg(t)
+	sep := "?"
+	if strings.Contains(db.DSN(), "?") {
+		sep = "&"
+	}
+	for _, c := range []struct {
+		name      string
+		dsn       string
+		min, max  int32
+		wantMin   int32
+		wantConns int32
+	}{
+		{"asked", db.DSN(), 3, 0, 3, 3},
+		{"at most MaxConns", db.DSN(), 8, 2, 2, 2},
+		{"the DSN's", db.DSN() + sep + "pool_min_conns=1", 3, 0, 1, 1},
+		{"none", db.DSN(), 0, 0, 0, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			j, err := pgjournal.Open(ctx, c.dsn, pgjournal.Options{Logger: quiet(), MinConns: c.min, MaxConns: c.max})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer j.Close()
+			if got := j.Pool().Config().MinConns; got != c.wantMin {
+				t.Fatalf("pool MinConns %d, want %d", got, c.wantMin)
+			}
+			for deadline := time.Now().Add(time.Minute); j.Pool().Stat().TotalConns() < c.wantConns; time.Sleep(10 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("%d connections open a minute after Open, want %d", j.Pool().Stat().TotalConns(), c.wantConns)
+				}
+			}
+		})
+	}
+}

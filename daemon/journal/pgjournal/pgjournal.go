@@ -50,6 +50,12 @@ import (
 type Options struct {
 	// MaxConns bounds the pool (default 16: the daemon's workers plus polls).
 	MaxConns int32
+	// MinConns connections (at most MaxConns) are opened in the background
+	// at Open and kept open, unless the DSN sets pool_min_conns: the daemon
+	// asks for its concurrency, so that the first transactions of a burst
+	// do not each wait for a connection's TLS handshake and authentication
+	// (tens of milliseconds each, all at once). Default 0: on demand.
+	MinConns int32
 	// RetryFor is how long an operation keeps retrying while the database
 	// is unreachable (default 60 s), within its context's deadline.
 	RetryFor time.Duration
@@ -109,6 +115,9 @@ func Open(ctx context.Context, dsn string, o Options) (*Journal, error) {
 		o.Logger = slog.Default()
 	}
 	cfg.MaxConns = o.MaxConns
+	if o.MinConns > 0 && !strings.Contains(dsn, "pool_min_conns") {
+		cfg.MinConns = min(o.MinConns, o.MaxConns)
+	}
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = 10 * time.Second
 	}
