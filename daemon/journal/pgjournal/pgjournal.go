@@ -666,12 +666,6 @@ func (b *leaseBook) forget(l journal.Lease) bool {
 	return i.completed
 }
 
-func (j *Journal) releasedBy(ctx context.Context, tx pgx.Tx, l journal.Lease) bool {
-	var ok bool
-	err := tx.QueryRow(ctx, `SELECT released AND owner = $2 AND token = $3 FROM gokms_claims WHERE id = $1`, l.ID, l.Owner, int64(l.Token)).Scan(&ok)
-	return err == nil && ok
-}
-
 func nonceArgs(k journal.NonceKey) (string, bool, string) { return k.Chain, k.Testnet, k.Sender }
 
 // ReserveNonce implements journal.Journal: the lowest nonce >= pending

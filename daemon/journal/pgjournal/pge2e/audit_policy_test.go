@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -68,19 +67,7 @@ func TestTwoDaemonsSharedLimitAndAuditTrail(t *testing.T) {
 	}
 
 	run := func(args ...string) (string, string, int) {
-		cmd := exec.Command(w.gokms, args...)
-		cmd.Dir = w.dir
-		cmd.Env = []string{"HOME=" + w.dir, "PATH=/usr/bin:/bin", "GOKMS_STATE=" + db.DSN()}
-		var so, se syncBuf
-		cmd.Stdout, cmd.Stderr = &so, &se
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return so.String(), se.String(), code
+		return w.cli(t, []string{"GOKMS_STATE=" + db.DSN()}, args...)
 	}
 	out, errOut, code := run("audit", "verify")
 	if code != 0 || !strings.Contains(out, "intact") || strings.Contains(out+errOut, db.Password) {

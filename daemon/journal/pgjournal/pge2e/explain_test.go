@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -56,20 +55,9 @@ func TestPolicyExplainReadsTheSharedTotals(t *testing.T) {
 	if err := os.WriteFile(pending, js, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	home := t.TempDir() // no journal beside its default store
 	explain := func(env ...string) (string, string, int) {
-		cmd := exec.Command(w.gokms, "policy", "explain", "--testnet", "--policy", pol, pending)
-		cmd.Dir = w.dir
-		cmd.Env = append([]string{"HOME=" + t.TempDir(), "PATH=/usr/bin:/bin"}, env...)
-		var so, se syncBuf
-		cmd.Stdout, cmd.Stderr = &so, &se
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return so.String(), se.String(), code
+		return w.cli(t, append([]string{"HOME=" + home}, env...), "policy", "explain", "--testnet", "--policy", pol, pending)
 	}
 	out, errOut, code := explain("GOKMS_STATE=" + db.DSN())
 	if code != 1 || !strings.Contains(out, `"decision": "refused"`) || !strings.Contains(out, "maxDaily") || !strings.Contains(out, "shared state") {

@@ -3,7 +3,6 @@ package pge2e
 import (
 	"encoding/json"
 	"fmt"
-	"os/exec"
 	"strings"
 	"testing"
 
@@ -16,21 +15,7 @@ import (
 func TestStateCLI(t *testing.T) {
 	need(t)
 	db := w.newDB(t)
-	run := func(env []string, args ...string) (string, string, int) {
-		cmd := exec.Command(w.gokms, args...)
-		cmd.Dir = w.dir
-		cmd.Env = append([]string{"HOME=" + w.dir, "PATH=/usr/bin:/bin"}, env...)
-		var so, se syncBuf
-		cmd.Stdout, cmd.Stderr = &so, &se
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return so.String(), se.String(), code
-	}
+	run := func(env []string, args ...string) (string, string, int) { return w.cli(t, env, args...) }
 	env := []string{"GOKMS_STATE=" + db.DSN()}
 	out, errOut, code := run(env, "state", "migrate")
 	var res struct {

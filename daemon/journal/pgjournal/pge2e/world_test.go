@@ -734,3 +734,23 @@ func (wd *world) verify(t testing.TB, q *queue, procs ...*proc) (resends int) {
 	}
 	return resends
 }
+
+// cli runs the gokms binary with args, in the world's directory and HOME,
+// and env after them (a later HOME wins); it returns stdout, stderr and the
+// exit code.
+func (wd *world) cli(t *testing.T, env []string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(wd.gokms, args...)
+	cmd.Dir = wd.dir
+	cmd.Env = append([]string{"HOME=" + wd.dir, "PATH=/usr/bin:/bin"}, env...)
+	var so, se syncBuf
+	cmd.Stdout, cmd.Stderr = &so, &se
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return so.String(), se.String(), code
+}
