@@ -999,7 +999,9 @@ func (d *Daemon) signNew(ctx context.Context, log *slog.Logger, l journal.Lease,
 		}
 		d.m.failed.WithLabelValues(chain, "journal").Inc()
 		log.Error("could not journal the signed transaction: not broadcasting it", "error", err.Error())
-		return outFailed, fmt.Errorf("gokms could not journal the signed transaction, so it was not broadcast: %w", err)
+		err = fmt.Errorf("gokms could not journal the signed transaction, so it was not broadcast: %w", err)
+		d.event(EventFailed, tx, signed.TxID, err.Error()) // the audit trail has its signed entry: say what became of it
+		return outFailed, err
 	}
 	d.m.signed.WithLabelValues(chain).Inc()
 	if werr != nil {

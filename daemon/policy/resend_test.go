@@ -83,8 +83,25 @@ type auditWorld struct {
 }
 
 func newAuditWorld(t *testing.T, delay time.Duration) *auditWorld {
+	return newAuditWorldWith(t, delay, nil)
+}
+
+// failingRecord is a journal whose Record fails, as a full disk would.
+type failingRecord struct{ *journal.Memory }
+
+func (failingRecord) Record(context.Context, journal.Lease, journal.Entry) error {
+	return errors.New("write journal: no space left on device (test)")
+}
+
+// newAuditWorldWith is newAuditWorld with the daemon's journal wrapped by
+// wrap (nil: the memory journal itself).
+func newAuditWorldWith(t *testing.T, delay time.Duration, wrap func(*journal.Memory) journal.Journal) *auditWorld {
 	t.Helper()
 	w := &auditWorld{srv: tatumtest.New(tatumtest.Options{}), j: journal.NewMemory(), path: filepath.Join(t.TempDir(), "audit.log")}
+	var dj journal.Journal = w.j
+	if wrap != nil {
+		dj = wrap(w.j)
+	}
 	t.Cleanup(w.srv.Close)
 	from := key("resend from")
 	_, fromScript := p2wpkh(from)
@@ -133,7 +150,7 @@ func newAuditWorld(t *testing.T, delay time.Duration) *auditWorld {
 	tr := audit.NewTrail(w.sink, "resend-test", log)
 	api := tatum.New(tatum.Options{BaseURL: w.srv.URL, APIKey: w.srv.APIKey, Logger: log, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, Timeout: 10 * time.Second})
 	w.d, err = daemon.New(daemon.Config{Backend: store, API: api, Signers: signers, Chains: []string{"BTC"}, Testnet: true, Logger: log, Concurrency: 4,
-		Journal: w.j, Approvers: []daemon.Approver{tr.Approver()}, OnDecision: tr.OnDecision, OnEvent: tr.OnEvent,
+		Journal: dj, Approvers: []daemon.Approver{tr.Approver()}, OnDecision: tr.OnDecision, OnEvent: tr.OnEvent,
 		Sign: func(ctx context.Context, req signing.Request, ks signing.KeySource) (signing.Signed, error) {
 			w.signs.Add(1)
 			return signers.SignDetailed(ctx, req, ks)
@@ -239,4 +256,26 @@ func events(t *testing.T, path, id string) string {
 		out = append(out, e.Event)
 	}
 	return strings.Join(out, " ")
+}
+
+// TestFailedJournalWriteIsInTheTrail: the signed entry is written while
+// the journal commits; when the journal write fails, the transaction is not
+// broadcast, and the trail says so after its signed entry.
+func TestFailedJournalWriteIsInTheTrail(t *testing.T) {
+	w := newAuditWorldWith(t, 0, func(m *journal.Memory) journal.Journal { return failingRecord{m} })
+	id := w.pay()
+	if st := w.d.RunCycle(context.Background()); st.Failed != 1 || st.Broadcast != 0 || len(w.arrived) != 0 {
+		t.Fatalf("cycle %+v, %d broadcast", st, len(w.arrived))
+	}
+	if got := events(t, w.path, id); got != "signed failed" {
+		t.Fatalf("entries %q, want the signed entry and then the failure", got)
+	}
+	for _, e := range entriesFor(t, w.path, id) {
+		if e.Event == "failed" && !strings.Contains(e.Detail, "could not journal") {
+			t.Fatalf("failed entry %+v", e)
+		}
+	}
+	if r, err := audit.Verify(w.path); err != nil || !r.OK() {
+		t.Fatalf("verify: %+v %v", r, err)
+	}
 }
