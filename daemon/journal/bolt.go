@@ -211,12 +211,14 @@ func (f *kvJournal) overlay(e *Entry) {
 // takeLazy returns the deferred writes for the next commit: the queued
 // counter adds (a must: no write commits without them; they stay queued,
 // and visible to SumSince, until a commit of theirs succeeded) and the
-// queued marks (taken; on failure queued again, unless a newer mark
-// replaced them meanwhile).
+// queued marks. The marks, too, stay queued, and visible to readers
+// through overlay, until their commit succeeded: readers see the last
+// committed state until then, so a mark taken out at the start of a commit
+// would vanish for its duration (a completed entry read back as signed).
+// A mark replaced meanwhile by a newer one stays for the next commit.
 func (f *kvJournal) takeLazy() []ride {
 	f.lazyMu.Lock()
-	marks := f.lazy
-	f.lazy = nil
+	marks := maps.Clone(f.lazy)
 	adds := maps.Clone(f.lazyAdds)
 	f.lazyMu.Unlock()
 	var rides []ride
@@ -261,16 +263,13 @@ func (f *kvJournal) takeLazy() []ride {
 			}
 			return nil
 		}, done: func(err error) {
-			if err == nil {
-				return
+			if err != nil {
+				return // still queued: the next commit writes them
 			}
 			f.lazyMu.Lock()
 			for id, c := range marks {
-				if _, newer := f.lazy[id]; !newer {
-					if f.lazy == nil {
-						f.lazy = map[string]completion{}
-					}
-					f.lazy[id] = c
+				if cur, ok := f.lazy[id]; ok && cur == c {
+					delete(f.lazy, id) // durable now; a newer mark stays
 				}
 			}
 			f.lazyMu.Unlock()
@@ -331,6 +330,12 @@ func (f *kvJournal) startFlusher() {
 				case <-stop:
 					return
 				case <-t.C:
+					if g, ok := f.s.(*groupKV); ok && g.committedWithin(completionDelay) {
+						// Commits are going on, and each one's rider
+						// takes the queued writes: a flush would write
+						// them twice.
+						continue
+					}
 					_ = f.flush() // kept queued on error; retried next tick and at Close
 				}
 			}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -70,6 +71,8 @@ type groupKV struct {
 	// (the journal's deferred counter adds and marks), so that they share
 	// the commit.
 	rider func() []ride
+	// lastCommit is when the last commit ended (UnixNano; 0: none yet).
+	lastCommit atomic.Int64
 }
 
 // ride is a write no one waits for, committed with the next group.
@@ -154,7 +157,15 @@ func (g *groupKV) commitLoop() {
 	}
 }
 
+// committedWithin reports whether a commit ended less than d ago (its
+// rider took the deferred writes then).
+func (g *groupKV) committedWithin(d time.Duration) bool {
+	t := g.lastCommit.Load()
+	return t != 0 && time.Since(time.Unix(0, t)) < d
+}
+
 func (g *groupKV) commit(group []*write) {
+	defer func() { g.lastCommit.Store(time.Now().UnixNano()) }()
 	errs := make([]error, len(group))
 	var rides []ride
 	var rideErrs []error
