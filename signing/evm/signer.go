@@ -120,6 +120,9 @@ func (s *Signer) Configure(cfg Config) error {
 	if cfg.CallTimeout <= 0 {
 		cfg.CallTimeout = defaultCallTimeout
 	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = defaultHTTPClient()
+	}
 	if cfg.NonceStall <= 0 {
 		cfg.NonceStall = defaultNonceStall
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/big"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -244,4 +246,29 @@ func TestSimRefusedKeepsNonce(t *testing.T) {
 		t.Fatalf("nonce %d after a refused transaction, want 0", n)
 	}
 	e.mine(t, raw)
+}
+
+// TestNodeRedirectNotFollowed: a node URL that answers with a redirect is
+// an error, not a hop to wherever it points (whose nonce, gas and fee
+// answers would then be signed, and which would receive the calls' headers).
+func TestNodeRedirectNotFollowed(t *testing.T) {
+	e := newSim(t, sepolia)
+	redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, e.chain.URL, http.StatusTemporaryRedirect)
+	}))
+	defer redirector.Close()
+	s, err := New(Config{RPC: map[string]string{"ETH": redirector.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	before := e.chain.TotalCalls()
+	tx := `{"from":0,"to":"0x687422eEA2cB73B5d3e242bA5456b782919AFc85","value":"1"}`
+	_, err = s.Sign(context.Background(), signing.Request{ID: "sim", Chain: "ETH", Testnet: true, SerializedTransaction: tx, Hashes: []string{"a"}}, e.keys)
+	if err == nil || !strings.Contains(err.Error(), "307") {
+		t.Fatalf("Sign through a redirecting node: %v, want an error naming the 307", err)
+	}
+	if n := e.chain.TotalCalls() - before; n != 0 {
+		t.Fatalf("the redirect target got %d calls", n)
+	}
 }
