@@ -34,7 +34,25 @@ var (
 	bNonces   = []byte("nonces")
 	bCounters = []byte("counters")
 	bMeta     = []byte("meta")
+	// bOpen indexes the entries not completed (id -> 1), so that the
+	// daemon's every-cycle List(open) reads those, not the whole history
+	// (completed entries stay forever, to recognise a replay).
+	bOpen = []byte("open")
+	// metaOpenIndex marks a file whose bOpen is complete (built at the
+	// first writable open of a file from before it).
+	metaOpenIndex = []byte("open-index")
 )
+
+// putEntry writes e and keeps bOpen in step with its state.
+func putEntry(tx txn, e Entry) error {
+	if err := putJSON(tx.Bucket(bEntries), e.ID, e); err != nil {
+		return err
+	}
+	if e.State == StateCompleted {
+		return tx.Bucket(bOpen).Delete([]byte(e.ID))
+	}
+	return tx.Bucket(bOpen).Put([]byte(e.ID), []byte{1})
+}
 
 // FileOptions configures OpenFile.
 type FileOptions struct {
@@ -69,6 +87,9 @@ type kvJournal struct {
 	// epoch counts the opens of a File (kept for diagnostics: leases are
 	// in memory, so those of a dead process vanished with it).
 	epoch uint64
+	// indexed: bOpen lists every entry not completed (false only for a
+	// read-only open of a file from before the index: List scans).
+	indexed bool
 
 	// Broadcasts and completions are written behind (File only):
 	// MarkBroadcast and MarkCompleted return at once; the queued marks ride
@@ -150,12 +171,20 @@ func OpenFile(path string, o FileOptions) (*File, error) {
 			return nil, fmt.Errorf("journal %s: %w", path, err)
 		}
 		err = db.Update(func(tx *bolt.Tx) error {
-			for _, b := range [][]byte{bEntries, bNonces, bCounters, bMeta} {
+			for _, b := range [][]byte{bEntries, bNonces, bCounters, bMeta, bOpen} {
 				if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 					return err
 				}
 			}
 			m := tx.Bucket(bMeta)
+			if m.Get(metaOpenIndex) == nil {
+				if err := buildOpenIndex(tx); err != nil {
+					return err
+				}
+				if err := m.Put(metaOpenIndex, []byte("1")); err != nil {
+					return err
+				}
+			}
 			if v := m.Get([]byte("epoch")); v != nil {
 				n, err := strconv.ParseUint(string(v), 10, 64)
 				if err != nil {
@@ -171,10 +200,33 @@ func OpenFile(path string, o FileOptions) (*File, error) {
 			return nil, fmt.Errorf("journal %s: %w", path, err)
 		}
 	}
+	indexed := !o.ReadOnly
+	if o.ReadOnly {
+		_ = db.View(func(tx *bolt.Tx) error {
+			m := tx.Bucket(bMeta)
+			indexed = m != nil && m.Get(metaOpenIndex) != nil
+			return nil
+		})
+	}
 	g := newGroupKV(db)
-	f := &File{kvJournal: kvJournal{s: g, now: o.Now, epoch: epoch, deferCompletion: !o.ReadOnly}, path: path}
+	f := &File{kvJournal: kvJournal{s: g, now: o.Now, epoch: epoch, indexed: indexed, deferCompletion: !o.ReadOnly}, path: path}
 	g.rider = f.takeLazy
 	return f, nil
+}
+
+// buildOpenIndex fills bOpen from the entries of a file written before it.
+func buildOpenIndex(tx *bolt.Tx) error {
+	open := tx.Bucket(bOpen)
+	return tx.Bucket(bEntries).ForEach(func(k, v []byte) error {
+		var e struct{ State State }
+		if err := json.Unmarshal(v, &e); err != nil {
+			return fmt.Errorf("journal record %q is damaged: %w", k, err)
+		}
+		if e.State == StateCompleted {
+			return nil
+		}
+		return open.Put(k, []byte{1})
+	})
 }
 
 // Path returns the file's path.
@@ -257,7 +309,7 @@ func (f *kvJournal) takeLazy() []ride {
 					continue // forgotten meanwhile
 				}
 				marks[id].apply(&e)
-				if err := putJSON(tx.Bucket(bEntries), id, e); err != nil {
+				if err := putEntry(tx, e); err != nil {
 					return err
 				}
 			}
@@ -634,7 +686,7 @@ func (f *kvJournal) Record(ctx context.Context, l Lease, e Entry) error {
 				return err
 			}
 		}
-		return putJSON(tx.Bucket(bEntries), e.ID, e)
+		return putEntry(tx, e)
 	})
 	if err != nil {
 		return err
@@ -676,7 +728,7 @@ func (f *kvJournal) mutate(ctx context.Context, l Lease, fn func(e *Entry) error
 			return err
 		}
 		e.UpdatedAt = f.now()
-		return putJSON(tx.Bucket(bEntries), l.ID, e)
+		return putEntry(tx, e)
 	})
 	if err != nil && folded != nil {
 		f.lazyMu.Lock()
@@ -773,10 +825,7 @@ func (f *kvJournal) List(ctx context.Context, open bool) ([]Entry, error) {
 	var out []Entry
 	err := f.s.view(func(tx txn) error {
 		b := tx.Bucket(bEntries)
-		if b == nil {
-			return nil
-		}
-		return b.ForEach(func(k, v []byte) error {
+		add := func(k, v []byte) error {
 			var e Entry
 			if err := json.Unmarshal(v, &e); err != nil {
 				return fmt.Errorf("journal record %q is damaged: %w", k, err)
@@ -786,6 +835,16 @@ func (f *kvJournal) List(ctx context.Context, open bool) ([]Entry, error) {
 				out = append(out, e)
 			}
 			return nil
+		}
+		if !open || !f.indexed {
+			return b.ForEach(add)
+		}
+		return tx.Bucket(bOpen).ForEach(func(k, _ []byte) error {
+			v := b.Get(k)
+			if v == nil {
+				return fmt.Errorf("journal index names %q, which has no record: the journal is damaged", k)
+			}
+			return add(k, v)
 		})
 	})
 	sort.SliceStable(out, func(i, j int) bool { return out[i].RecordedAt.Before(out[j].RecordedAt) })
@@ -824,6 +883,9 @@ func (f *kvJournal) Forget(ctx context.Context, id string) error {
 			if err := putJSON(tx.Bucket(bNonces), ks, nr); err != nil {
 				return err
 			}
+		}
+		if err := tx.Bucket(bOpen).Delete([]byte(id)); err != nil {
+			return err
 		}
 		return tx.Bucket(bEntries).Delete([]byte(id))
 	})

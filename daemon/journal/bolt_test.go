@@ -6,8 +6,11 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/gokms/gokms/daemon/journal"
 	"github.com/gokms/gokms/daemon/journal/journaltest"
@@ -170,4 +173,121 @@ func TestFileAddLater(t *testing.T) {
 	if err := j.AddLater(ctx, "", "r", now, big.NewInt(1)); err == nil {
 		t.Fatal("AddLater without a key accepted")
 	}
+}
+
+// TestFileOpenIndex: List(open) reads the index of entries not completed,
+// not the whole history; a file from before the index (no "open" bucket)
+// is listed whole by a read-only open and indexed at its first writable
+// one, so its open entries are never lost to the daemon's reconcile.
+func TestFileOpenIndex(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), journal.DefaultName)
+	j, err := journal.OpenFile(path, journal.FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{"0123456789abcdef01234561", "0123456789abcdef01234562", "0123456789abcdef01234563", "0123456789abcdef01234564"}
+	for i, id := range ids {
+		l, _, err := j.Claim(ctx, id, "host:1", time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := j.Record(ctx, l, journal.Entry{ID: id, Chain: "BTC", Testnet: true, SignedTx: "00", TxID: "t" + id}); err != nil {
+			t.Fatal(err)
+		}
+		switch i {
+		case 0:
+			err = j.MarkCompleted(ctx, l, "t"+id)
+		case 1:
+			err = j.MarkBroadcast(ctx, l, "t"+id)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := j.Release(ctx, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := j.Forget(ctx, ids[3]); err != nil {
+		t.Fatal(err)
+	}
+	wantOpen := func(j journal.Journal, what string) {
+		t.Helper()
+		open, err := j.List(ctx, true)
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		var got []string
+		for _, e := range open {
+			got = append(got, e.ID)
+		}
+		if want := ids[1:3]; !slices.Equal(got, want) {
+			t.Fatalf("%s: open entries %v, want %v", what, got, want)
+		}
+		all, _ := j.List(ctx, false)
+		if len(all) != 3 {
+			t.Fatalf("%s: %d entries in all, want 3", what, len(all))
+		}
+	}
+	wantOpen(j, "indexed, marks queued")
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	j, err = journal.OpenFile(path, journal.FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantOpen(j, "reopened")
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wantIndexed(t, path, 2) // a completion and a forget left it
+
+	// Make it a file from before the index.
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket([]byte("open")); err != nil {
+			return err
+		}
+		return tx.Bucket([]byte("meta")).Delete([]byte("open-index"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = db.Close()
+	ro, err := journal.OpenFile(path, journal.FileOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantOpen(ro, "old file, read-only")
+	_ = ro.Close()
+	j, err = journal.OpenFile(path, journal.FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantOpen(j, "old file, indexed at open")
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wantIndexed(t, path, 2)
+}
+
+// wantIndexed checks that the open index of a closed journal file holds n
+// ids.
+func wantIndexed(t *testing.T, path string, n int) {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	_ = db.View(func(tx *bolt.Tx) error {
+		if got := tx.Bucket([]byte("open")).Stats().KeyN; got != n {
+			t.Errorf("index holds %d ids, want the %d open ones", got, n)
+		}
+		return nil
+	})
 }

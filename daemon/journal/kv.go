@@ -354,7 +354,7 @@ type Memory struct{ kvJournal }
 
 // NewMemory returns an empty in-memory journal.
 func NewMemory() *Memory {
-	return &Memory{kvJournal{s: &memKV{data: map[string]map[string][]byte{}}, now: time.Now}}
+	return &Memory{kvJournal{s: &memKV{data: map[string]map[string][]byte{}}, now: time.Now, indexed: true}}
 }
 
 type memKV struct {
