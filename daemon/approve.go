@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/gokms/gokms/signing"
@@ -43,6 +44,41 @@ type Proposal struct {
 	Signed *signing.Signed
 
 	waits []func(context.Context) error // BeforeBroadcast
+	kept  *kept                         // shared by the stages of one transaction (Keep)
+}
+
+// kept is what approvers keep from one stage of a transaction for the next.
+type kept struct {
+	mu sync.Mutex
+	m  map[any]any
+}
+
+// Keep stores v under key for the later stages of this transaction (the
+// policy keeps the pending transaction it parsed at StageRequest, to
+// decode the signed bytes at StageSigned without parsing it again). key is
+// a value of a type of the approver's own, as with context keys. A
+// proposal the daemon did not build keeps nothing.
+func (p *Proposal) Keep(key, v any) {
+	if p.kept == nil {
+		return
+	}
+	p.kept.mu.Lock()
+	defer p.kept.mu.Unlock()
+	if p.kept.m == nil {
+		p.kept.m = map[any]any{}
+	}
+	p.kept.m[key] = v
+}
+
+// Kept returns what an earlier stage of this transaction kept under key.
+func (p *Proposal) Kept(key any) (any, bool) {
+	if p.kept == nil {
+		return nil, false
+	}
+	p.kept.mu.Lock()
+	defer p.kept.mu.Unlock()
+	v, ok := p.kept.m[key]
+	return v, ok
 }
 
 // BeforeBroadcast registers a durable write that must succeed before the

@@ -929,7 +929,8 @@ func stageVerb(s Stage) string {
 
 func (d *Daemon) signNew(ctx context.Context, log *slog.Logger, l journal.Lease, tx tatum.PendingTransaction) (outcome, error) {
 	chain := chainLabel(tx.Chain)
-	if ok, out, err := d.askApprovers(ctx, log, &Proposal{Stage: StageRequest, Pending: tx, Testnet: d.cfg.Testnet}); !ok {
+	k := new(kept)
+	if ok, out, err := d.askApprovers(ctx, log, &Proposal{Stage: StageRequest, Pending: tx, Testnet: d.cfg.Testnet, kept: k}); !ok {
 		return out, err
 	}
 	req := signing.Request{
@@ -971,7 +972,7 @@ func (d *Daemon) signNew(ctx context.Context, log *slog.Logger, l journal.Lease,
 	defer back()
 	// Policy sees what the signed bytes do, before anything is journaled
 	// or broadcast; a refusal drops the bytes and frees the nonce.
-	sp := &Proposal{Stage: StageSigned, Pending: tx, Testnet: d.cfg.Testnet, Signed: &signed}
+	sp := &Proposal{Stage: StageSigned, Pending: tx, Testnet: d.cfg.Testnet, Signed: &signed, kept: k}
 	if ok, out, err := d.askApprovers(ctx, log, sp); !ok {
 		drop(ctx, signed)
 		return out, err

@@ -695,3 +695,50 @@ func TestPanicIsOneFailure(t *testing.T) {
 		t.Fatalf("reports %v", e)
 	}
 }
+
+// keepKey is keepingApprover's Proposal.Keep key.
+type keepKey struct{}
+
+// keepingApprover keeps a value at StageRequest and records what
+// StageSigned finds under its key.
+type keepingApprover struct {
+	mu    sync.Mutex
+	found map[string]any
+}
+
+func (*keepingApprover) Name() string { return "keeper" }
+func (a *keepingApprover) Approve(ctx context.Context, p *daemon.Proposal, next daemon.Next) error {
+	switch p.Stage {
+	case daemon.StageRequest:
+		p.Keep(keepKey{}, "kept for "+p.Pending.ID)
+	case daemon.StageSigned:
+		v, _ := p.Kept(keepKey{})
+		a.mu.Lock()
+		a.found[p.Pending.ID] = v
+		a.mu.Unlock()
+	}
+	return next(ctx, p)
+}
+
+// What an approver keeps at StageRequest it finds at StageSigned of the
+// same transaction, and of no other (the policy keeps its parse of the
+// pending transaction so).
+func TestProposalKeptAcrossStages(t *testing.T) {
+	f := newFixture(t)
+	ids := []string{f.enqueuePK(), f.enqueuePK()}
+	a := &keepingApprover{found: map[string]any{}}
+	d := f.daemon(func(cfg *daemon.Config) { cfg.Approvers = []daemon.Approver{a} })
+	if st := d.RunCycle(context.Background()); st.Broadcast != 2 {
+		t.Fatalf("cycle %+v", st)
+	}
+	for _, id := range ids {
+		if got, want := a.found[id], "kept for "+id; got != want {
+			t.Errorf("%s: StageSigned found %v, want %q", id, got, want)
+		}
+	}
+	var p daemon.Proposal // built outside the daemon: keeps nothing
+	p.Keep(keepKey{}, 1)
+	if v, ok := p.Kept(keepKey{}); ok {
+		t.Fatalf("a proposal the daemon did not build kept %v", v)
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gokms/gokms/daemon"
 	"github.com/gokms/gokms/signing"
+	"github.com/gokms/gokms/signing/utxo"
 	"github.com/gokms/gokms/tatum"
 )
 
@@ -56,13 +57,13 @@ func (a *Approver) Approve(ctx context.Context, prop *daemon.Proposal, next daem
 	var opt Options
 	switch prop.Stage {
 	case daemon.StageRequest:
-		in.View, in.DecodeErr = Decode(tx.Chain, prop.Testnet, tx.SerializedTransaction, "")
+		in.View, in.DecodeErr = decodeKept(prop, "")
 		opt = Options{DryRun: true, FeeLater: true}
 	case daemon.StageSigned:
 		if prop.Signed == nil || prop.Signed.Raw == "" {
 			return daemon.Refuse(a.Name(), true, "undecoded: no signed transaction to check")
 		}
-		in.View, in.DecodeErr = Decode(tx.Chain, prop.Testnet, tx.SerializedTransaction, prop.Signed.Raw)
+		in.View, in.DecodeErr = decodeKept(prop, prop.Signed.Raw)
 	default:
 		return next(ctx, prop)
 	}
@@ -88,6 +89,32 @@ func (a *Approver) Approve(ctx context.Context, prop *daemon.Proposal, next daem
 		return daemon.Refuse(a.Name(), true, "rule %s: record the rolling total: %v", ClassCounters, werr)
 	}
 	return err
+}
+
+// keptPending is the Proposal.Keep key of the parsed UTXO pending
+// transaction.
+type keptPending struct{}
+
+// decodeKept is Decode for prop's pending transaction. A UTXO one is
+// parsed once per transaction: the view of its signed bytes needs the
+// pending transaction's previous outputs, and parsing its JSON was a third
+// of the policy's CPU.
+func decodeKept(prop *daemon.Proposal, signedHex string) (*signing.View, error) {
+	tx := prop.Pending
+	if _, ok := utxo.For(tx.Chain); !ok {
+		return Decode(tx.Chain, prop.Testnet, tx.SerializedTransaction, signedHex)
+	}
+	if v, ok := prop.Kept(keptPending{}); ok {
+		if pd := v.(*utxo.Pending); pd.Of(tx.Chain, tx.SerializedTransaction) {
+			return pd.View(prop.Testnet, signedHex)
+		}
+	}
+	pd, err := utxo.ParsePending(tx.Chain, tx.SerializedTransaction)
+	if err != nil {
+		return nil, err
+	}
+	prop.Keep(keptPending{}, pd)
+	return pd.View(prop.Testnet, signedHex)
 }
 
 func chainLabel(c string) string {

@@ -30,6 +30,25 @@ import (
 // script is listed in View.Unknown. An output to an address one of the
 // inputs spends from is change.
 func Decode(chain string, testnet bool, serialized, signedHex string) (*signing.View, error) {
+	pd, err := ParsePending(chain, serialized)
+	if err != nil {
+		return nil, err
+	}
+	return pd.View(testnet, signedHex)
+}
+
+// Pending is a pending transaction parsed once, so that the view before
+// signing and the view of the signed bytes (which need the pending
+// transaction's previous outputs) do not parse it twice. View does not
+// change it: it is safe for concurrent use.
+type Pending struct {
+	c          *chainInfo
+	p          *parsedTx
+	serialized string
+}
+
+// ParsePending parses a pending transaction of chain for View.
+func ParsePending(chain, serialized string) (*Pending, error) {
 	s, ok := For(chain)
 	if !ok {
 		return nil, fmt.Errorf("%s is not a UTXO chain gokms signs", chain)
@@ -51,6 +70,20 @@ func Decode(chain string, testnet bool, serialized, signedHex string) (*signing.
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", c.code, err)
 	}
+	return &Pending{c: c, p: p, serialized: serialized}, nil
+}
+
+// Of reports whether pd was parsed from this chain's serialized
+// transaction.
+func (pd *Pending) Of(chain, serialized string) bool {
+	s, ok := For(chain)
+	return ok && s.c == pd.c && serialized == pd.serialized
+}
+
+// View decodes the pending transaction (signedHex empty) or its signed
+// bytes, as Decode does.
+func (pd *Pending) View(testnet bool, signedHex string) (*signing.View, error) {
+	c, p := pd.c, pd.p
 	params := c.params(testnet)
 	v := &signing.View{Chain: c.code, Family: signing.ViewUTXO, Method: signing.MethodTransfer}
 	tx := p.tx
