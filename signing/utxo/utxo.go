@@ -304,12 +304,22 @@ func refs(keys []*key) string {
 
 // Sign implements signing.Signer.
 func (s *Signer) Sign(ctx context.Context, req signing.Request, ks signing.KeySource) (string, error) {
+	out, _, err := s.sign(ctx, req, ks)
+	if err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(out), nil
+}
+
+// sign returns the signed transaction's bytes and the pending transaction
+// as parsed (for SignDetailed's view, which needs its previous outputs).
+func (s *Signer) sign(ctx context.Context, req signing.Request, ks signing.KeySource) ([]byte, *parsedTx, error) {
 	if !strings.EqualFold(req.Chain, s.c.code) {
-		return "", fmt.Errorf("%s signer given a %s transaction", s.c.code, req.Chain)
+		return nil, nil, fmt.Errorf("%s signer given a %s transaction", s.c.code, req.Chain)
 	}
 	raw := strings.TrimSpace(req.SerializedTransaction)
 	if raw == "" {
-		return "", fmt.Errorf("%s: empty serializedTransaction", s.c.code)
+		return nil, nil, fmt.Errorf("%s: empty serializedTransaction", s.c.code)
 	}
 	var (
 		p   *parsedTx
@@ -322,11 +332,11 @@ func (s *Signer) Sign(ctx context.Context, req signing.Request, ks signing.KeySo
 		p, err = parseBitcore(s.c, raw)
 	}
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", s.c.code, err)
+		return nil, nil, fmt.Errorf("%s: %w", s.c.code, err)
 	}
 	rk, err := resolveKeys(ctx, req, ks)
 	if err != nil {
-		return "", err
+		return nil, nil, err
 	}
 	var plan []spend
 	if hexForm {
@@ -335,7 +345,7 @@ func (s *Signer) Sign(ctx context.Context, req signing.Request, ks signing.KeySo
 		plan, err = s.planByScript(p, rk)
 	}
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", s.c.code, err)
+		return nil, nil, fmt.Errorf("%s: %w", s.c.code, err)
 	}
 	var out []byte
 	if s.c.forkID {
@@ -344,9 +354,9 @@ func (s *Signer) Sign(ctx context.Context, req signing.Request, ks signing.KeySo
 		out, err = s.signStandard(p, plan)
 	}
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", s.c.code, err)
+		return nil, nil, fmt.Errorf("%s: %w", s.c.code, err)
 	}
-	return hex.EncodeToString(out), nil
+	return out, p, nil
 }
 
 func (s *Signer) planByScript(p *parsedTx, rk *resolved) ([]spend, error) {

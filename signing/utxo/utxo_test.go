@@ -246,3 +246,46 @@ func TestRegistered(t *testing.T) {
 		t.Error("For(ETH)")
 	}
 }
+
+// SignDetailed returns what Sign returns, and the view of those bytes:
+// inputs with the values the pending transaction gave them, outputs with
+// addresses, the fee, the txid.
+func TestSignDetailedView(t *testing.T) {
+	a, b := testKey("a"), testKey("b")
+	_, aP2WPKH, _ := scriptsOf(a)
+	_, bP2WPKH, _ := scriptsOf(b)
+	ks := newMapKeys()
+	ks.pk["pk-a"] = a
+	s := bitcoreJSON(t, []tin{{txidOf("1"), 1, aP2WPKH, 7000}, {txidOf("2"), 0, aP2WPKH, 5000}},
+		[]tin{{script: bP2WPKH, sat: 9000}, {script: aP2WPKH, sat: 2500}}, false)
+	req := signing.Request{Chain: "BTC", Testnet: true, Hashes: []string{"pk-a"}, SerializedTransaction: s}
+	raw, err := signers.Sign(context.Background(), req, ks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd, err := signers.SignDetailed(context.Background(), req, ks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sd.Raw != raw {
+		t.Fatalf("SignDetailed signed %s, Sign %s", sd.Raw, raw)
+	}
+	v := sd.View
+	want, err := Decode("BTC", true, s, raw) // the policy's decoder, from the bytes
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sd.TxID != want.TxID || v.Fee == nil || v.Fee.Int64() != 500 || len(v.Inputs) != 2 || len(v.Outputs) != 2 {
+		t.Fatalf("view %+v, txid %s (want %s), fee %v", v, sd.TxID, want.TxID, v.Fee)
+	}
+	for i, in := range v.Inputs {
+		if in.Value == nil || in.Value.Cmp(want.Inputs[i].Amount) != 0 {
+			t.Errorf("input %d value %v, want %v", i, in.Value, want.Inputs[i].Amount)
+		}
+	}
+	for i, o := range v.Outputs {
+		if o.Address != want.Outputs[i].Address || o.Value.Cmp(want.Outputs[i].Amount) != 0 {
+			t.Errorf("output %d %s %v, want %s %v", i, o.Address, o.Value, want.Outputs[i].Address, want.Outputs[i].Amount)
+		}
+	}
+}

@@ -17,14 +17,11 @@ import (
 // SignDetailed implements signing.DetailedSigner: the signed transaction,
 // its txid and its inputs and outputs, decoded from the signed bytes.
 func (s *Signer) SignDetailed(ctx context.Context, req signing.Request, ks signing.KeySource) (signing.Signed, error) {
-	raw, err := s.Sign(ctx, req, ks)
+	b, p, err := s.sign(ctx, req, ks)
 	if err != nil {
 		return signing.Signed{}, err
 	}
-	b, err := hex.DecodeString(raw)
-	if err != nil {
-		return signing.Signed{}, fmt.Errorf("%s: decode signed transaction: %w", s.c.code, err)
-	}
+	raw := hex.EncodeToString(b)
 	var tx wire.MsgTx
 	if err := tx.Deserialize(bytes.NewReader(b)); err != nil {
 		return signing.Signed{}, fmt.Errorf("%s: decode signed transaction: %w", s.c.code, err)
@@ -33,10 +30,8 @@ func (s *Signer) SignDetailed(ctx context.Context, req signing.Request, ks signi
 	// Input values come from the pending transaction (the signed bytes do
 	// not carry them); the signature commits to them for segwit and BCH.
 	var prev []prevOut
-	if r := strings.TrimSpace(req.SerializedTransaction); strings.HasPrefix(r, "{") {
-		if p, err := parseBitcore(s.c, r); err == nil && len(p.prev) == len(tx.TxIn) {
-			prev = p.prev
-		}
+	if r := strings.TrimSpace(req.SerializedTransaction); strings.HasPrefix(r, "{") && len(p.prev) == len(tx.TxIn) {
+		prev = p.prev // as Sign parsed them
 	}
 	in := new(big.Int)
 	for i, ti := range tx.TxIn {
