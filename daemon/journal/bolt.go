@@ -250,14 +250,24 @@ func (f *kvJournal) Close() error {
 	return ferr
 }
 
-// overlay applies a queued mark to e.
-func (f *kvJournal) overlay(e *Entry) {
+// markOf returns the queued mark of id. Readers take it before they open
+// their read transaction and apply it after: a mark leaves the queue once
+// its commit is done, so one taken after a snapshot from before that
+// commit would be missing from both (a completed entry read as signed).
+// Marks only move an entry forward, so applying one the snapshot already
+// holds changes nothing.
+func (f *kvJournal) markOf(id string) (completion, bool) {
 	f.lazyMu.Lock()
-	c, ok := f.lazy[e.ID]
-	f.lazyMu.Unlock()
-	if ok {
-		c.apply(e)
-	}
+	defer f.lazyMu.Unlock()
+	c, ok := f.lazy[id]
+	return c, ok
+}
+
+// marks returns a copy of the queued marks (for List; see markOf).
+func (f *kvJournal) marks() map[string]completion {
+	f.lazyMu.Lock()
+	defer f.lazyMu.Unlock()
+	return maps.Clone(f.lazy)
 }
 
 // takeLazy returns the deferred writes for the next commit: the queued
@@ -509,11 +519,14 @@ func (f *kvJournal) Claim(ctx context.Context, id, owner string, ttl time.Durati
 	st.lease, st.released, st.nonces = Lease{ID: id, Owner: owner, Token: token, Expires: now.Add(ttl)}, false, nil
 	f.ls.nonceMu.Unlock()
 	var ent *Entry
+	mark, marked := f.markOf(id)
 	err := f.s.view(func(tx txn) error {
 		var e Entry
 		ok, err := getJSON(tx.Bucket(bEntries), id, &e)
 		if ok && err == nil {
-			f.overlay(&e)
+			if marked {
+				mark.apply(&e)
+			}
 			ent = &e
 		}
 		return err
@@ -803,6 +816,7 @@ func (f *kvJournal) MarkCompleted(ctx context.Context, l Lease, txID string) err
 // Get implements Journal.
 func (f *kvJournal) Get(ctx context.Context, id string) (Entry, error) {
 	var e Entry
+	mark, marked := f.markOf(id)
 	err := f.s.view(func(tx txn) error {
 		b := tx.Bucket(bEntries)
 		if b == nil {
@@ -814,8 +828,8 @@ func (f *kvJournal) Get(ctx context.Context, id string) (Entry, error) {
 		}
 		return err
 	})
-	if err == nil {
-		f.overlay(&e)
+	if err == nil && marked {
+		mark.apply(&e)
 	}
 	return e, err
 }
@@ -823,6 +837,7 @@ func (f *kvJournal) Get(ctx context.Context, id string) (Entry, error) {
 // List implements Journal.
 func (f *kvJournal) List(ctx context.Context, open bool) ([]Entry, error) {
 	var out []Entry
+	marks := f.marks()
 	err := f.s.view(func(tx txn) error {
 		b := tx.Bucket(bEntries)
 		add := func(k, v []byte) error {
@@ -830,7 +845,9 @@ func (f *kvJournal) List(ctx context.Context, open bool) ([]Entry, error) {
 			if err := json.Unmarshal(v, &e); err != nil {
 				return fmt.Errorf("journal record %q is damaged: %w", k, err)
 			}
-			f.overlay(&e)
+			if c, ok := marks[e.ID]; ok {
+				c.apply(&e)
+			}
 			if !open || e.State != StateCompleted {
 				out = append(out, e)
 			}
