@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/gokms/gokms/signing/internal/nodehttp"
 )
 
 // RosettaClient calls the Rosetta Construction API through Tatum's node
@@ -75,7 +77,7 @@ func (c *RosettaClient) Call(ctx context.Context, endpoint string, req, resp any
 	}
 	h := c.HTTP
 	if h == nil {
-		h = http.DefaultClient
+		h = defaultHTTP
 	}
 	res, err := h.Do(r)
 	if err != nil {
@@ -99,3 +101,7 @@ func (c *RosettaClient) Call(ctx context.Context, endpoint string, req, resp any
 	}
 	return nil
 }
+
+// defaultHTTP is the client when none is configured (nodehttp: no
+// redirects, idle connections kept).
+var defaultHTTP = nodehttp.Client(0)

@@ -63,23 +63,6 @@ func (n *node) wrap(what string, err error) error {
 	return &rpcErr{msg: fmt.Sprintf("%s: %s via %s: %s", n.chain.Network(n.testnet), what, n.shown, msg), err: err}
 }
 
-// defaultHTTPClient is the node client's when Config has none. It keeps
-// as many idle connections per node as the daemon calls it concurrently:
-// with net/http's default of 2, every burst of concurrent calls dialled
-// new connections and closed them again (a TLS handshake each to a remote
-// node; on loopback, the EVM drain benchmark's connect and close syscalls
-// doubled with the file journal, whose commits release transactions in
-// bursts). It follows no redirect: one would carry the x-api-key header
-// to wherever it points.
-func defaultHTTPClient() *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = 64
-	return &http.Client{
-		Transport:     t,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-}
-
 func dialNode(ctx context.Context, chain Chain, testnet bool, rawURL string, apiKey string, hc *http.Client) (*node, error) {
 	n := &node{chain: chain, testnet: testnet, url: rawURL, apiKey: apiKey, shown: redactURL(rawURL)}
 	opts := []rpc.ClientOption{}

@@ -32,6 +32,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/gokms/gokms/signing"
+	"github.com/gokms/gokms/signing/internal/nodehttp"
 )
 
 // Config says where the chains' JSON-RPC nodes are and how careful to be.
@@ -121,7 +122,7 @@ func (s *Signer) Configure(cfg Config) error {
 		cfg.CallTimeout = defaultCallTimeout
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = defaultHTTPClient()
+		cfg.HTTPClient = nodehttp.Client(0)
 	}
 	if cfg.NonceStall <= 0 {
 		cfg.NonceStall = defaultNonceStall

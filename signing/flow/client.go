@@ -13,6 +13,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/gokms/gokms/signing/internal/nodehttp"
 )
 
 // Tatum is the part of Tatum's API that proposes and pays for Flow
@@ -89,7 +91,7 @@ func call(ctx context.Context, h *http.Client, method, u, apiKey, what string, i
 		r.Header.Set("x-api-key", apiKey)
 	}
 	if h == nil {
-		h = http.DefaultClient
+		h = defaultHTTP
 	}
 	res, err := h.Do(r)
 	if err != nil {
@@ -273,3 +275,7 @@ func (c *AccessClient) Result(ctx context.Context, id string) (string, string, e
 	}
 	return r.Status, r.ErrorMessage, nil
 }
+
+// defaultHTTP is the client when none is configured (nodehttp: no
+// redirects, idle connections kept).
+var defaultHTTP = nodehttp.Client(0)

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 
 	"github.com/btcsuite/btcd/btcutil/base58"
+
+	"github.com/gokms/gokms/signing/internal/nodehttp"
 )
 
 // Node is what signing needs from a Solana node: a fresh blockhash before,
@@ -62,7 +64,7 @@ func NewRPC(endpoint string, header http.Header, hc *http.Client) (*RPC, error) 
 		return nil, errors.New("solana node URL: want http(s)://host[:port][/path]")
 	}
 	if hc == nil {
-		hc = http.DefaultClient
+		hc = nodehttp.Client(0)
 	}
 	return &RPC{url: endpoint, header: header.Clone(), hc: hc}, nil
 }

@@ -13,6 +13,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/gokms/gokms/signing/internal/nodehttp"
 )
 
 // RPC is a Node over rippled's JSON-RPC API (POST {"method", "params": [{}]},
@@ -34,7 +36,7 @@ func NewRPC(rawURL, apiKey string, hc *http.Client) (*RPC, error) {
 		return nil, errors.New("XRPL node URL: want an absolute http or https URL")
 	}
 	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
+		hc = nodehttp.Client(30 * time.Second)
 	}
 	return &RPC{url: rawURL, shown: u.Scheme + "://" + u.Host, apiKey: apiKey, hc: hc}, nil
 }

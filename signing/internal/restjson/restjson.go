@@ -15,6 +15,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/gokms/gokms/signing/internal/nodehttp"
 )
 
 // maxBody bounds what is read from a node: the answers are small.
@@ -37,7 +39,7 @@ func New(base string, hc *http.Client, secrets ...string) (*Client, error) {
 		return nil, errors.New("node URL: want an absolute http:// or https:// URL")
 	}
 	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
+		hc = nodehttp.Client(30 * time.Second)
 	}
 	var sec []string
 	for _, s := range secrets {

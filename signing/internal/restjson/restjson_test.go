@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -45,5 +46,36 @@ func TestErrorsHideTheKey(t *testing.T) {
 	}
 	if _, err := New("ftp://x", nil); err == nil {
 		t.Error("ftp URL accepted")
+	}
+}
+
+// The default client follows no redirect: the request, with its
+// x-api-key, never reaches where a node points it.
+func TestDefaultClientFollowsNoRedirect(t *testing.T) {
+	var reached atomic.Int32
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reached.Add(1)
+		_, _ = w.Write([]byte(`{}`))
+	}))
+	defer target.Close()
+	node := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, target.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	defer node.Close()
+	c, err := New(node.URL, nil, "the-api-key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Header.Set("x-api-key", "the-api-key")
+	var out map[string]any
+	err = c.Get(context.Background(), "/account", &out)
+	if err == nil || !strings.Contains(err.Error(), "redirect") {
+		t.Fatalf("Get through a redirecting node: %v, want an error saying it redirected", err)
+	}
+	if strings.Contains(err.Error(), "the-api-key") {
+		t.Fatalf("error shows the key: %v", err)
+	}
+	if n := reached.Load(); n != 0 {
+		t.Fatalf("the redirect target got %d requests", n)
 	}
 }
