@@ -363,8 +363,17 @@ func (f *kvJournal) flush() error {
 // queueMark queues a mark for l's entry, after checking the entry exists.
 // Called with the lease held.
 func (f *kvJournal) queueMark(ctx context.Context, id string, mark func(prev completion, queued bool) completion) error {
-	if _, err := f.Get(ctx, id); err != nil {
+	// Existence only: decoding the entry (Get) was a sixth of the file
+	// journal's CPU in BenchmarkRecordFlow, for a value thrown away.
+	var found bool
+	if err := f.s.view(func(tx txn) error {
+		found = tx.Bucket(bEntries).Get([]byte(id)) != nil
+		return nil
+	}); err != nil {
 		return err
+	}
+	if !found {
+		return fmt.Errorf("%s: %w", id, ErrNotFound)
 	}
 	f.startFlusher()
 	f.lazyMu.Lock()
