@@ -76,6 +76,9 @@ type groupKV struct {
 	rider func() []ride
 	// lastCommit is when the last commit ended (UnixNano; 0: none yet).
 	lastCommit atomic.Int64
+	// gathered counts the commits that waited for writers to gather
+	// (commitWindow).
+	gathered atomic.Int64
 }
 
 // ride is a write no one waits for, committed with the next group.
@@ -154,12 +157,16 @@ func (g *groupKV) commitLoop() {
 		for len(g.queue) == 0 && !g.closed {
 			g.wake.Wait()
 		}
+		if busy && !g.committedWithin(commitWindow) {
+			busy = false // the journal was idle: a write that starts a burst commits at once
+		}
 		if busy && !g.closed && len(g.queue) < groupTarget {
 			select {
 			case <-g.full: // a stale one, from a group that was full already
 			default:
 			}
 			g.mu.Unlock()
+			g.gathered.Add(1)
 			t := time.NewTimer(commitWindow)
 			select {
 			case <-t.C:

@@ -147,3 +147,82 @@ func TestGroupCommitMustRide(t *testing.T) {
 		return nil
 	})
 }
+
+// TestGroupCommitGathersOnlyWhenBusy: while writes keep coming the
+// committer lets them gather (commitWindow) before a commit; once the
+// journal has been idle, a lone write commits at once, even when the last
+// commit before the pause was a group (an idle daemon's one transaction
+// must not wait the window).
+func TestGroupCommitGathersOnlyWhenBusy(t *testing.T) {
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "g.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := newGroupKV(db)
+	defer g.close()
+	var wg sync.WaitGroup
+	// write queues a write of key k; its function closes started, if
+	// given, then waits for hold, if given (holding its commit).
+	write := func(k string, started chan<- struct{}, hold <-chan struct{}) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := g.update(func(tx txn) error {
+				if started != nil {
+					close(started)
+				}
+				if hold != nil {
+					<-hold
+				}
+				return tx.Bucket([]byte("b")).Put([]byte(k), []byte("v"))
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	queued := func(n int) {
+		t.Helper()
+		for try := 0; ; try++ {
+			g.mu.Lock()
+			l := len(g.queue)
+			g.mu.Unlock()
+			if l >= n {
+				return
+			}
+			if try > 5000 {
+				t.Fatalf("%d writes queued, want %d", l, n)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	// w0 holds its commit while w1 and w2 queue; they commit together,
+	// at once (the group before them was w0 alone), w1 holding that
+	// commit while w3 and w4 queue. Those come right after a group: the
+	// committer lets writers gather before it commits them.
+	started0, hold0 := make(chan struct{}), make(chan struct{})
+	started1, hold1 := make(chan struct{}), make(chan struct{})
+	write("w0", started0, hold0)
+	<-started0
+	write("w1", started1, hold1)
+	write("w2", nil, nil)
+	queued(2)
+	close(hold0)
+	<-started1
+	write("w3", nil, nil)
+	write("w4", nil, nil)
+	queued(2)
+	close(hold1)
+	wg.Wait()
+	if n := g.gathered.Load(); n != 1 {
+		t.Fatalf("the committer gathered %d times, want once (for w3 and w4, right after a group)", n)
+	}
+	// Idle for longer than the window, after a group: a lone write
+	// commits at once.
+	time.Sleep(3 * commitWindow)
+	write("w5", nil, nil)
+	wg.Wait()
+	if n := g.gathered.Load(); n != 1 {
+		t.Fatalf("a lone write after an idle journal waited for others to gather (gathered %d times, want 1)", n)
+	}
+}
