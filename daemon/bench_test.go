@@ -310,8 +310,8 @@ func BenchmarkEVMDaemonDrain(b *testing.B) {
 	// The simulated chain runs in this process, and its eth_sendRawTransaction
 	// is serialized (the chain's lock, the pool's): a burst of broadcasts
 	// (the journal's group commit releases 30-odd at once) left a CPU idle
-	// while they queued, and the journal seemed to cost 20-30%; with the
-	// node's broadcast out of the cycle, 0-6% (docs/daemon.md). A real
+	// while they queued: EVM complete on/off 0.70-0.78; with the node fed
+	// after the cycle, 0.85-0.96 (no node at all: 1.00-1.06; docs/daemon.md). A real
 	// node is another machine behind Tatum's API. Set
 	// GOKMS_BENCH_NODE_BROADCAST=1 to broadcast into the node in the cycle.
 	nodeInCycle := os.Getenv("GOKMS_BENCH_NODE_BROADCAST") != ""

@@ -140,8 +140,8 @@ func (g *groupKV) start() {
 // drain about a quarter of its throughput (BenchmarkDaemonDrain: c8 0.70
 // eager, 0.93 with 4 ms). 4 ms still left the EVM filled drain (1,500
 // transactions a second) groups of about 15, and 10 ms halved the
-// journal's CPU there (on/off 0.84 -> 0.91-0.95 over 6-8 alternating runs;
-// 20 ms: 0.88). Writers waiting here have given their slot up (the
+// journal's CPU there (on/off 0.84 -> 0.91, means of 14 counts of
+// alternating builds; 20 ms: 0.88 over 6). Writers waiting here have given their slot up (the
 // daemon's offSlot), so the wait costs latency, not throughput; a lone
 // writer (an idle daemon's one transaction) commits at once.
 const (

@@ -16,11 +16,7 @@ import (
 // (a failed function leaves no trace, the others commit) and each reads
 // what the earlier ones of its group wrote.
 func TestGroupCommitIsolation(t *testing.T) {
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "g.db"), 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := newGroupKV(db)
+	g := openGroupKV(t)
 	defer g.close()
 	b := []byte("b")
 	// The first write holds the committer while the others queue, so
@@ -82,7 +78,7 @@ func TestGroupCommitIsolation(t *testing.T) {
 			t.Fatalf("write %d: %v", i, err)
 		}
 	}
-	err = g.view(func(tx txn) error {
+	err := g.view(func(tx txn) error {
 		bk := tx.Bucket(b)
 		for i := range n {
 			if got := bk.Get([]byte(fmt.Sprint("k", i))) != nil; got != (i%2 == 0) {
@@ -109,11 +105,7 @@ func TestGroupCommitIsolation(t *testing.T) {
 // group (the counter adds) cannot be written, no write of the group
 // commits or returns success.
 func TestGroupCommitMustRide(t *testing.T) {
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "g.db"), 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := newGroupKV(db)
+	g := openGroupKV(t)
 	defer g.close()
 	var failRide bool
 	var rideErr error
@@ -154,11 +146,7 @@ func TestGroupCommitMustRide(t *testing.T) {
 // commit before the pause was a group (an idle daemon's one transaction
 // must not wait the window).
 func TestGroupCommitGathersOnlyWhenBusy(t *testing.T) {
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "g.db"), 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := newGroupKV(db)
+	g := openGroupKV(t)
 	defer g.close()
 	var wg sync.WaitGroup
 	// write queues a write of key k; its function closes started, if
@@ -225,4 +213,14 @@ func TestGroupCommitGathersOnlyWhenBusy(t *testing.T) {
 	if n := g.gathered.Load(); n != 1 {
 		t.Fatalf("a lone write after an idle journal waited for others to gather (gathered %d times, want 1)", n)
 	}
+}
+
+// openGroupKV opens a groupKV over a new bbolt file.
+func openGroupKV(t *testing.T) *groupKV {
+	t.Helper()
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "g.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newGroupKV(db)
 }
