@@ -105,10 +105,11 @@ rules:
 		b.Fatal("bench policy has no maxDaily line")
 	}
 	type setup struct {
-		d   *daemon.Daemon
-		srv *tatumtest.Server
-		dur time.Duration
-		cpu time.Duration // the process's CPU time over the mode's cycles
+		d              *daemon.Daemon
+		srv            *tatumtest.Server
+		dur            time.Duration
+		cpu            time.Duration // the process's CPU time over the mode's cycles
+		mallocs, bytes uint64        // allocated over the mode's cycles (the stand-in's included)
 	}
 	var setups []*setup
 	for _, mode := range modes {
@@ -175,6 +176,8 @@ rules:
 				tx.ID = fmt.Sprintf("%08x%016x", round, n)
 				st.srv.Enqueue(tx)
 			}
+			var ms0, ms1 runtime.MemStats
+			runtime.ReadMemStats(&ms0)
 			b.StartTimer()
 			t0, cpu0 := time.Now(), processCPU()
 			var cs daemon.CycleStats
@@ -183,6 +186,9 @@ rules:
 			pprof.Do(context.Background(), pprof.Labels("mode", modes[i]), func(ctx context.Context) { cs = st.d.RunCycle(ctx) })
 			st.dur += time.Since(t0)
 			st.cpu += processCPU() - cpu0
+			runtime.ReadMemStats(&ms1)
+			st.mallocs += ms1.Mallocs - ms0.Mallocs
+			st.bytes += ms1.TotalAlloc - ms0.TotalAlloc
 			b.StopTimer()
 			if cs.Broadcast != pending || cs.Failed != 0 {
 				b.Fatalf("cycle: %+v; reports %v", cs, st.srv.Errors()[:min(3, len(st.srv.Errors()))])
@@ -194,9 +200,12 @@ rules:
 		b.ReportMetric(rate(setups[i]), mode+"-pending/s")
 		// The stand-in's CPU included: it runs in this process.
 		b.ReportMetric(float64(setups[i].cpu.Microseconds())/float64(b.N*pending), mode+"-cpu-us/tx")
+		b.ReportMetric(float64(setups[i].mallocs)/float64(b.N*pending), mode+"-allocs/tx")
+		b.ReportMetric(float64(setups[i].bytes)/float64(b.N*pending), mode+"-B/tx")
 	}
 	b.ReportMetric(rate(setups[4])/rate(setups[0]), "policy+audit/off")
 	b.ReportMetric(rate(setups[1])/rate(setups[0]), "policy-nodaily/off")
+	b.ReportMetric(rate(setups[2])/rate(setups[0]), "policy/off")
 	b.ReportMetric(rate(setups[3])/rate(setups[0]), "audit/off")
 }
 
