@@ -101,7 +101,7 @@ type keptPending struct{}
 // were 39% of this approver's CPU in the drain benchmark's profile.
 func decodeKept(prop *daemon.Proposal, signedHex string) (*signing.View, error) {
 	tx := prop.Pending
-	if _, ok := utxo.For(tx.Chain); !ok {
+	if !utxo.IsChain(tx.Chain) {
 		return Decode(tx.Chain, prop.Testnet, tx.SerializedTransaction, signedHex)
 	}
 	if v, ok := prop.Kept(keptPending{}); ok {

@@ -113,7 +113,9 @@ type Policy struct {
 	cache     map[string]*cachedTotal
 	charged   map[string]map[string]bool // key -> ids counted by this process
 	chargedAt []chargedID
-	refresh   time.Duration // CacheTotals; 0: read the counters every time
+	refresh   time.Duration      // CacheTotals; 0: read the counters every time
+	dests     map[*Rule]*destSet // every rule's Destinations, normalised
+	chainSecs map[string]section // the section of every chain the file lists
 }
 
 // New prepares f. counters may be nil only if no rule has maxDaily.
@@ -125,8 +127,16 @@ func New(f *File, counters Counters) (*Policy, error) {
 	if counters == nil && f.needsCounters() {
 		return nil, fmt.Errorf("policy: maxDaily needs the daemon state (counters)")
 	}
+	dests, chainSecs := map[*Rule]*destSet{}, map[string]section{}
+	for chain, r := range f.Chains {
+		dests[r] = compileDests(r.Destinations)
+		chainSecs[chain] = section{name: "chains." + chain, key: "policy/chain/" + chain, r: r}
+	}
+	for i := range f.Wallets {
+		dests[&f.Wallets[i].Rule] = compileDests(f.Wallets[i].Rule.Destinations)
+	}
 	return &Policy{f: f, rules: rules, counters: counters, reserved: map[string]*big.Int{},
-		cache: map[string]*cachedTotal{}, charged: map[string]map[string]bool{}}, nil
+		cache: map[string]*cachedTotal{}, charged: map[string]map[string]bool{}, dests: dests, chainSecs: chainSecs}, nil
 }
 
 // File returns the policy as loaded.
@@ -173,7 +183,9 @@ func (p *Policy) sections(in *Input) ([]section, []string) {
 	var out []section
 	var labels []string
 	chain := strings.ToUpper(in.Chain)
-	if r, ok := p.f.Chains[chain]; ok {
+	if sec, ok := p.chainSecs[chain]; ok {
+		out = append(out, sec)
+	} else if r, ok := p.f.Chains[chain]; ok { // a chain New did not see
 		out = append(out, section{name: "chains." + chain, key: "policy/chain/" + chain, r: r})
 	}
 	for i, w := range p.f.Wallets {
@@ -295,7 +307,7 @@ func (p *Policy) evaluate(ctx context.Context, in Input, opt Options) (Decision,
 	// Declarative rules, section by section.
 	var charges []charge
 	if v != nil {
-		sent := v.Sent()
+		sent := act.sent()
 		native := sent[""]
 		if native == nil {
 			native = new(big.Int)
@@ -313,12 +325,16 @@ func (p *Policy) evaluate(ctx context.Context, in Input, opt Options) (Decision,
 					}
 				}
 				if !inside {
-					return refuse(s.name+".timeWindows", ClassTimeWindows, "%s is outside the signing windows of %s", act["now"].(time.Time).Format(time.RFC3339), s.name), nil
+					return refuse(s.name+".timeWindows", ClassTimeWindows, "%s is outside the signing windows of %s", in.Now.UTC().Format(time.RFC3339), s.name), nil
 				}
 			}
 			if len(r.Destinations) > 0 {
+				ds := p.dests[r]
+				if ds == nil { // a rule New did not see
+					ds = compileDests(r.Destinations)
+				}
 				for _, d := range dests {
-					if !destAllowed(v.Family, d, r.Destinations) {
+					if !ds.allows(v.Family, d) {
 						return refuse(s.name+".destinations", ClassDestinations, "destination %s is not among the allowed destinations of %s", d, s.name), nil
 					}
 				}
@@ -652,32 +668,58 @@ func normHex(a string) string {
 // case; base58 compares exactly; a Bitcoin Cash cashaddr is compared as the
 // legacy address of the same hash (the form views show).
 func destAllowed(family, d string, allowed []string) bool {
-	norm := func(s string) string {
-		if family == signing.ViewEVM || family == vet.ViewFamily {
-			return normHex(s) // 0x hex: letter case is only a checksum
-		}
-		if legacy, ok := wallet.CashAddrToLegacy(s); ok {
-			return legacy
-		}
-		if strings.ToUpper(s) == s && strings.Contains(s, "1") {
-			return strings.ToLower(s) // upper-case bech32
-		}
-		return s
-	}
-	d = norm(d)
+	return compileDests(allowed).allows(family, d)
+}
+
+// destSet is a destinations list normalised once (New), both ways: the
+// list's entries were normalised again for every destination of every
+// transaction (a cashaddr decode each).
+type destSet struct{ hex, other []destPattern }
+
+type destPattern struct {
+	s      string
+	prefix bool // s ended in "*"
+}
+
+func compileDests(allowed []string) *destSet {
+	ds := &destSet{}
 	for _, a := range allowed {
-		if p, ok := strings.CutSuffix(a, "*"); ok {
-			if strings.HasPrefix(d, norm(p)) {
-				return true
-			}
-		} else if d == norm(a) {
+		p, prefix := strings.CutSuffix(a, "*")
+		ds.hex = append(ds.hex, destPattern{normDest(true, p), prefix})
+		ds.other = append(ds.other, destPattern{normDest(false, p), prefix})
+	}
+	return ds
+}
+
+func (ds *destSet) allows(family, d string) bool {
+	hex := family == signing.ViewEVM || family == vet.ViewFamily
+	pats := ds.other
+	if hex {
+		pats = ds.hex
+	}
+	d = normDest(hex, d)
+	for _, p := range pats {
+		if p.prefix && strings.HasPrefix(d, p.s) || !p.prefix && d == p.s {
 			return true
 		}
 	}
 	return false
 }
 
-func evalBool(prg cel.Program, act map[string]any) (bool, error) {
+func normDest(hex bool, s string) string {
+	if hex {
+		return normHex(s) // 0x hex: letter case is only a checksum
+	}
+	if legacy, ok := wallet.CashAddrToLegacy(s); ok {
+		return legacy
+	}
+	if strings.ToUpper(s) == s && strings.Contains(s, "1") {
+		return strings.ToLower(s) // upper-case bech32
+	}
+	return s
+}
+
+func evalBool(prg cel.Program, act *celView) (bool, error) {
 	out, _, err := prg.Eval(act)
 	if err != nil {
 		return false, err

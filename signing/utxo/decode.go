@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
+	"sync"
 
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/chaincfg"
@@ -45,15 +46,42 @@ type Pending struct {
 	c          *chainInfo
 	p          *parsedTx
 	serialized string
+
+	// scripts memoises the hex and address of the scripts a view decoded:
+	// the view of the signed bytes has the same ones as the view before
+	// signing, and encoding them was a third of View's allocations.
+	mu          sync.Mutex
+	scripts     map[string]scriptInfo
+	scriptsTest bool // the network scripts' addresses are for
+}
+
+type scriptInfo struct {
+	hex, addr string
+	ok        bool // addr is a standard address
+}
+
+// script returns the hex and the address of an output script.
+func (pd *Pending) script(script []byte, testnet bool) scriptInfo {
+	pd.mu.Lock()
+	defer pd.mu.Unlock()
+	if pd.scripts == nil || pd.scriptsTest != testnet {
+		pd.scripts, pd.scriptsTest = map[string]scriptInfo{}, testnet
+	}
+	if si, ok := pd.scripts[string(script)]; ok {
+		return si
+	}
+	si := scriptInfo{hex: hex.EncodeToString(script)}
+	si.addr, si.ok = scriptAddress(script, pd.c.params(testnet))
+	pd.scripts[string(script)] = si
+	return si
 }
 
 // ParsePending parses a pending transaction of chain for View.
 func ParsePending(chain, serialized string) (*Pending, error) {
-	s, ok := For(chain)
-	if !ok {
+	c := chainOf(chain)
+	if c == nil {
 		return nil, fmt.Errorf("%s is not a UTXO chain gokms signs", chain)
 	}
-	c := s.c
 	raw := strings.TrimSpace(serialized)
 	if raw == "" {
 		return nil, fmt.Errorf("%s: empty serializedTransaction", c.code)
@@ -76,15 +104,14 @@ func ParsePending(chain, serialized string) (*Pending, error) {
 // Of reports whether pd was parsed from this chain's serialized
 // transaction.
 func (pd *Pending) Of(chain, serialized string) bool {
-	s, ok := For(chain)
-	return ok && s.c == pd.c && serialized == pd.serialized
+	c := chainOf(chain)
+	return c != nil && c == pd.c && serialized == pd.serialized
 }
 
 // View decodes the pending transaction (signedHex empty) or its signed
 // bytes, as Decode does.
 func (pd *Pending) View(testnet bool, signedHex string) (*signing.View, error) {
 	c, p := pd.c, pd.p
-	params := c.params(testnet)
 	v := &signing.View{Chain: c.code, Family: signing.ViewUTXO, Method: signing.MethodTransfer}
 	tx := p.tx
 	if signedHex = strings.TrimSpace(signedHex); signedHex != "" {
@@ -128,10 +155,11 @@ func (pd *Pending) View(testnet bool, signedHex string) (*signing.View, error) {
 			script = p2pkhFromSigScript(ti.SignatureScript)
 		}
 		if script != nil {
-			f.Script = hex.EncodeToString(script)
-			if a, ok := scriptAddress(script, params); ok {
-				f.Address = a
-				own[a] = true
+			si := pd.script(script, testnet)
+			f.Script = si.hex
+			if si.ok {
+				f.Address = si.addr
+				own[si.addr] = true
 			}
 		}
 		in.Add(in, f.Amount)
@@ -142,10 +170,11 @@ func (pd *Pending) View(testnet bool, signedHex string) (*signing.View, error) {
 		if err := c.checkAmount(to.Value); err != nil {
 			return nil, fmt.Errorf("%s: output %d: %w", c.code, i, err)
 		}
-		f := signing.Flow{Amount: big.NewInt(to.Value), Script: hex.EncodeToString(to.PkScript)}
-		if a, ok := scriptAddress(to.PkScript, params); ok {
-			f.Address = a
-			f.Change = own[a]
+		si := pd.script(to.PkScript, testnet)
+		f := signing.Flow{Amount: big.NewInt(to.Value), Script: si.hex}
+		if si.ok {
+			f.Address = si.addr
+			f.Change = own[si.addr]
 		} else if txscript.GetScriptClass(to.PkScript) == txscript.NullDataTy && to.Value == 0 {
 			// data carrier: moves nothing
 		} else {

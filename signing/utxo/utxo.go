@@ -44,13 +44,26 @@ type Signer struct{ c *chainInfo }
 // For returns the Signer of a UTXO chain code (BTC, LTC, DOGE, BCH), for
 // callers that want one chain's signer alone (benchmarks, tools).
 func For(chain string) (*Signer, bool) {
+	c := chainOf(chain)
+	if c == nil {
+		return nil, false
+	}
+	return &Signer{c: c}, true
+}
+
+// chainOf returns the chain of a code, or nil (without a Signer's
+// allocation: the policy asks for every transaction).
+func chainOf(chain string) *chainInfo {
 	for _, c := range chains {
 		if strings.EqualFold(c.code, chain) {
-			return &Signer{c: c}, true
+			return c
 		}
 	}
-	return nil, false
+	return nil
 }
+
+// IsChain reports whether chain is a UTXO chain this package signs.
+func IsChain(chain string) bool { return chainOf(chain) != nil }
 
 // key is one resolved private key with the script hashes it can spend.
 // The private key belongs to the KeySource (it may be cached and zeroed by

@@ -1,0 +1,59 @@
+package policy
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// TestCELVariables reads every variable of the documented CEL view, for a
+// decoded transaction and for one that could not be decoded: each
+// expression must hold. The view is built lazily (celView), so a variable
+// it gave wrongly or not at all fails here.
+func TestCELVariables(t *testing.T) {
+	good, goodScript := btcAddr(t, "good")
+	from, fromScript := btcAddr(t, "from")
+	v, err := Decode("BTC", true, btcTx(t, 1, fromScript, goodScript, 900_000, 1000), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 2, 23, 30, 0, 0, time.FixedZone("x", 3600)) // 22:30 UTC, a Wednesday
+	in := &Input{ID: "id", Chain: "btc", Testnet: true, SignatureIDs: []string{"w1", "w2"}, View: v, Now: now}
+	decoded := []string{
+		"chain == 'BTC'", "family == 'utxo'", "testnet", "wallets == ['w1', 'w2']", "labels == ['hot']",
+		fmt.Sprintf("inputs.size() == 1 && inputs[0].address == '%s' && inputs[0].amount == 10000000.0 && !inputs[0].change && inputs[0].script != ''", from),
+		fmt.Sprintf("outputs.size() == 2 && outputs[0].address == '%s' && outputs[0].amount == 900000.0 && !outputs[0].change && outputs[1].change", good),
+		fmt.Sprintf("destinations == ['%s']", good),
+		"amount == 900000.0", "tokenAmount == 0.0", "fee == 1000.0", "feeKnown", "token == ''", "method == 'transfer'",
+		"complete", "decoded", "unknown == []", "!signed",
+		"now == timestamp('2026-12-02T22:30:00Z')", "hour == 22", "weekday == 3",
+		"amount + fee == 901000.0", // one variable read twice in an expression
+	}
+	undecoded := []string{
+		"chain == 'BTC'", "family == ''", "testnet", "wallets == ['w1', 'w2']", "labels == []",
+		"inputs == []", "outputs == []", "destinations == []", "amount == 0.0", "tokenAmount == 0.0", "fee == 0.0",
+		"!feeKnown", "token == ''", "method == ''", "!complete", "!decoded", "unknown == ['no inputs']", "!signed", "hour == 22",
+	}
+	run := func(name string, in *Input, labels []string, exprs []string) {
+		var rules []*CELRule
+		for i, e := range exprs {
+			rules = append(rules, &CELRule{Name: fmt.Sprint(i), Expr: e})
+		}
+		prgs, err := compileRules(rules)
+		if err != nil {
+			t.Fatal(err)
+		}
+		act := activation(in, in.View, labels, in.Now)
+		for _, c := range prgs {
+			ok, err := evalBool(c.prg, act)
+			if err != nil || !ok {
+				t.Errorf("%s: %s gave %v, %v", name, c.rule.Expr, ok, err)
+			}
+		}
+	}
+	run("decoded", in, []string{"hot"}, decoded)
+	un := *in
+	un.View, un.DecodeErr = nil, errors.New("no inputs")
+	run("undecoded", &un, nil, undecoded)
+}
