@@ -379,3 +379,52 @@ func TestDestinationCase(t *testing.T) {
 		}
 	}
 }
+
+// TestWalletDestinations: a wallet's own destinations apply to its
+// transactions on top of the chain's, and only to its own (each rule's
+// list is normalised once, at New, and looked up by rule).
+func TestWalletDestinations(t *testing.T) {
+	a, aScript := btcAddr(t, "dest a")
+	b, bScript := btcAddr(t, "dest b")
+	_, fromScript := btcAddr(t, "from")
+	f, err := Parse([]byte(fmt.Sprintf(`version: 1
+chains:
+  BTC:
+    destinations: ["%s", "%s"]
+wallets:
+  - label: only-a
+    signatureIds: [wa]
+    destinations: ["%s"]
+  - label: only-b
+    signatureIds: [wb]
+    destinations: ["%s"]
+`, a, b, a, b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := New(f, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range []struct {
+		wallet string
+		to     []byte
+		rule   string // "" allowed
+	}{
+		{"wa", aScript, ""},
+		{"wa", bScript, "wallets[only-a].destinations"},
+		{"wb", bScript, ""},
+		{"wb", aScript, "wallets[only-b].destinations"},
+		{"other", aScript, ""},
+		{"other", bScript, ""},
+	} {
+		v, err := Decode("BTC", true, btcTx(t, i, fromScript, c.to, 1000, 100), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := p.Evaluate(context.Background(), Input{ID: fmt.Sprint(i), Chain: "BTC", Testnet: true, SignatureIDs: []string{c.wallet}, View: v}, Options{})
+		if c.rule == "" && !d.Allowed || c.rule != "" && (d.Allowed || d.Rule != c.rule) {
+			t.Errorf("%d: %s paying %x: %+v, want rule %q", i, c.wallet, c.to, d, c.rule)
+		}
+	}
+}
