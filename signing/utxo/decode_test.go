@@ -108,3 +108,48 @@ func TestDecodeUnknownScript(t *testing.T) {
 		t.Fatal("ETH decoded as UTXO")
 	}
 }
+
+// TestPendingViewsShareNothingWrong: one Pending gives the view before
+// signing and the view of signed bytes (it memoises its scripts'
+// addresses); signed bytes that pay another script show that script's
+// address, and a view for the other network shows that network's.
+func TestPendingViewsShareNothingWrong(t *testing.T) {
+	aP2PKH, _, _ := scriptsOf(testKey("a"))
+	_, bP2WPKH, _ := scriptsOf(testKey("b"))
+	_, cP2WPKH, _ := scriptsOf(testKey("c"))
+	ks := newMapKeys()
+	ks.pk["pk-a"] = testKey("a")
+	ser := bitcoreJSON(t, []tin{{txidOf("1"), 0, aP2PKH, 50000}}, []tin{{script: bP2WPKH, sat: 30000}, {script: aP2PKH, sat: 15000}}, false)
+	raw, err := signers.Sign(context.Background(), signing.Request{Chain: "BTC", Testnet: true, SerializedTransaction: ser, Hashes: []string{"pk-a"}}, ks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pd, err := ParsePending("BTC", ser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := func(script string, net *chaincfg.Params) string {
+		b, _ := hex.DecodeString(script)
+		a, err := btcutil.NewAddressWitnessPubKeyHash(b[2:], net)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a.EncodeAddress()
+	}
+	before, err := pd.View(true, "")
+	if err != nil || before.Outputs[0].Address != addr(bP2WPKH, &chaincfg.TestNet3Params) {
+		t.Fatalf("before signing: %+v, %v", before, err)
+	}
+	swapped := strings.Replace(raw, bP2WPKH, cP2WPKH, 1)
+	if swapped == raw {
+		t.Fatal("test did not find the output script in the raw transaction")
+	}
+	after, err := pd.View(true, swapped)
+	if err != nil || after.Outputs[0].Address != addr(cP2WPKH, &chaincfg.TestNet3Params) || after.Outputs[0].Script != cP2WPKH {
+		t.Fatalf("signed bytes paying c: %+v, %v", after.Outputs, err)
+	}
+	mainnet, err := pd.View(false, "")
+	if err != nil || mainnet.Outputs[0].Address != addr(bP2WPKH, &chaincfg.MainNetParams) {
+		t.Fatalf("mainnet view: %+v, %v", mainnet.Outputs, err)
+	}
+}
