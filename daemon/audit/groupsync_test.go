@@ -1,0 +1,72 @@
+package audit
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestGroupSync: appends waiting at once share fsyncs, each returns only
+// once an fsync covered its entry, and a lone append after an idle spell
+// syncs at once instead of waiting the window for company.
+func TestGroupSync(t *testing.T) {
+	f, err := OpenFile(filepath.Join(t.TempDir(), "audit.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	durable := func(seq uint64) bool {
+		f.syncMu.Lock()
+		defer f.syncMu.Unlock()
+		return f.synced >= seq
+	}
+	lone := func() {
+		t.Helper()
+		g := f.gathered.Load()
+		e := &Entry{Event: "signed", PendingID: "lone", Result: "signed"}
+		if err := f.Append(context.Background(), e, true); err != nil {
+			t.Fatal(err)
+		}
+		if !durable(e.Seq) {
+			t.Fatalf("entry %d returned before it was synced", e.Seq)
+		}
+		if f.gathered.Load() != g {
+			t.Fatal("a lone append waited for company")
+		}
+	}
+	lone()
+	const n = 4 * syncTarget
+	for round := range 3 {
+		before := f.syncs.Load()
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				e := &Entry{Event: "signed", PendingID: fmt.Sprint(round, "-", i), Result: "signed"}
+				if err := f.Append(context.Background(), e, true); err != nil {
+					t.Error(err)
+					return
+				}
+				if !durable(e.Seq) {
+					t.Errorf("entry %d returned before it was synced", e.Seq)
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		if got := f.syncs.Load() - before; got > n/4 {
+			t.Fatalf("round %d: %d appends waiting together took %d fsyncs", round, n, got)
+		}
+		time.Sleep(2 * syncWindow) // idle
+		lone()
+	}
+	if f.gathered.Load() == 0 {
+		t.Fatal("no fsync ever waited for company")
+	}
+}
