@@ -49,8 +49,9 @@ type Proposal struct {
 
 // kept is what approvers keep from one stage of a transaction for the next.
 type kept struct {
-	mu sync.Mutex
-	m  map[any]any
+	mu     sync.Mutex
+	m      map[any]any
+	parsed any // ShareParsed
 }
 
 // Keep stores v under key for the later stages of this transaction (the
@@ -79,6 +80,26 @@ func (p *Proposal) Kept(key any) (any, bool) {
 	defer p.kept.mu.Unlock()
 	v, ok := p.kept.m[key]
 	return v, ok
+}
+
+// ShareParsed hands the signer a parse of the pending transaction an
+// approver made at StageRequest (signing.Request.Parsed: the policy's
+// utxo.Pending), so that it is not parsed again for signing; the signer
+// uses it only if it is a parse of the very transaction it signs, by its
+// own package. A proposal the daemon did not build shares nothing.
+func (p *Proposal) ShareParsed(v any) {
+	if p.kept == nil {
+		return
+	}
+	p.kept.mu.Lock()
+	p.kept.parsed = v
+	p.kept.mu.Unlock()
+}
+
+func (k *kept) sharedParse() any {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.parsed
 }
 
 // BeforeBroadcast registers a durable write that must succeed before the

@@ -938,6 +938,7 @@ func (d *Daemon) signNew(ctx context.Context, log *slog.Logger, l journal.Lease,
 		SerializedTransaction: tx.SerializedTransaction, Hashes: tx.Hashes, Index: tx.Index,
 		WithdrawalID: tx.WithdrawalID, WithdrawalResponses: tx.WithdrawalResponses,
 		Nonces: windowNonces{nonceSource{d.j, l}, d.window},
+		Parsed: k.sharedParse(),
 	}
 	sigIDs := slices.Clone(tx.Hashes)
 	for _, s := range tx.Signatures {

@@ -30,6 +30,12 @@ type Request struct {
 	// Nonces, if set, allocates account-chain nonces (the daemon's journal);
 	// nil means the signer's own in-memory allocator.
 	Nonces NonceSource
+	// Parsed, if set, is a parse of SerializedTransaction made for this
+	// request by the chain's own package (utxo.ParsePending, for the
+	// policy's view), which its Signer may use instead of parsing again.
+	// A Signer ignores one that is not its own type, or not a parse of
+	// this very transaction.
+	Parsed any
 }
 
 // SignatureRef names a mnemonic wallet and the index of the key to use.

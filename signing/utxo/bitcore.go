@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -76,6 +77,12 @@ type prevOut struct {
 type parsedTx struct {
 	tx   *wire.MsgTx
 	prev []prevOut // one per input; script nil when unknown (BCH hex form)
+}
+
+// clone returns a copy that signing may change (scripts, witnesses, the
+// previous scripts of the BCH hex form) without touching p.
+func (p *parsedTx) clone() *parsedTx {
+	return &parsedTx{tx: p.tx.Copy(), prev: slices.Clone(p.prev)}
 }
 
 // parseBitcore builds the wire transaction from bitcore JSON and checks it is

@@ -339,9 +339,12 @@ func (s *Signer) sign(ctx context.Context, req signing.Request, ks signing.KeySo
 		err error
 	)
 	hexForm := s.c.forkID && !strings.HasPrefix(raw, "{")
-	if hexForm {
+	switch pd, ok := req.Parsed.(*Pending); {
+	case ok && pd.c == s.c && pd.serialized == req.SerializedTransaction:
+		p = pd.p.clone() // parsed by ParsePending, as below; signing fills in its copy
+	case hexForm:
 		p, err = parseBCHHex(s.c, raw)
-	} else {
+	default:
 		p, err = parseBitcore(s.c, raw)
 	}
 	if err != nil {

@@ -305,3 +305,90 @@ func TestVectorsThroughResolver(t *testing.T) {
 		})
 	}
 }
+
+// TestVectorsWithSharedParse: every vector signed with the policy's parse
+// of its transaction (Request.Parsed, from ParsePending) gives the same
+// bytes, signing twice with one parse too (the signer changes a copy; the
+// parse's view is the same after), and a parse of another transaction, or
+// of another chain, is ignored: the request's own transaction is signed.
+func TestVectorsWithSharedParse(t *testing.T) {
+	vs := loadVectors(t)
+	for i, v := range vs {
+		if v.Request.WithdrawalID != "" {
+			continue
+		}
+		t.Run(v.Name, func(t *testing.T) {
+			pd, err := ParsePending(v.Request.Chain, v.Request.SerializedTransaction)
+			if err != nil {
+				t.Fatal(err)
+			}
+			before, err := pd.View(v.Testnet, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := v.request()
+			req.Parsed = pd
+			for round := range 2 {
+				got, err := signers.Sign(context.Background(), req, v.keys(t))
+				if err != nil || got != v.Expected {
+					t.Fatalf("round %d with the shared parse: %v\n got  %s\n want %s", round, err, got, v.Expected)
+				}
+			}
+			after, err := pd.View(v.Testnet, "")
+			if err != nil || fmt.Sprint(after) != fmt.Sprint(before) {
+				t.Fatalf("the parse changed under signing:\n before %+v\n after  %+v (%v)", before, after, err)
+			}
+			// Another vector's parse: never signed in place of this one.
+			for _, o := range vs[i+1:] {
+				if o.Request.SerializedTransaction == v.Request.SerializedTransaction {
+					continue
+				}
+				opd, err := ParsePending(o.Request.Chain, o.Request.SerializedTransaction)
+				if err != nil {
+					t.Fatal(err)
+				}
+				req.Parsed = opd
+				got, err := signers.Sign(context.Background(), req, v.keys(t))
+				if err != nil || got != v.Expected {
+					t.Fatalf("with %q's parse: %v\n got  %s\n want %s", o.Name, err, got, v.Expected)
+				}
+			}
+			// The same JSON parsed for another chain: ignored as well.
+			for _, c := range []string{"BTC", "LTC", "DOGE", "BCH"} {
+				if c == v.Request.Chain {
+					continue
+				}
+				if opd, err := ParsePending(c, v.Request.SerializedTransaction); err == nil {
+					req.Parsed = opd
+					if got, err := signers.Sign(context.Background(), req, v.keys(t)); err != nil || got != v.Expected {
+						t.Fatalf("with a %s parse: %v", c, err)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestSharedParseOfAnotherChain: a parse made under another chain's rules
+// is not used: 1 billion coins pass Dogecoin's amount checks, not
+// Bitcoin's, so the BTC signer, handed the DOGE parse, parses for itself
+// and refuses.
+func TestSharedParseOfAnotherChain(t *testing.T) {
+	a := testKey("a")
+	aP2PKH, _, _ := scriptsOf(a)
+	ks := newMapKeys()
+	ks.pk["pk-a"] = a
+	const big = 1e9 * 1e8 // satoshis
+	ser := bitcoreJSON(t, []tin{{txidOf("1"), 0, aP2PKH, big}}, []tin{{script: aP2PKH, sat: big - 1000}}, false)
+	pd, err := ParsePending("DOGE", ser)
+	if err != nil {
+		t.Fatalf("DOGE: %v", err)
+	}
+	if _, err := ParsePending("BTC", ser); err == nil {
+		t.Fatal("BTC parsed 1 billion coins")
+	}
+	_, err = signers.Sign(context.Background(), signing.Request{Chain: "BTC", SerializedTransaction: ser, Hashes: []string{"pk-a"}, Parsed: pd}, ks)
+	if err == nil {
+		t.Fatal("the BTC signer signed 1 billion coins on the strength of a DOGE parse")
+	}
+}
