@@ -244,6 +244,14 @@ func (p *Policy) EvaluateAsync(ctx context.Context, in Input, opt Options) (d De
 	if commit == nil {
 		return d, func() error { return nil }
 	}
+	if _, shared := p.counters.(SharedCounters); !shared {
+		if _, later := p.counters.(laterAdder); later {
+			// Queuing an add for the journal's next commit does not wait
+			// for the disk: no goroutine for it.
+			err := commit()
+			return d, func() error { return err }
+		}
+	}
 	done := make(chan error, 1)
 	go func() { done <- commit() }()
 	return d, func() error { return <-done }
