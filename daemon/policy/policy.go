@@ -236,9 +236,11 @@ func (p *Policy) Evaluate(ctx context.Context, in Input, opt Options) Decision {
 }
 
 // EvaluateAsync is Evaluate with the durable add of the rolling totals
-// started in the background: wait returns once it is done (nil: counted),
-// so the caller can overlap it with other durable work (the audit entry)
-// before the broadcast. Until then the amounts are reserved in memory.
+// started in the background (or queued at once for the journal's next
+// commit, on counters that take it so): wait returns once it is done (nil:
+// counted), so the caller can overlap it with other durable work (the
+// audit entry) before the broadcast. Until then the amounts are reserved
+// in memory.
 func (p *Policy) EvaluateAsync(ctx context.Context, in Input, opt Options) (d Decision, wait func() error) {
 	d, commit := p.evaluate(ctx, in, opt)
 	if commit == nil {
