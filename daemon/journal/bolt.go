@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -104,6 +105,7 @@ type kvJournal struct {
 	lazyMu          sync.Mutex
 	lazy            map[string]completion
 	lazyAdds        map[string][]byte // counterKey -> counterRec JSON (AddLater)
+	lazyPrunes      map[string]bool   // counterKeys of aged adds to delete (SumSince)
 	flushOnce       sync.Once
 	stopFlush       chan struct{}
 	flushDone       chan struct{}
@@ -175,6 +177,9 @@ func OpenFile(path string, o FileOptions) (*File, error) {
 				if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 					return err
 				}
+			}
+			if err := pruneCounters(tx, o.Now()); err != nil {
+				return err
 			}
 			m := tx.Bucket(bMeta)
 			if m.Get(metaOpenIndex) == nil {
@@ -282,8 +287,37 @@ func (f *kvJournal) takeLazy() []ride {
 	f.lazyMu.Lock()
 	marks := maps.Clone(f.lazy)
 	adds := maps.Clone(f.lazyAdds)
+	prunes := slices.Sorted(maps.Keys(f.lazyPrunes))
 	f.lazyMu.Unlock()
 	var rides []ride
+	if len(prunes) > 0 {
+		rides = append(rides, ride{fn: func(tx txn) error {
+			b := tx.Bucket(bCounters)
+			cutoff := f.now().Add(-counterRetention)
+			for _, k := range prunes {
+				if _, queued := adds[k]; queued {
+					continue // kept, so the queued add stays a repeat of it (as SumSince counts)
+				}
+				var r counterRec
+				if v := b.Get([]byte(k)); v == nil || json.Unmarshal(v, &r) != nil || !r.At.Before(cutoff) {
+					continue
+				}
+				if err := b.Delete([]byte(k)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, done: func(err error) {
+			if err != nil {
+				return // queued still: the next commit tries again
+			}
+			f.lazyMu.Lock()
+			for _, k := range prunes {
+				delete(f.lazyPrunes, k)
+			}
+			f.lazyMu.Unlock()
+		}})
+	}
 	if len(adds) > 0 {
 		rides = append(rides, ride{must: true, fn: func(tx txn) error {
 			b := tx.Bucket(bCounters)
@@ -1000,36 +1034,113 @@ func (f *kvJournal) SumSince(ctx context.Context, key string, since time.Time) (
 		}
 	}
 	f.lazyMu.Unlock()
-	add := func(k, v []byte) error {
+	cutoff := f.now().Add(-counterRetention)
+	// add counts the add v of the row k if it is since since; aged: it is
+	// older than the retention (committed is whether it may be pruned).
+	add := func(k, v []byte, committed bool) (aged bool, err error) {
 		var r counterRec
 		if err := json.Unmarshal(v, &r); err != nil {
-			return fmt.Errorf("journal counter %q is damaged: %w", k, err)
+			return false, fmt.Errorf("journal counter %q is damaged: %w", k, err)
 		}
 		if r.At.Before(since) {
-			return nil
+			return committed && r.At.Before(cutoff), nil
 		}
 		n, ok := new(big.Int).SetString(r.Amount, 10)
 		if !ok {
-			return fmt.Errorf("journal counter %q is damaged", k)
+			return false, fmt.Errorf("journal counter %q is damaged", k)
 		}
 		sum.Add(sum, n)
-		return nil
+		return false, nil
 	}
+	var old []string
 	err := f.s.view(func(tx txn) error {
 		b := tx.Bucket(bCounters)
 		for k, v := range queued {
 			if b.Get([]byte(k)) == nil { // not committed yet
-				if err := add([]byte(k), v); err != nil {
+				if _, err := add([]byte(k), v, false); err != nil {
 					return err
 				}
 			}
 		}
-		return b.ForEach(func(k, v []byte) error {
-			if !strings.HasPrefix(string(k), prefix) {
-				return nil
+		return forEachPrefix(b, []byte(prefix), func(k, v []byte) error {
+			aged, err := add(k, v, true)
+			if aged && len(old) < pruneBatch {
+				old = append(old, string(k))
 			}
-			return add(k, v)
+			return err
 		})
 	})
+	if err == nil && len(old) > 0 && f.deferCompletion {
+		f.queuePrune(old)
+	}
 	return sum, err
+}
+
+// counterRetention is how long the file journal keeps a counter's adds:
+// the policy asks for the last 24 hours; an add older than a week counts
+// for nothing, however the clock was set back meanwhile, and is deleted
+// (those of the key SumSince reads, with the next commit; every key's at
+// the next open). Kept, they made every read of a total slower, without
+// end (a read scanned every add ever made).
+const counterRetention = 7 * 24 * time.Hour
+
+// pruneBatch bounds the aged adds one read queues for deletion.
+const pruneBatch = 4096
+
+// queuePrune queues counter rows for deletion with the next commit.
+func (f *kvJournal) queuePrune(keys []string) {
+	f.lazyMu.Lock()
+	defer f.lazyMu.Unlock()
+	if f.lazyPrunes == nil {
+		f.lazyPrunes = map[string]bool{}
+	}
+	for _, k := range keys {
+		f.lazyPrunes[k] = true
+	}
+}
+
+// forEachPrefix calls fn for the pairs of b whose key starts with prefix,
+// in key order: a bbolt bucket seeks to them (a counters key's adds, not
+// every key's).
+func forEachPrefix(b bucket, prefix []byte, fn func(k, v []byte) error) error {
+	bb, ok := b.(*bolt.Bucket)
+	if !ok {
+		return b.ForEach(func(k, v []byte) error {
+			if !bytes.HasPrefix(k, prefix) {
+				return nil
+			}
+			return fn(k, v)
+		})
+	}
+	c := bb.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if err := fn(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pruneCounters deletes every counter add older than counterRetention
+// (at a writable open).
+func pruneCounters(tx *bolt.Tx, now time.Time) error {
+	b := tx.Bucket(bCounters)
+	cutoff := now.Add(-counterRetention)
+	var old [][]byte
+	err := b.ForEach(func(k, v []byte) error {
+		var r counterRec
+		if json.Unmarshal(v, &r) == nil && r.At.Before(cutoff) {
+			old = append(old, bytes.Clone(k))
+		}
+		return nil // a damaged add stays, for SumSince to report
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range old {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
 }

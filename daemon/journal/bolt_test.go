@@ -175,6 +175,82 @@ func TestFileAddLater(t *testing.T) {
 	}
 }
 
+// TestFileCountersPrune: a read of a total reads its key's adds only, and
+// adds older than the retention (a week) are deleted: the key read, with
+// the next commit; every key, at the next open. Adds within it stay, and an
+// add queued for the (key, ref) of an aged one stays a repeat of it.
+func TestFileCountersPrune(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.db")
+	j, err := journal.OpenFile(path, journal.FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	now := time.Now()
+	aged := now.Add(-8 * 24 * time.Hour)
+	for _, a := range []struct {
+		key, ref string
+		at       time.Time
+		n        int64
+	}{
+		{"k", "fresh", now, 5},
+		{"k", "old", aged, 7},
+		{"k", "old-again", aged, 11},
+		{"k", "days", now.Add(-3 * 24 * time.Hour), 13}, // outside 24 h, inside the retention
+		{"k\x01", "next", aged, 17},                     // the next key in bbolt's order
+		{"other", "old", aged, 100},
+	} {
+		if err := j.Add(ctx, a.key, a.ref, a.at, big.NewInt(a.n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum := func(key string) int64 {
+		t.Helper()
+		s, err := j.SumSince(ctx, key, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.Int64()
+	}
+	if got := sum("k"); got != 5+7+11+13 {
+		t.Fatalf("sum of k since ever %d, want %d", got, 5+7+11+13)
+	}
+	// The policy's read: the aged adds are queued for deletion.
+	if s, err := j.SumSince(ctx, "k", now.Add(-24*time.Hour)); err != nil || s.Int64() != 5 {
+		t.Fatalf("sum of k in 24 h %v (%v), want 5", s, err)
+	}
+	// Queued for the aged row's (key, ref): a repeat, neither added nor
+	// deleting the row it repeats.
+	if err := j.AddLater(ctx, "k", "old-again", now, big.NewInt(1000)); err != nil {
+		t.Fatal(err)
+	}
+	l, _, err := j.Claim(ctx, "id-1", "o", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Record(ctx, l, journal.Entry{ID: "id-1", Chain: "BTC", SignedTx: "00"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := sum("k"); got != 5+11+13 {
+		t.Fatalf("after a commit, sum of k since ever %d, want %d (the aged add deleted, the repeated one kept)", got, 5+11+13)
+	}
+	if got := sum("k\x01"); got != 17 {
+		t.Fatalf("another key's aged add was deleted before the open: sum %d", got)
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if j, err = journal.OpenFile(path, journal.FileOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	for key, want := range map[string]int64{"k": 5 + 13, "k\x01": 0, "other": 0} {
+		if got := sum(key); got != want {
+			t.Errorf("after reopening, sum of %q since ever %d, want %d", key, got, want)
+		}
+	}
+}
+
 // TestFileOpenIndex: List(open) reads the index of entries not completed,
 // not the whole history; a file from before the index (no "open" bucket)
 // is listed whole by a read-only open and indexed at its first writable
