@@ -10,10 +10,12 @@
 package audit
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"hash"
 	"time"
 )
 
@@ -64,21 +66,49 @@ const hashField = `,"hash":"`
 // hash, then the hash of those bytes. Hash = sha256(line up to the hash
 // field, closed with "}").
 func encode(e *Entry) ([]byte, error) {
-	e.Hash = ""
-	b, err := json.Marshal(e)
+	var le lineEncoder
+	line, err := le.line(e)
 	if err != nil {
 		return nil, err
 	}
-	// b ends with `,"hash":""}`: cut it to hash the rest.
-	body := b[:len(b)-len(hashField)-2]
-	h := sha256.Sum256(append(append([]byte{}, body...), '}'))
-	e.Hash = hex.EncodeToString(h[:])
-	out := make([]byte, 0, len(body)+len(hashField)+len(e.Hash)+2)
-	out = append(out, body...)
-	out = append(out, hashField...)
-	out = append(out, e.Hash...)
-	out = append(out, '"', '}')
-	return out, nil
+	return bytes.Clone(line[:len(line)-1]), nil
+}
+
+// lineEncoder encodes entries into one buffer it reuses (the file sink's,
+// under its lock): an append allocated about 2.5 KB otherwise.
+type lineEncoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+	h   hash.Hash
+	sum [sha256.Size]byte
+	hex [2 * sha256.Size]byte
+}
+
+// line sets e.Hash and returns e's line with its newline, valid until the
+// next call.
+func (le *lineEncoder) line(e *Entry) ([]byte, error) {
+	if le.enc == nil {
+		le.enc, le.h = json.NewEncoder(&le.buf), sha256.New()
+	}
+	le.buf.Reset()
+	e.Hash = ""
+	if err := le.enc.Encode(e); err != nil { // as json.Marshal, and a newline
+		return nil, err
+	}
+	// The buffer ends with `,"hash":""}` and the newline: cut it to hash
+	// the rest.
+	n := le.buf.Len() - len(hashField) - 3
+	body := le.buf.Bytes()[:n]
+	le.h.Reset()
+	le.h.Write(body)
+	le.h.Write([]byte{'}'})
+	hex.Encode(le.hex[:], le.h.Sum(le.sum[:0]))
+	e.Hash = string(le.hex[:])
+	le.buf.Truncate(n)
+	le.buf.WriteString(hashField)
+	le.buf.Write(le.hex[:])
+	le.buf.WriteString("\"}\n")
+	return le.buf.Bytes(), nil
 }
 
 // lineHash recomputes the hash of a line and returns it with the hash the

@@ -3,6 +3,8 @@ package audit
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -189,5 +191,65 @@ func mustUnmarshal(t *testing.T, b []byte, v any) {
 	t.Helper()
 	if err := json.Unmarshal(bytes.TrimSpace(b), v); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestLineFormat: the file's lines are json.Marshal's bytes of the entry
+// with its hash (sha256 of the line up to the hash field, closed with "}"),
+// and the head file is json.Marshal's of the last seq and hash, padded;
+// entries encoded one after another into the reused buffer do not leak
+// into each other.
+func TestLineFormat(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.log")
+	f, err := OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := []*Entry{
+		{Event: "signed", PendingID: "a", Chain: "BTC", Result: "signed", Detail: `<script>"&'` + "\u2028 ünï \x01",
+			Destinations: []Dest{{Address: "tb1q", Amount: "1"}, {Address: "0xAb", Amount: "2", Token: "0xC"}}, SignatureIDs: []string{"s1", "s2"}},
+		{Event: "completed", PendingID: "b", Chain: "ETH", Result: "completed"}, // shorter than the one before
+		{Event: "decision", PendingID: strings.Repeat("c", 3000), Chain: "BTC", Result: "refused", Rule: "maxDaily"},
+	}
+	var want []byte
+	for i, e := range entries {
+		if err := f.Append(context.Background(), e, i == 1); err != nil {
+			t.Fatal(err)
+		}
+		c := *e
+		c.Hash = ""
+		b, err := json.Marshal(&c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := b[:len(b)-len(hashField)-2]
+		h := sha256.Sum256(append(append([]byte{}, body...), '}'))
+		if e.Hash != hex.EncodeToString(h[:]) {
+			t.Fatalf("entry %d: hash %s, want %x", i, e.Hash, h)
+		}
+		c.Hash = e.Hash
+		line, _ := json.Marshal(&c)
+		want = append(append(want, line...), '\n')
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("log:\n%s\nwant:\n%s", got, want)
+	}
+	hb, _ := json.Marshal(head{Seq: 3, Hash: entries[2].Hash})
+	wantHead := string(hb) + strings.Repeat(" ", headWidth-len(hb)) + "\n"
+	if gotHead, _ := os.ReadFile(path + ".head"); string(gotHead) != wantHead {
+		t.Fatalf("head %q, want %q", gotHead, wantHead)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := Verify(path); err != nil || !r.OK() || r.Entries != 3 {
+		t.Fatalf("verify: %+v, %v", r, err)
+	}
+	if line, err := EncodeLine(entries[1]); err != nil || !bytes.Equal(append(line, '\n'), want[bytes.IndexByte(want, '\n')+1:][:len(line)+1]) {
+		t.Fatalf("EncodeLine %s (%v) differs from the file's line", line, err)
 	}
 }

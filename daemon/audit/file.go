@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,6 +28,8 @@ type File struct {
 	head *os.File
 
 	mu       sync.Mutex // orders appends
+	enc      lineEncoder
+	headBuf  [headWidth + 1]byte
 	seq      uint64
 	prev     string
 	written  uint64     // last seq written
@@ -165,12 +168,11 @@ func (f *File) Append(_ context.Context, e *Entry, sync bool) error {
 	if e.Time.IsZero() {
 		e.Time = time.Now().UTC()
 	}
-	line, err := encode(e)
+	line, err := f.enc.line(e)
 	if err != nil {
 		f.mu.Unlock()
 		return fmt.Errorf("encode audit entry: %w", err)
 	}
-	line = append(line, '\n')
 	if _, err := f.f.Write(line); err != nil {
 		f.mu.Unlock()
 		return fmt.Errorf("write audit log: %w", err)
@@ -243,10 +245,15 @@ func (f *File) writeHead() {
 		return
 	}
 	// Padded to a fixed width, so each write overwrites the last in place
-	// (no truncate, one syscall).
-	b, _ := json.Marshal(head{Seq: f.seq, Hash: f.prev})
-	if len(b) < headWidth {
-		b = append(b, bytes.Repeat([]byte{' '}, headWidth-len(b))...)
+	// (no truncate, one syscall). The JSON of head, written out by hand:
+	// the hash is hex.
+	b := append(f.headBuf[:0], `{"seq":`...)
+	b = strconv.AppendUint(b, f.seq, 10)
+	b = append(b, `,"hash":"`...)
+	b = append(b, f.prev...)
+	b = append(b, `"}`...)
+	for len(b) < headWidth {
+		b = append(b, ' ')
 	}
 	b = append(b, '\n')
 	_, _ = f.head.WriteAt(b, 0)
