@@ -198,8 +198,15 @@ func (a trailApprover) Approve(ctx context.Context, p *daemon.Proposal, next dae
 	t := a.t
 	tx := p.Pending
 	t.mu.Lock()
-	t.get(tx.ID).sigIDs = policy.SignatureIDs(tx)
+	i := t.get(tx.ID)
+	i.sigIDs = policy.SignatureIDs(tx)
+	noted := i.dests != nil || i.fee != ""
 	t.mu.Unlock()
+	if p.Stage == daemon.StageRequest && !noted {
+		// The entry will need the signed bytes decoded: parse once, for
+		// that and the signer (the policy, if it runs, did it already).
+		policy.PrepareProposal(p)
+	}
 	if err := next(ctx, p); err != nil || (p.Stage != daemon.StageSigned && p.Stage != daemon.StageResend) {
 		return err
 	}
@@ -208,7 +215,7 @@ func (a trailApprover) Approve(ctx context.Context, p *daemon.Proposal, next dae
 	t.mu.Unlock()
 	if p.Signed != nil && !known {
 		// No policy decoded it: decode here, so the entry shows what was signed.
-		if v, err := policy.Decode(tx.Chain, p.Testnet, tx.SerializedTransaction, p.Signed.Raw); err == nil {
+		if v, err := policy.DecodeProposal(p, p.Signed.Raw); err == nil {
 			ds, fee := describe(v)
 			t.mu.Lock()
 			t.get(tx.ID).dests, t.get(tx.ID).fee = ds, fee

@@ -597,3 +597,55 @@ func TestAuditRecordsEveryDecision(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditWithoutPolicy: the trail alone (no policy decoded the
+// transaction) records the destinations and fee decoded from the signed
+// bytes, from the one parse it shares with the signer.
+func TestAuditWithoutPolicy(t *testing.T) {
+	ctx := context.Background()
+	from := key("alone from")
+	_, fromScript := p2wpkh(from)
+	dest, destScript := p2wpkh(key("alone dest"))
+	store := memory.New()
+	wif, _ := btcutil.NewWIF(from, &chaincfg.TestNet3Params, true)
+	if err := store.Put(ctx, backend.Record{ID: "btc-a", Kind: backend.PrivateKey, Chain: "BTC", Testnet: true, Secret: []byte(wif.String())}); err != nil {
+		t.Fatal(err)
+	}
+	srv := tatumtest.New(tatumtest.Options{})
+	t.Cleanup(srv.Close)
+	path := filepath.Join(t.TempDir(), "audit.log")
+	sink, err := audit.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := audit.NewTrail(sink, "alone", nil)
+	api := tatum.New(tatum.Options{BaseURL: srv.URL, APIKey: srv.APIKey, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, Timeout: 10 * time.Second})
+	d, err := daemon.New(daemon.Config{Backend: store, API: api, Signers: signers, Chains: []string{"BTC"}, Testnet: true, Journal: journal.NewMemory(),
+		Approvers: []daemon.Approver{tr.Approver()}, OnDecision: tr.OnDecision, OnEvent: tr.OnEvent, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.Sum256([]byte("alone prev"))
+	s, _ := utxotest.BitcoreJSON([]utxotest.Input{{TxID: hex.EncodeToString(h[:]), Script: fromScript, Satoshis: 100000}},
+		[]utxotest.Output{{Script: destScript, Satoshis: 31337}, {Script: fromScript, Satoshis: 68000}}, 0)
+	id := srv.Enqueue(tatum.PendingTransaction{Chain: "BTC", SerializedTransaction: s, Hashes: []string{"btc-a"}})
+	if cs := d.RunCycle(ctx); cs.Broadcast != 1 {
+		t.Fatalf("cycle %+v", cs)
+	}
+	if err := sink.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, e := range entriesFor(t, path, id) {
+		if e.Event != "signed" {
+			continue
+		}
+		found = true
+		if len(e.Destinations) != 1 || e.Destinations[0].Address != dest || e.Destinations[0].Amount != "31337" || e.Fee != "663" || e.TxID == "" {
+			t.Errorf("signed entry %+v, want %s 31337, fee 663 and the txid", e, dest)
+		}
+	}
+	if !found {
+		t.Fatal("no signed entry")
+	}
+}
