@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/btcutil/bech32"
 	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
@@ -199,7 +200,7 @@ func scriptAddress(script []byte, params *chaincfg.Params) (string, bool) {
 	switch class {
 	case txscript.PubKeyHashTy, txscript.ScriptHashTy, txscript.WitnessV0PubKeyHashTy,
 		txscript.WitnessV0ScriptHashTy, txscript.WitnessV1TaprootTy:
-		return addrs[0].EncodeAddress(), true
+		return encodeAddress(addrs[0]), true
 	}
 	return "", false
 }
@@ -216,4 +217,36 @@ func p2pkhFromSigScript(sig []byte) []byte {
 		return nil
 	}
 	return p2pkhScript(btcutil.Hash160(pk))
+}
+
+// encodeAddress is a.EncodeAddress(), less btcutil's decode of every
+// segwit address it has just encoded (a check of its own encoder, half of
+// the cost of an address; views encode every output's).
+// An address btcutil would not give (a witness version past 1, a chain
+// without segwit) is left to it.
+// TestEncodeAddress compares the two.
+func encodeAddress(a btcutil.Address) string {
+	w, ok := a.(interface {
+		Hrp() string
+		WitnessVersion() byte
+		WitnessProgram() []byte
+	})
+	if !ok || w.WitnessVersion() > 1 || w.Hrp() == "" {
+		return a.EncodeAddress()
+	}
+	conv, err := bech32.ConvertBits(w.WitnessProgram(), 8, 5, true)
+	if err != nil {
+		return a.EncodeAddress()
+	}
+	data := append([]byte{w.WitnessVersion()}, conv...)
+	var s string
+	if w.WitnessVersion() == 0 {
+		s, err = bech32.Encode(w.Hrp(), data)
+	} else {
+		s, err = bech32.EncodeM(w.Hrp(), data)
+	}
+	if err != nil {
+		return a.EncodeAddress()
+	}
+	return s
 }

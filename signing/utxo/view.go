@@ -47,7 +47,7 @@ func (s *Signer) SignDetailed(ctx context.Context, req signing.Request, ks signi
 	for _, to := range tx.TxOut {
 		o := signing.TxOutput{Script: hex.EncodeToString(to.PkScript), Value: big.NewInt(to.Value)}
 		if _, addrs, _, err := txscript.ExtractPkScriptAddrs(to.PkScript, params); err == nil && len(addrs) == 1 {
-			o.Address = addrs[0].EncodeAddress()
+			o.Address = encodeAddress(addrs[0])
 		}
 		out.Add(out, o.Value)
 		v.Outputs = append(v.Outputs, o)
