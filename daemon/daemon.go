@@ -575,6 +575,7 @@ dispatch:
 		}
 		wg.Add(1)
 		go func(j job) {
+			growStack()
 			defer wg.Done()
 			defer sem.release()
 			defer d.release(j.tx.ID)
@@ -1199,4 +1200,26 @@ func chainLabel(c string) string {
 		return "other"
 	}
 	return k.Code
+}
+
+// jobStack is the stack a job's goroutine takes at once (growStack).
+const jobStack = 32 << 10
+
+var stackSink byte
+
+// growStack gives the calling goroutine a stack of jobStack at its start,
+// in one copy of an all but empty stack. A job's goroutine started small
+// (the runtime's average, lowered by the many jobs waiting for the journal
+// with shallow stacks) and grew one doubling at a time deep in the signer,
+// each copy moving every frame below: runtime.newstack was 7% of the EVM
+// drain's daemon CPU with the file journal, 4% with the in-memory one
+// (BenchmarkEVMDaemonDrain/filled profile); with this, 3% in both, from
+// the signer's own goroutines. 14 alternating counts: on/off 0.880 ->
+// 0.906, the file journal's CPU 1,141 -> 1,109 µs a transaction.
+//
+//go:noinline
+func growStack() {
+	var b [jobStack - 4<<10]byte // less the frames below, so that one doubling covers it
+	b[int(stackSink)%len(b)] = 1
+	stackSink = b[int(stackSink)%len(b)]
 }
