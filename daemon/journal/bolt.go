@@ -293,7 +293,7 @@ func (f *kvJournal) takeLazy() []ride {
 	if len(prunes) > 0 {
 		rides = append(rides, ride{fn: func(tx txn) error {
 			b := tx.Bucket(bCounters)
-			cutoff := f.now().Add(-counterRetention)
+			cutoff := f.now().Add(-CounterRetention)
 			for _, k := range prunes {
 				if _, queued := adds[k]; queued {
 					continue // kept, so the queued add stays a repeat of it (as SumSince counts)
@@ -1034,7 +1034,7 @@ func (f *kvJournal) SumSince(ctx context.Context, key string, since time.Time) (
 		}
 	}
 	f.lazyMu.Unlock()
-	cutoff := f.now().Add(-counterRetention)
+	cutoff := f.now().Add(-CounterRetention)
 	// add counts the add v of the row k if it is since since; aged: it is
 	// older than the retention (committed is whether it may be pruned).
 	add := func(k, v []byte, committed bool) (aged bool, err error) {
@@ -1076,13 +1076,14 @@ func (f *kvJournal) SumSince(ctx context.Context, key string, since time.Time) (
 	return sum, err
 }
 
-// counterRetention is how long the file journal keeps a counter's adds:
-// the policy asks for the last 24 hours; an add older than a week counts
-// for nothing, however the clock was set back meanwhile, and is deleted
-// (those of the key SumSince reads, with the next commit; every key's at
-// the next open). Kept, they made every read of a total slower, without
-// end (a read scanned every add ever made).
-const counterRetention = 7 * 24 * time.Hour
+// CounterRetention is how long a journal keeps a counter's adds: the
+// policy asks for the last 24 hours; an add older than a week counts for
+// nothing, however the clock was set back meanwhile, and is deleted (the
+// file journal: the adds of the key SumSince reads, with the next commit,
+// and every key's at the next open; PostgreSQL: at open and hourly). Kept,
+// they made every read of a total slower, without end (the file journal's
+// read scanned every add ever made).
+const CounterRetention = 7 * 24 * time.Hour
 
 // pruneBatch bounds the aged adds one read queues for deletion.
 const pruneBatch = 4096
@@ -1121,11 +1122,11 @@ func forEachPrefix(b bucket, prefix []byte, fn func(k, v []byte) error) error {
 	return nil
 }
 
-// pruneCounters deletes every counter add older than counterRetention
+// pruneCounters deletes every counter add older than CounterRetention
 // (at a writable open).
 func pruneCounters(tx *bolt.Tx, now time.Time) error {
 	b := tx.Bucket(bCounters)
-	cutoff := now.Add(-counterRetention)
+	cutoff := now.Add(-CounterRetention)
 	var old [][]byte
 	err := b.ForEach(func(k, v []byte) error {
 		var r counterRec

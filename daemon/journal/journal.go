@@ -23,9 +23,9 @@
 // cannot overwrite the work of the one that took over.
 //
 // Counters (Add, SumSince) hold rolling totals for signing policy (per
-// wallet, chain, token...): an amount added once per (key, ref). The file
-// journal deletes adds older than a week (counterRetention): a total is
-// asked for the last 24 hours.
+// wallet, chain, token...): an amount added once per (key, ref). Adds
+// older than CounterRetention (a week) are deleted: a total is asked for
+// the last 24 hours.
 package journal
 
 import (

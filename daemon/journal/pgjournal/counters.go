@@ -36,6 +36,7 @@ func (j *Journal) AddWithin(ctx context.Context, ref string, at, since time.Time
 	slices.Sort(keys)
 	keys = slices.Compact(keys)
 	refused, sum := -1, (*big.Int)(nil)
+	defer j.maybePrune()
 	err := j.tx(ctx, "counter add", func(tx pgx.Tx, again bool) error {
 		refused, sum = -1, nil
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) AS k ORDER BY k`, keys); err != nil {

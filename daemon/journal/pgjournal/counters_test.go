@@ -14,6 +14,7 @@ import (
 	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/btcsuite/btcd/txscript"
 
+	"github.com/gokms/gokms/daemon/journal"
 	"github.com/gokms/gokms/daemon/journal/pgjournal"
 	"github.com/gokms/gokms/daemon/policy"
 	"github.com/gokms/gokms/signing/utxo/utxotest"
@@ -126,5 +127,76 @@ func TestAddWithin(t *testing.T) {
 	}
 	if i, _, err := j.AddWithin(ctx, "r3", now, now.Add(-time.Hour), []policy.LimitedAdd{{Key: "a", Amount: big.NewInt(40), Limit: lim}}); err != nil || i != -1 {
 		t.Fatalf("exactly at the limit: %d %v", i, err)
+	}
+}
+
+// TestCountersPrune: counter adds older than journal.CounterRetention are
+// deleted when a daemon opens the state and, after an add, at most hourly;
+// adds within it stay, and a prune changes no rolling total.
+func TestCountersPrune(t *testing.T) {
+	db := srv.NewDatabaseT(t)
+	ctx := bg(t)
+	j := openDB(t, db, pgjournal.Options{})
+	now := time.Now()
+	aged := now.Add(-journal.CounterRetention - time.Hour)
+	add := func(j *pgjournal.Journal, key, ref string, at time.Time, n int64) {
+		t.Helper()
+		if err := j.Add(ctx, key, ref, at, big.NewInt(n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum := func(j *pgjournal.Journal, key string, since time.Time) int64 {
+		t.Helper()
+		s, err := j.SumSince(ctx, key, since)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.Int64()
+	}
+	// Written as a daemon's adds are, without starting a prune.
+	for _, a := range []struct {
+		key, ref string
+		at       time.Time
+		n        int64
+	}{{"k", "fresh", now, 5}, {"k", "old", aged, 7}, {"k", "days", now.Add(-3 * 24 * time.Hour), 13}, {"other", "old", aged, 100}} {
+		if _, err := j.Pool().Exec(ctx, `INSERT INTO gokms_counters (key, ref, at, amount) VALUES ($1, $2, $3, $4)`, a.key, a.ref, a.at, a.n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := sum(j, "k", time.Time{}); got != 25 {
+		t.Fatalf("before a prune: sum of k since ever %d, want 25 (pruned within the hour of the open?)", got)
+	}
+	day := sum(j, "k", now.Add(-24*time.Hour))
+	// A daemon opening the state prunes.
+	j2 := openDB(t, db, pgjournal.Options{})
+	for key, want := range map[string]int64{"k": 18, "other": 0} {
+		if got := sum(j2, key, time.Time{}); got != want {
+			t.Errorf("after an open: sum of %s since ever %d, want %d", key, got, want)
+		}
+	}
+	if got := sum(j2, "k", now.Add(-24*time.Hour)); got != day {
+		t.Errorf("the 24-hour total changed with the prune: %d, was %d", got, day)
+	}
+	// An add an hour after the last prune starts one.
+	add(j, "k", "old-2", aged, 11)
+	add(j, "k", "fresh-2", now, 1)
+	if got := sum(j, "k", time.Time{}); got != 18+11+1 {
+		t.Fatalf("sum %d, want %d: pruned within the hour", got, 18+11+1)
+	}
+	j.AgePrune()
+	add(j, "k", "fresh-3", now, 2)
+	j.WaitPrune()
+	if got := sum(j, "k", time.Time{}); got != 18+1+2 {
+		t.Fatalf("after the hourly prune: sum of k since ever %d, want %d", got, 18+1+2)
+	}
+	// AddWithin (the daemon's add with a shared state) starts one too.
+	add(j, "k", "old-3", aged, 17)
+	j.AgePrune()
+	if _, _, err := j.AddWithin(ctx, "fresh-4", now, now.Add(-24*time.Hour), []policy.LimitedAdd{{Key: "k", Amount: big.NewInt(3)}}); err != nil {
+		t.Fatal(err)
+	}
+	j.WaitPrune()
+	if got := sum(j, "k", time.Time{}); got != 18+1+2+3 {
+		t.Fatalf("after AddWithin's prune: sum of k since ever %d, want %d", got, 18+1+2+3)
 	}
 }

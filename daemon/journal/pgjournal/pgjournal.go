@@ -35,6 +35,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -84,6 +85,11 @@ type Journal struct {
 	releases  chan journal.Lease // completed ids' leases, released in batches (releaseLoop)
 	closeOnce sync.Once
 	released  chan struct{}
+
+	// Counter adds older than journal.CounterRetention are deleted at
+	// open and then at most hourly, after an add (pruneCounters).
+	lastPrune atomic.Int64 // UnixNano of the last prune started
+	pruning   sync.WaitGroup
 }
 
 var _ journal.Journal = (*Journal)(nil)
@@ -173,7 +179,47 @@ func Open(ctx context.Context, dsn string, o Options) (*Journal, error) {
 	if len(res.Applied) > 0 {
 		j.log.Info("daemon state schema migrated", "state", masked, "from", res.From, "to", res.To)
 	}
+	j.prune(ctx)
 	return j, nil
+}
+
+// prunePeriod is how often a daemon deletes aged counter adds (every
+// daemon of a shared state does: the deletes are the same).
+const prunePeriod = time.Hour
+
+// prune deletes the counter adds older than journal.CounterRetention.
+// Best effort: an error is logged, and the next prune tries again.
+func (j *Journal) prune(ctx context.Context) {
+	j.lastPrune.Store(time.Now().UnixNano())
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	tag, err := j.pool.Exec(ctx, `DELETE FROM gokms_counters WHERE at < $1`, time.Now().Add(-journal.CounterRetention))
+	if err != nil {
+		j.log.Warn("state: could not delete aged policy counter adds (tried again within the hour)", "state", j.dsn, "error", j.clean(err).Error())
+		return
+	}
+	if n := tag.RowsAffected(); n > 0 {
+		j.log.Info("state: deleted aged policy counter adds", "state", j.dsn, "rows", n, "olderThan", journal.CounterRetention.String())
+	}
+}
+
+// maybePrune starts a prune in the background if the last one started
+// prunePeriod ago or more.
+func (j *Journal) maybePrune() {
+	last := j.lastPrune.Load()
+	if time.Since(time.Unix(0, last)) < prunePeriod || !j.lastPrune.CompareAndSwap(last, time.Now().UnixNano()) {
+		return
+	}
+	j.relMu.Lock()
+	defer j.relMu.Unlock()
+	if j.relClosed {
+		return
+	}
+	j.pruning.Add(1)
+	go func() {
+		defer j.pruning.Done()
+		j.prune(context.Background())
+	}()
 }
 
 // secretsOf returns the password forms that may appear in texts about dsn.
@@ -213,6 +259,7 @@ func (j *Journal) Close() error {
 		close(j.releases)
 		j.relMu.Unlock()
 		<-j.released
+		j.pruning.Wait()
 		j.pool.Close()
 	})
 	return nil
@@ -1119,6 +1166,7 @@ func (j *Journal) Add(ctx context.Context, key, ref string, at time.Time, amount
 		return errors.New("journal: counter add needs a key, a ref and an amount")
 	}
 	n := pgtype.Numeric{Int: new(big.Int).Set(amount), Valid: true}
+	defer j.maybePrune()
 	return j.retry(ctx, "counter add", func() error {
 		_, err := j.pool.Exec(ctx, `INSERT INTO gokms_counters (key, ref, at, amount) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, key, ref, at, n)
 		return err
