@@ -303,3 +303,70 @@ func netParams(testnet bool) *chaincfg.Params {
 	}
 	return &chaincfg.MainNetParams
 }
+
+// TestResolverPublicKeys: PublicKeyOf gives each key the Resolver handed
+// out its own public key, derived once until Reset, and again after it (of
+// the key read again, not of the zeroed one); another KeySource's keys are
+// derived every time.
+func TestResolverPublicKeys(t *testing.T) {
+	k, _ := btcec.NewPrivateKey()
+	wif, _ := btcutil.NewWIF(k, netParams(true), true)
+	st := newStore(t,
+		backend.Record{ID: "mn", Kind: backend.Mnemonic, Chain: "LTC", Testnet: true, Secret: []byte(testMnemonic)},
+		backend.Record{ID: "pk", Kind: backend.PrivateKey, Chain: "BTC", Testnet: true, Secret: []byte(wif.String())},
+	)
+	r := signing.NewResolver(st, true)
+	ctx := context.Background()
+	var keys []*btcec.PrivateKey
+	for _, q := range []struct {
+		id  string
+		idx *uint32
+	}{{"pk", nil}, {"mn", u32(0)}, {"mn", u32(1)}} {
+		priv, err := r.Key(ctx, q.id, q.idx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, priv)
+	}
+	seen := map[string]bool{}
+	for i, priv := range keys {
+		pub := signing.PublicKeyOf(r, priv)
+		if !pub.IsEqual(priv.PubKey()) {
+			t.Fatalf("key %d: public key of another key", i)
+		}
+		if again := signing.PublicKeyOf(r, priv); again != pub {
+			t.Fatalf("key %d: derived again within the cycle", i)
+		}
+		seen[string(pub.SerializeCompressed())] = true
+	}
+	if len(seen) != len(keys) {
+		t.Fatalf("%d public keys for %d keys", len(seen), len(keys))
+	}
+	if !signing.PublicKeyOf(r, keys[0]).IsEqual(k.PubKey()) {
+		t.Fatal("the private-key wallet's public key is not its own")
+	}
+	before := signing.PublicKeyOf(r, keys[0])
+	r.Reset()
+	priv, err := r.Key(ctx, "pk", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := signing.PublicKeyOf(r, priv)
+	if after == before || !after.IsEqual(k.PubKey()) {
+		t.Fatal("after Reset: the cached public key was kept, or is not the key's")
+	}
+	// A zeroed key of the last cycle is not found in the cache either.
+	if z := signing.PublicKeyOf(r, keys[0]); z == before {
+		t.Fatal("the public key of a key zeroed by Reset came from the cache")
+	}
+	var other fixedSource = map[string]*btcec.PrivateKey{"x": k}
+	if a, b := signing.PublicKeyOf(other, k), signing.PublicKeyOf(other, k); a == b || !a.IsEqual(k.PubKey()) {
+		t.Fatal("another KeySource's public keys: cached, or wrong")
+	}
+}
+
+type fixedSource map[string]*btcec.PrivateKey
+
+func (f fixedSource) Key(_ context.Context, id string, _ *uint32) (*btcec.PrivateKey, error) {
+	return f[id], nil
+}

@@ -79,9 +79,8 @@ type key struct {
 	redeem []byte // 0x0014 || hc
 }
 
-func newKey(priv *btcec.PrivateKey, ref string) *key {
+func newKey(priv *btcec.PrivateKey, pub *btcec.PublicKey, ref string) *key {
 	k := &key{priv: priv, ref: ref}
-	pub := priv.PubKey()
 	k.pkc = pub.SerializeCompressed()
 	k.pku = pub.SerializeUncompressed()
 	k.hc = btcutil.Hash160(k.pkc)
@@ -135,7 +134,7 @@ func resolveKeys(ctx context.Context, req signing.Request, ks signing.KeySource)
 		if err != nil {
 			return nil, err
 		}
-		v := newKey(priv, ref(id, index))
+		v := newKey(priv, signing.PublicKeyOf(ks, priv), ref(id, index))
 		cache[k] = v
 		return v, nil
 	}

@@ -62,7 +62,7 @@ func txidOf(label string) string {
 }
 
 func scriptsOf(k *btcec.PrivateKey) (p2pkh, p2wpkh, nested string) {
-	kk := newKey(k, "")
+	kk := newKey(k, k.PubKey(), "")
 	return hex.EncodeToString(p2pkhScript(kk.hc)), hex.EncodeToString(append([]byte{0, 20}, kk.hc...)),
 		hex.EncodeToString(append(append([]byte{0xa9, 20}, kk.nested...), 0x87))
 }
