@@ -77,10 +77,17 @@ type Resolver struct {
 // PublicKeyOf returns priv's public key, from ks's cache when it keeps one
 // (a Resolver, until its Reset), else derived.
 func PublicKeyOf(ks KeySource, priv *btcec.PrivateKey) *btcec.PublicKey {
-	if r, ok := ks.(*Resolver); ok {
-		return r.publicKey(priv)
+	if c, ok := ks.(publicKeyCache); ok {
+		return c.publicKey(priv)
 	}
 	return priv.PubKey()
+}
+
+// publicKeyCache is a KeySource that keeps the public keys of the keys it
+// hands out: the Resolver and its chain views (the daemon signs through
+// ForChain's view, never the Resolver itself).
+type publicKeyCache interface {
+	publicKey(priv *btcec.PrivateKey) *btcec.PublicKey
 }
 
 func (r *Resolver) publicKey(priv *btcec.PrivateKey) *btcec.PublicKey {
@@ -159,6 +166,8 @@ type chainView struct {
 	r     *Resolver
 	chain string
 }
+
+func (v chainView) publicKey(priv *btcec.PrivateKey) *btcec.PublicKey { return v.r.publicKey(priv) }
 
 func (v chainView) Key(ctx context.Context, signatureID string, index *uint32) (*btcec.PrivateKey, error) {
 	want, err := wallet.ParseChain(v.chain)

@@ -359,6 +359,15 @@ func TestResolverPublicKeys(t *testing.T) {
 	if z := signing.PublicKeyOf(r, keys[0]); z == before {
 		t.Fatal("the public key of a key zeroed by Reset came from the cache")
 	}
+	// The daemon signs through a chain's view: it shares the cache.
+	view := r.ForChain("BTC")
+	vpriv, err := view.Key(ctx, "pk", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vp := signing.PublicKeyOf(view, vpriv); vp != signing.PublicKeyOf(r, vpriv) || vp != signing.PublicKeyOf(view, vpriv) || !vp.IsEqual(k.PubKey()) {
+		t.Fatal("a chain view derived the public key again, or another key's")
+	}
 	var other fixedSource = map[string]*btcec.PrivateKey{"x": k}
 	if a, b := signing.PublicKeyOf(other, k), signing.PublicKeyOf(other, k); a == b || !a.IsEqual(k.PubKey()) {
 		t.Fatal("another KeySource's public keys: cached, or wrong")
