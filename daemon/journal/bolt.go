@@ -83,8 +83,8 @@ type memoEntry struct {
 	e   Entry
 }
 
-// memoMax bounds the memo (an entry and its bytes, some 2 KB each); past
-// it, entries are decoded as before.
+// memoMax bounds the memo (an entry and its bytes, some 2 KB each); a
+// full memo makes room for a new entry by dropping another.
 const memoMax = 4096
 
 // put remembers e as written as raw (e is copied: the memo shares nothing
@@ -100,7 +100,10 @@ func (m *entryMemo) put(e Entry, raw []byte) {
 		m.m = map[string]memoEntry{}
 	}
 	if _, ok := m.m[e.ID]; !ok && len(m.m) >= memoMax {
-		return
+		for id := range m.m { // full of entries that took no mark: make room
+			delete(m.m, id)
+			break
+		}
 	}
 	e.SignatureIDs = slices.Clone(e.SignatureIDs)
 	if e.Nonce != nil {
@@ -115,7 +118,11 @@ func (m *entryMemo) get(id string, raw []byte) (Entry, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	me, ok := m.m[id]
-	if !ok || !bytes.Equal(me.raw, raw) {
+	if !ok {
+		return Entry{}, false
+	}
+	if !bytes.Equal(me.raw, raw) {
+		delete(m.m, id) // written since by a path that keeps no memo
 		return Entry{}, false
 	}
 	e := me.e

@@ -224,3 +224,37 @@ func openGroupKV(t *testing.T) *groupKV {
 	}
 	return newGroupKV(db)
 }
+
+// TestEntryMemoBounded: the memo holds at most memoMax entries (a new one
+// makes room), forgets an entry stored since as other bytes and a
+// completed one, and hands out copies.
+func TestEntryMemoBounded(t *testing.T) {
+	var m entryMemo
+	for i := range memoMax + 10 {
+		id := fmt.Sprint("id", i)
+		m.put(Entry{ID: id, SignatureIDs: []string{"w"}}, []byte(id))
+	}
+	if len(m.m) != memoMax {
+		t.Fatalf("%d entries, want %d", len(m.m), memoMax)
+	}
+	last := fmt.Sprint("id", memoMax+9)
+	e, ok := m.get(last, []byte(last))
+	if !ok || e.ID != last {
+		t.Fatalf("the newest entry: %v %v", e, ok)
+	}
+	e.SignatureIDs[0] = "changed"
+	if e, _ := m.get(last, []byte(last)); e.SignatureIDs[0] != "w" {
+		t.Fatal("get handed out the memo's own slice")
+	}
+	if _, ok := m.get(last, []byte("other bytes")); ok {
+		t.Fatal("an entry stored as other bytes came from the memo")
+	}
+	if _, ok := m.m[last]; ok {
+		t.Fatal("a stale entry stayed in the memo")
+	}
+	m.put(Entry{ID: "c", State: StateSigned}, []byte("c"))
+	m.put(Entry{ID: "c", State: StateCompleted}, []byte("c2"))
+	if _, ok := m.m["c"]; ok {
+		t.Fatal("a completed entry stayed in the memo")
+	}
+}
