@@ -64,7 +64,8 @@ func (f fixedKeys) Key(_ context.Context, id string, _ *uint32) (*btcec.PrivateK
 //
 // "file" is the default encrypted file store (backend/file, one open and
 // decrypt per record read), the realistic case; "memory" isolates the
-// daemon from the store.
+// daemon from the store. GOKMS_BENCH_LATENCY (both drain benchmarks) gives
+// every Tatum call a round trip (benchStandIn).
 func BenchmarkDaemonDrain(b *testing.B) {
 	// With the processors gokms daemon runs with (daemon.SyncProcs).
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + daemon.SyncProcs))
@@ -115,7 +116,7 @@ func BenchmarkDaemonDrain(b *testing.B) {
 					if err := backend.PutAll(context.Background(), store, recs); err != nil {
 						b.Fatal(err)
 					}
-					srv := tatumtest.New(tatumtest.Options{})
+					srv := benchStandIn(b)
 					defer srv.Close()
 					api := tatum.New(tatum.Options{BaseURL: srv.URL, APIKey: srv.APIKey, Logger: discard})
 					d, err := daemon.New(daemon.Config{Backend: store, API: api, Signers: utxoSigners, Chains: []string{"BTC"}, Testnet: true, Logger: discard,
@@ -165,6 +166,23 @@ func (v *drainVariant) timed(f func()) time.Duration {
 	dur := time.Since(t0)
 	v.cpu += processCPU() - cpu0
 	return dur
+}
+
+// benchStandIn is the Tatum stand-in of a drain benchmark. It answers at
+// once, which makes the drain CPU-bound (where the journal weighs most);
+// GOKMS_BENCH_LATENCY=5ms gives every call a round trip, as Tatum's API
+// over a network has. The caller closes it.
+func benchStandIn(b *testing.B) *tatumtest.Server {
+	b.Helper()
+	srv := tatumtest.New(tatumtest.Options{})
+	if v := os.Getenv("GOKMS_BENCH_LATENCY"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			b.Fatalf("GOKMS_BENCH_LATENCY %q: want a duration such as 5ms", v)
+		}
+		srv.Inject(tatumtest.Fault{Path: "/v3/", Delay: d, Times: -1})
+	}
+	return srv
 }
 
 // processCPU is the CPU time this process has used so far.
@@ -327,7 +345,7 @@ func BenchmarkEVMDaemonDrain(b *testing.B) {
 				}
 				chain := evmtest.Start(b, 11155111, alloc)
 				signers := evmSigners(b, chain.URL)
-				srv := tatumtest.New(tatumtest.Options{})
+				srv := benchStandIn(b)
 				defer srv.Close()
 				cfg := daemon.Config{Backend: store, Signers: signers, Chains: []string{"ETH"}, Testnet: true, Logger: discard, Concurrency: 8, Journal: benchJournal(b, jk),
 					API: tatum.New(tatum.Options{BaseURL: srv.URL, APIKey: srv.APIKey, Logger: discard, Timeout: time.Minute})}
