@@ -105,12 +105,7 @@ func (m *entryMemo) put(e Entry, raw []byte) {
 			break
 		}
 	}
-	e.SignatureIDs = slices.Clone(e.SignatureIDs)
-	if e.Nonce != nil {
-		n := *e.Nonce
-		e.Nonce = &n
-	}
-	m.m[e.ID] = memoEntry{raw: raw, e: e}
+	m.m[e.ID] = memoEntry{raw: raw, e: detached(e)}
 }
 
 // get returns the entry stored as raw under id, if it is the memo's.
@@ -125,13 +120,17 @@ func (m *entryMemo) get(id string, raw []byte) (Entry, bool) {
 		delete(m.m, id) // written since by a path that keeps no memo
 		return Entry{}, false
 	}
-	e := me.e
+	return detached(me.e), true
+}
+
+// detached is a copy of e that shares no memory with it.
+func detached(e Entry) Entry {
 	e.SignatureIDs = slices.Clone(e.SignatureIDs)
 	if e.Nonce != nil {
 		n := *e.Nonce
 		e.Nonce = &n
 	}
-	return e, true
+	return e
 }
 
 func (m *entryMemo) drop(id string) {
