@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -69,6 +70,38 @@ func TestLineEncoder(t *testing.T) {
 	for _, c := range []string{`"`, `\`, "<", ">", "&", "\x00", "\x1f", "\x7f", "é", "\u2028", "\xff", "'", "~", " "} {
 		checkLine(t, &le, Entry{Time: at, Detail: "a" + c + "b", Prev: c})
 	}
+}
+
+// TestLineEncoderEveryField: an Entry with every field set (by reflection,
+// so a field added to Entry or Dest later is set too) encodes as
+// json.Marshal's bytes: appendBody lists the fields by hand, and one it
+// does not know would silently be missing from the log.
+func TestLineEncoderEveryField(t *testing.T) {
+	var fill func(v reflect.Value, path string)
+	fill = func(v reflect.Value, path string) {
+		switch {
+		case v.Type() == reflect.TypeOf(time.Time{}):
+			v.Set(reflect.ValueOf(time.Date(2026, 12, 3, 7, 0, 0, 1, time.UTC)))
+		case v.Kind() == reflect.String:
+			v.SetString("v-" + path)
+		case v.Kind() == reflect.Uint64:
+			v.SetUint(42)
+		case v.Kind() == reflect.Struct:
+			for i := range v.NumField() {
+				fill(v.Field(i), path+"."+v.Type().Field(i).Name)
+			}
+		case v.Kind() == reflect.Slice:
+			v.Set(reflect.MakeSlice(v.Type(), 2, 2))
+			fill(v.Index(0), path+"[0]")
+			fill(v.Index(1), path+"[1]")
+		default:
+			t.Fatalf("field %s (%s): teach appendBody and this test its kind", path, v.Type())
+		}
+	}
+	var e Entry
+	fill(reflect.ValueOf(&e).Elem(), "e")
+	var le lineEncoder
+	checkLine(t, &le, e)
 }
 
 // FuzzLine: json.Marshal's bytes for any strings and time.
