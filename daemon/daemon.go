@@ -556,6 +556,12 @@ func (d *Daemon) RunCycle(ctx context.Context) CycleStats {
 		// its own order, so they rarely contend for the same id.
 		rand.Shuffle(len(jobs), func(a, b int) { jobs[a], jobs[b] = jobs[b], jobs[a] })
 	}
+	stopWatch := func() {}
+	if !d.shared {
+		// Daemons sharing a journal keep returning jobs first always: each
+		// new job is a claim the others cannot take (slotSem).
+		stopWatch = sem.watchCPU()
+	}
 dispatch:
 	for _, j := range jobs {
 		if !sem.acquire(ctx) {
@@ -596,6 +602,7 @@ dispatch:
 		}(j)
 	}
 	wg.Wait()
+	stopWatch()
 	if d.resolver != nil {
 		d.resolver.Reset() // zero every key of this cycle
 	}
