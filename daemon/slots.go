@@ -172,9 +172,13 @@ func (g *cpuGauge) start() bool {
 	return ok
 }
 
-// step returns the share of the CPUs used since the last step.
+// step returns the share of the CPUs used since the last step (1, busy,
+// when it cannot tell: never a guess that mixes).
 func (g *cpuGauge) step() float64 {
-	c, _ := g.cpu()
+	c, ok := g.cpu()
+	if !ok {
+		return 1
+	}
 	w := g.now()
 	used, wall := c-g.lastCPU, w.Sub(g.lastWall)
 	g.lastCPU, g.lastWall = c, w
