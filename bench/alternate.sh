@@ -9,12 +9,16 @@
 #   bench/alternate.sh 35027e4 ./daemon/ DaemonDrain
 #   COUNTS=8 BENCHTIME=5x bench/alternate.sh HEAD~3 ./daemon/policy/ DrainPolicyAudit
 #   GOKMS_BENCH_LATENCY=5ms bench/alternate.sh HEAD ./daemon/ 'DaemonDrain/store=memory'
+#   METRICS='/off$|cpu-us/tx$' bench/alternate.sh HEAD ./daemon/policy/ DrainPolicyAudit
+#
+# METRICS (an awk regular expression, default /off$) picks the reported
+# metrics that are summarised.
 #
 # BASE may be HEAD (the committed tree against the working tree, or the
 # same code twice: the spread it shows is the machine's). Environment
 # variables (GOKMS_BENCH_*) reach both binaries alike.
 set -euo pipefail
-[ $# -eq 3 ] || { sed -n '2,16p' "$0"; exit 2; }
+[ $# -eq 3 ] || { sed -n '2,19p' "$0"; exit 2; }
 base=$1 pkg=$2 bench=$3
 COUNTS=${COUNTS:-5}
 BENCHTIME=${BENCHTIME:-3x}
@@ -38,11 +42,11 @@ for ((i = 1; i <= COUNTS; i++)); do
 		grep '^Benchmark' "$work/one.txt" >>"$out" || true
 	done
 done
-awk -v rev="$rev" '
+awk -v rev="$rev" -v metrics="${METRICS:-/off\$}" '
 /^## / { build = ($2 == "base") ? rev : "new"; next }
 /^Benchmark/ {
 	name = $1; sub(/-[0-9]+$/, "", name); sub(/^Benchmark/, "", name)
-	for (i = 3; i < NF; i++) if ($(i + 1) ~ /\/off$/) {
+	for (i = 3; i < NF; i++) if ($(i + 1) ~ metrics) {
 		k = build SUBSEP name SUBSEP $(i + 1)
 		if (!(k in n)) { keys[++nk] = k; min[k] = $i; max[k] = $i }
 		n[k]++; sum[k] += $i; all[k] = all[k] sprintf(" %.2f", $i)
@@ -53,6 +57,6 @@ awk -v rev="$rev" '
 END {
 	for (j = 1; j <= nk; j++) {
 		k = keys[j]; split(k, p, SUBSEP)
-		printf "%-8s %-32s %-22s mean %.3f (%.2f–%.2f, n=%d):%s\n", p[1], p[2], p[3], sum[k] / n[k], min[k], max[k], n[k], all[k]
+		printf "%-8s %-32s %-22s mean %.4g (%.2f–%.2f, n=%d):%s\n", p[1], p[2], p[3], sum[k] / n[k], min[k], max[k], n[k], all[k]
 	}
 }' "$out" | sort -b -s -k2,3
