@@ -231,6 +231,9 @@ func TestLineFormat(t *testing.T) {
 		line, _ := json.Marshal(&c)
 		want = append(append(want, line...), '\n')
 	}
+	if err := f.Flush(); err != nil { // the third, appended without sync
+		t.Fatal(err)
+	}
 	got, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)

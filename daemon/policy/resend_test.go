@@ -176,6 +176,9 @@ func TestNoBroadcastBeforeItsAuditEntryIsDurable(t *testing.T) {
 	if n := w.early.Load(); n != 0 {
 		t.Fatalf("%d of %d transactions were broadcast before their audit entry was durable", n, len(ids))
 	}
+	if err := w.sink.Flush(); err != nil { // the unsynced "completed" entries too
+		t.Fatal(err)
+	}
 	if r, err := audit.Verify(w.path); err != nil || !r.OK() {
 		t.Fatalf("verify: %+v %v", r, err)
 	}
@@ -226,6 +229,9 @@ func TestResendWaitsForTheAuditTrail(t *testing.T) {
 	}
 	if n := w.early.Load(); n != 0 {
 		t.Fatalf("%d transactions broadcast before a durable audit entry", n)
+	}
+	if err := w.sink.Flush(); err != nil {
+		t.Fatal(err)
 	}
 	if r, err := audit.Verify(w.path); err != nil || !r.OK() {
 		t.Fatalf("verify: %+v %v", r, err)
