@@ -218,14 +218,14 @@ func (f *File) Append(_ context.Context, e *Entry, sync bool) error {
 }
 
 // writeSoon writes the pending lines now if they are many, else within
-// writeDelay. A failed write leaves them pending for the next one (an
-// append without sync has nobody to report to: the next fsync's reports
-// it). Called with mu held.
+// writeDelay. A failed write leaves them pending for the next one and is
+// not this append's error (its entry is kept): the next synced append
+// reports it. Called with mu held.
 func (f *File) writeSoon() error {
-	if len(f.pending) >= pendingMax {
-		return f.writeOut()
+	if len(f.pending) >= pendingMax && f.writeOut() == nil {
+		return nil
 	}
-	if !f.flushing {
+	if !f.flushing && len(f.pending) > 0 {
 		f.flushing = true
 		if f.flusher == nil {
 			f.flusher = time.AfterFunc(writeDelay, f.delayedWrite)
