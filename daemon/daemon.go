@@ -35,6 +35,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gokms/gokms/backend"
@@ -1212,7 +1213,9 @@ func chainLabel(c string) string {
 // jobStack is the stack a job's goroutine takes at once (growStack).
 const jobStack = 32 << 10
 
-var stackSink byte
+// stackSink keeps growStack's array from being compiled away; atomic, as
+// every job's goroutine reads it at once.
+var stackSink atomic.Uint32
 
 // growStack gives the calling goroutine a stack of jobStack at its start,
 // in one copy of an all but empty stack. A job's goroutine started small
@@ -1227,6 +1230,8 @@ var stackSink byte
 //go:noinline
 func growStack() {
 	var b [jobStack - 4<<10]byte // less the frames below, so that one doubling covers it
-	b[int(stackSink)%len(b)] = 1
-	stackSink = b[int(stackSink)%len(b)]
+	b[int(stackSink.Load())%len(b)] = 1
+	if b[int(stackSink.Load())%len(b)] == 2 { // never; the compiler cannot know
+		stackSink.Store(1)
+	}
 }
