@@ -209,9 +209,9 @@ func (f *File) Append(_ context.Context, e *Entry, sync bool) error {
 	f.seq, f.prev = e.Seq, e.Hash
 	seq := e.Seq
 	if !sync {
-		err := f.writeSoon()
+		f.writeSoon()
 		f.mu.Unlock()
-		return err
+		return nil
 	}
 	f.mu.Unlock()
 	return f.syncTo(seq)
@@ -221,9 +221,9 @@ func (f *File) Append(_ context.Context, e *Entry, sync bool) error {
 // writeDelay. A failed write leaves them pending for the next one and is
 // not this append's error (its entry is kept): the next synced append
 // reports it. Called with mu held.
-func (f *File) writeSoon() error {
+func (f *File) writeSoon() {
 	if len(f.pending) >= pendingMax && f.writeOut() == nil {
-		return nil
+		return
 	}
 	if !f.flushing && len(f.pending) > 0 {
 		f.flushing = true
@@ -233,7 +233,6 @@ func (f *File) writeSoon() error {
 			f.flusher.Reset(writeDelay)
 		}
 	}
-	return nil
 }
 
 func (f *File) delayedWrite() {
