@@ -246,13 +246,9 @@ func (p *Policy) EvaluateAsync(ctx context.Context, in Input, opt Options) (d De
 	if commit == nil {
 		return d, func() error { return nil }
 	}
-	if _, shared := p.counters.(SharedCounters); !shared {
-		if _, later := p.counters.(laterAdder); later {
-			// Queuing an add for the journal's next commit does not wait
-			// for the disk: no goroutine for it.
-			err := commit()
-			return d, func() error { return err }
-		}
+	if _, ok := p.queuedAdder(); ok {
+		err := commit() // the add's error, already made (evaluate)
+		return d, func() error { return err }
 	}
 	done := make(chan error, 1)
 	go func() { done <- commit() }()
@@ -499,7 +495,24 @@ func (p *Policy) evaluate(ctx context.Context, in Input, opt Options) (Decision,
 				return refuse(c.rule, ClassMaxDaily, "%s in the last 24 hours plus %s is %s, above the limit %s", sum, c.amount, total, c.limit), nil
 			}
 		}
-		if opt.DryRun || len(todo) == 0 {
+		if la, ok := p.queuedAdder(); ok && !opt.DryRun && len(todo) > 0 {
+			// Queued in memory (the transaction's journal Record makes the
+			// adds durable before its broadcast), so made here, under the
+			// lock of the check: no concurrent check sees an amount both
+			// reserved and added (a refusal of what fits), and none costs a
+			// reservation or a goroutine.
+			var err error
+			for _, c := range todo {
+				if err = la.AddLater(ctx, c.key, in.ID, in.Now, c.amount); err != nil {
+					break
+				}
+				p.noteAdded(c.key, in.ID, in.Now, c.amount)
+			}
+			p.mu.Unlock()
+			if err != nil {
+				commit = func() error { return err }
+			}
+		} else if opt.DryRun || len(todo) == 0 {
 			p.mu.Unlock()
 		} else {
 			for _, c := range todo {
@@ -545,6 +558,17 @@ type charge struct {
 // daemon's own journal, as gokms daemon wires them.
 type laterAdder interface {
 	AddLater(ctx context.Context, key, ref string, at time.Time, amount *big.Int) error
+}
+
+// queuedAdder returns the counters' AddLater when they have one and are
+// not shared (with shared counters the add checks the limits again, in the
+// database).
+func (p *Policy) queuedAdder() (laterAdder, bool) {
+	if _, shared := p.counters.(SharedCounters); shared {
+		return nil, false
+	}
+	la, ok := p.counters.(laterAdder)
+	return la, ok
 }
 
 // add records the charges: with shared counters (PostgreSQL), durably and
