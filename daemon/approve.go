@@ -43,8 +43,18 @@ type Proposal struct {
 	// Signed is set at StageSigned and StageResend.
 	Signed *signing.Signed
 
-	waits []func(context.Context) error // BeforeBroadcast
-	kept  *kept                         // shared by the stages of one transaction (Keep)
+	waits  []func(context.Context) error // BeforeBroadcast
+	kept   *kept                         // shared by the stages of one transaction (Keep)
+	sigIDs []string                      // SignatureIDs, once listed
+}
+
+// SignatureIDs is SignatureIDs(p.Pending), listed once for the proposal's
+// approvers and hooks, which must not change it.
+func (p *Proposal) SignatureIDs() []string {
+	if p.sigIDs == nil {
+		p.sigIDs = SignatureIDs(p.Pending)
+	}
+	return p.sigIDs
 }
 
 // kept is what approvers keep from one stage of a transaction for the next.
@@ -212,12 +222,12 @@ func chainApprovers(as []Approver, decide func(Decision)) Next {
 			switch {
 			case err == nil:
 				if decide != nil {
-					decide(Decision{Time: time.Now(), ID: p.Pending.ID, Chain: p.Pending.Chain, Stage: p.Stage, Approver: a.Name(), Approved: true, SignatureIDs: SignatureIDs(p.Pending)})
+					decide(Decision{Time: time.Now(), ID: p.Pending.ID, Chain: p.Pending.Chain, Stage: p.Stage, Approver: a.Name(), Approved: true, SignatureIDs: p.SignatureIDs()})
 				}
 			case !passed || !errors.As(err, &r) || r.Approver == a.Name():
 				// Refused here (not by an inner approver, which reports itself).
 				if decide != nil {
-					decide(Decision{Time: time.Now(), ID: p.Pending.ID, Chain: p.Pending.Chain, Stage: p.Stage, Approver: a.Name(), Reason: err.Error(), SignatureIDs: SignatureIDs(p.Pending)})
+					decide(Decision{Time: time.Now(), ID: p.Pending.ID, Chain: p.Pending.Chain, Stage: p.Stage, Approver: a.Name(), Reason: err.Error(), SignatureIDs: p.SignatureIDs()})
 				}
 			}
 			if err != nil && !errors.As(err, &r) {

@@ -276,10 +276,13 @@ func New(cfg Config) (*Daemon, error) {
 }
 
 func (d *Daemon) decided(dc Decision) {
-	if dc.Approved {
-		d.log.Debug("approved", "id", dc.ID, "chain", dc.Chain, "stage", string(dc.Stage), "approver", dc.Approver)
-	} else {
+	switch {
+	case !dc.Approved:
 		d.log.Warn("refused", "id", dc.ID, "chain", dc.Chain, "stage", string(dc.Stage), "approver", dc.Approver, "reason", dc.Reason)
+	case d.log.Enabled(context.Background(), slog.LevelDebug):
+		// Checked first: Debug's arguments (four allocations a stage and
+		// approver) were built only to be dropped.
+		d.log.Debug("approved", "id", dc.ID, "chain", dc.Chain, "stage", string(dc.Stage), "approver", dc.Approver)
 	}
 	if d.cfg.OnDecision != nil {
 		d.cfg.OnDecision(dc)

@@ -93,7 +93,9 @@ func (t *Trail) NotePolicy(tx tatum.PendingTransaction, _ daemon.Stage, v *signi
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	i := t.get(tx.ID)
-	i.sigIDs = policy.SignatureIDs(tx)
+	if i.sigIDs == nil {
+		i.sigIDs = policy.SignatureIDs(tx)
+	}
 	i.rule = d.Rule
 	if v != nil {
 		i.dests, i.fee = describe(v)
@@ -156,12 +158,13 @@ func (t *Trail) OnDecision(d daemon.Decision) {
 
 // OnEvent implements daemon.Config.OnEvent.
 func (t *Trail) OnEvent(ev daemon.Event) {
+	if ev.Kind == daemon.EventSigned || ev.Kind == daemon.EventResent {
+		return // written by the approver, before the broadcast
+	}
 	e := &Entry{Event: ev.Kind, PendingID: ev.ID, Chain: ev.Chain, TxID: ev.TxID, Result: ev.Kind, Detail: ev.Detail}
 	i := t.fill(e)
 	sync := true
 	switch ev.Kind {
-	case daemon.EventSigned, daemon.EventResent:
-		return // written by the approver, before the broadcast
 	case daemon.EventRefused:
 		t.mu.Lock()
 		dup := i.refused
@@ -199,7 +202,7 @@ func (a trailApprover) Approve(ctx context.Context, p *daemon.Proposal, next dae
 	tx := p.Pending
 	t.mu.Lock()
 	i := t.get(tx.ID)
-	i.sigIDs = policy.SignatureIDs(tx)
+	i.sigIDs = p.SignatureIDs()
 	noted := i.dests != nil || i.fee != ""
 	t.mu.Unlock()
 	if p.Stage == daemon.StageRequest && !noted {

@@ -53,7 +53,7 @@ func SignatureIDs(tx tatum.PendingTransaction) []string { return daemon.Signatur
 // Approve implements daemon.Approver.
 func (a *Approver) Approve(ctx context.Context, prop *daemon.Proposal, next daemon.Next) error {
 	tx := prop.Pending
-	in := Input{ID: tx.ID, Chain: tx.Chain, Testnet: prop.Testnet, SignatureIDs: SignatureIDs(tx), Now: a.now()}
+	in := Input{ID: tx.ID, Chain: tx.Chain, Testnet: prop.Testnet, SignatureIDs: prop.SignatureIDs(), Now: a.now()}
 	var opt Options
 	switch prop.Stage {
 	case daemon.StageRequest:

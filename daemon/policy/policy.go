@@ -731,6 +731,15 @@ func (ds *destSet) allows(family, d string) bool {
 	if hex {
 		pats = ds.hex
 	}
+	// A view's address is in the normal form already: one equal to a
+	// listed (normalised) address is allowed without normalising it, a
+	// cashaddr decode that was most of a check's cost. The same answer,
+	// as normalising is idempotent.
+	for _, p := range pats {
+		if !p.prefix && d == p.s {
+			return true
+		}
+	}
 	d = normDest(hex, d)
 	for _, p := range pats {
 		if p.prefix && strings.HasPrefix(d, p.s) || !p.prefix && d == p.s {
