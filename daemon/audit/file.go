@@ -33,8 +33,9 @@ type File struct {
 	seq     uint64
 	prev    string
 	// pending holds the lines appended and not yet written to the file:
-	// they go out in one write (and one head write) with the next fsync,
-	// or within writeDelay, or when pendingMax gather; under mu.
+	// a synced append's go out with the fsync (one write and one head
+	// write for all gathered), an unsynced append's at once (with any
+	// before it); a failed write's within writeDelay. Under mu.
 	pending  []byte
 	flushing bool        // a delayed write is scheduled
 	flusher  *time.Timer // the delayed write (writeDelay)
@@ -67,14 +68,13 @@ const (
 	syncTarget = 32
 )
 
-// writeDelay bounds how long an entry appended without sync (the
-// "broadcast" and "completed" events, which follow the fsynced "signed"
-// entry) stays in memory before it is written to the file; the next fsync
-// writes it sooner. A write(2) per line was three syscalls a transaction
-// (each with its head write) in the drain, about a third of the trail's
-// CPU. A SIGKILL loses at most these unsynced lines of the last writeDelay,
-// as a host crash loses them anyway; an entry appended with sync is
-// written and fsynced before Append returns.
+// writeDelay is how soon a write of unsynced lines that failed is tried
+// again (an entry appended with sync reports the failure instead). Unsynced
+// entries (the "broadcast" and "completed" events, which follow the
+// fsynced "signed" entry) are written before Append returns: held in
+// memory for the next fsync instead (tried on 2026-12-03, 7ca59ce), a
+// SIGKILL lost the "completed" entries of its last few milliseconds, which
+// nothing writes later.
 const writeDelay = 10 * time.Millisecond
 
 // pendingMax is the size of unwritten lines that is written at once, and
@@ -181,8 +181,9 @@ func (f *File) recover() error {
 }
 
 // Append implements Sink. With sync, the entry and every one before it
-// are written and fsynced when Append returns; without, the entry is
-// written with the next fsync or within writeDelay.
+// are written and fsynced when Append returns; without, they are written
+// (no fsync) when it returns, or, if that write failed, retried within
+// writeDelay.
 func (f *File) Append(_ context.Context, e *Entry, sync bool) error {
 	f.mu.Lock()
 	if f.f == nil {
@@ -209,7 +210,14 @@ func (f *File) Append(_ context.Context, e *Entry, sync bool) error {
 	f.seq, f.prev = e.Seq, e.Hash
 	seq := e.Seq
 	if !sync {
-		f.writeSoon()
+		// Written now, as the Sink contract says: a crash of the process
+		// (a SIGKILL, an OOM kill) must not lose it. Held for the next
+		// fsync instead, a SIGKILL lost the "completed" entries of the last
+		// few milliseconds, and the restarted daemon, which no longer sees
+		// those ids pending, never wrote them (TestDaemonPolicyAuditSIGKILL).
+		if f.writeOut() != nil {
+			f.writeSoon() // kept: retried, and the next synced append reports it
+		}
 		f.mu.Unlock()
 		return nil
 	}
