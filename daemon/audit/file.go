@@ -33,9 +33,8 @@ type File struct {
 	seq     uint64
 	prev    string
 	// pending holds the lines appended and not yet written to the file:
-	// a synced append's go out with the fsync (one write and one head
-	// write for all gathered), an unsynced append's at once (with any
-	// before it); a failed write's within writeDelay. Under mu.
+	// what a failed write left, written by the next append, the next
+	// fsync or within writeDelay. Under mu.
 	pending  []byte
 	flushing bool        // a delayed write is scheduled
 	flusher  *time.Timer // the delayed write (writeDelay)
@@ -180,10 +179,10 @@ func (f *File) recover() error {
 	return nil
 }
 
-// Append implements Sink. With sync, the entry and every one before it
-// are written and fsynced when Append returns; without, they are written
-// (no fsync) when it returns, or, if that write failed, retried within
-// writeDelay.
+// Append implements Sink. The entry and every one before it are written
+// when Append returns, and with sync fsynced too; without sync, a failed
+// write is retried within writeDelay (and reported by the next synced
+// append).
 func (f *File) Append(_ context.Context, e *Entry, sync bool) error {
 	f.mu.Lock()
 	if f.f == nil {
@@ -209,20 +208,22 @@ func (f *File) Append(_ context.Context, e *Entry, sync bool) error {
 	f.pending = append(f.pending, line...)
 	f.seq, f.prev = e.Seq, e.Hash
 	seq := e.Seq
+	// Written now, synced or not: a crash of the process (a SIGKILL, an
+	// OOM kill) must not lose an entry (the Sink contract). Held for the
+	// next fsync instead (7ca59ce), a SIGKILL lost the "completed" entries
+	// of its last few milliseconds, which the restarted daemon, no longer
+	// seeing those ids pending, never wrote, and "signed" entries whose
+	// rule then appeared nowhere (TestDaemonPolicyAuditSIGKILL).
+	werr := f.writeOut()
 	if !sync {
-		// Written now, as the Sink contract says: a crash of the process
-		// (a SIGKILL, an OOM kill) must not lose it. Held for the next
-		// fsync instead, a SIGKILL lost the "completed" entries of the last
-		// few milliseconds, and the restarted daemon, which no longer sees
-		// those ids pending, never wrote them (TestDaemonPolicyAuditSIGKILL).
-		if f.writeOut() != nil {
+		if werr != nil {
 			f.writeSoon() // kept: retried, and the next synced append reports it
 		}
 		f.mu.Unlock()
 		return nil
 	}
 	f.mu.Unlock()
-	return f.syncTo(seq)
+	return f.syncTo(seq) // writes what a failed write left pending, or fails
 }
 
 // writeSoon writes the pending lines now if they are many, else within
