@@ -512,6 +512,24 @@ func (p *Policy) evaluate(ctx context.Context, in Input, opt Options) (Decision,
 			if err != nil {
 				commit = func() error { return err }
 			}
+		} else if _, shared := p.counters.(SharedCounters); shared && !opt.DryRun && len(todo) > 0 {
+			// The database checks every limit again and adds in one step
+			// (AddWithin): it decides between concurrent transactions, of
+			// this daemon or of others. No reservation: a check between an
+			// add's commit and the release of its reservation counted the
+			// amount twice, and refused what fitted.
+			p.mu.Unlock()
+			commit = func() error {
+				err := p.add(ctx, in, todo)
+				if err == nil {
+					p.mu.Lock()
+					for _, c := range todo {
+						p.noteAdded(c.key, in.ID, in.Now, c.amount)
+					}
+					p.mu.Unlock()
+				}
+				return err
+			}
 		} else if opt.DryRun || len(todo) == 0 {
 			p.mu.Unlock()
 		} else {

@@ -200,3 +200,67 @@ func TestCountersPrune(t *testing.T) {
 		t.Fatalf("after AddWithin's prune: sum of k since ever %d, want %d", got, 18+1+2+3)
 	}
 }
+
+// One daemon's policy over the shared state decides on 50 transactions at
+// once, of which 10 fit under the limit: exactly 10 pass (the database
+// decides, AddWithin), none more, none fewer, and later ones are refused.
+func TestSharedDailyLimitConcurrent(t *testing.T) {
+	db := srv.NewDatabaseT(t)
+	ctx := bg(t)
+	f, err := policy.Parse([]byte("version: 1\nchains:\n  BTC:\n    maxDaily: 1000\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := openDB(t, db, pgjournal.Options{})
+	p, err := policy.New(f, j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	from, to := p2wpkhScript(t, "from"), p2wpkhScript(t, "to")
+	raw, err := utxotest.BitcoreJSON([]utxotest.Input{{TxID: hex.EncodeToString(make([]byte, 32)), Script: from, Satoshis: 10_000}},
+		[]utxotest.Output{{Script: to, Satoshis: 100}, {Script: from, Satoshis: 10_000 - 100 - 100}}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := policy.Decode("BTC", true, raw, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		allowed int
+	)
+	start := make(chan struct{})
+	for i := 0; i < 50; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			<-start
+			d := p.Evaluate(ctx, policy.Input{ID: fmt.Sprintf("%024x", i), Chain: "BTC", Testnet: true, View: v, Now: now}, policy.Options{})
+			switch {
+			case d.Allowed:
+				mu.Lock()
+				allowed++
+				mu.Unlock()
+			case d.Class != policy.ClassMaxDaily:
+				t.Errorf("refused by %s: %s", d.Rule, d.Reason)
+			}
+		}(i)
+	}
+	close(start)
+	wg.Wait()
+	if allowed != 10 {
+		t.Fatalf("%d of 50 100-sat payments passed a daily limit of 1000 (want 10)", allowed)
+	}
+	for i := 0; i < 5; i++ {
+		if d := p.Evaluate(ctx, policy.Input{ID: fmt.Sprintf("late%020x", i), Chain: "BTC", Testnet: true, View: v, Now: now}, policy.Options{}); d.Allowed {
+			t.Fatal("a later payment passed the exhausted daily limit")
+		}
+	}
+	sum, err := j.SumSince(ctx, "policy/chain/BTC/native", now.Add(-24*time.Hour))
+	if err != nil || sum.Cmp(big.NewInt(1000)) != 0 {
+		t.Fatalf("shared total %v %v, want 1000", sum, err)
+	}
+}
