@@ -495,7 +495,12 @@ func (p *Policy) evaluate(ctx context.Context, in Input, opt Options) (Decision,
 				return refuse(c.rule, ClassMaxDaily, "%s in the last 24 hours plus %s is %s, above the limit %s", sum, c.amount, total, c.limit), nil
 			}
 		}
-		if la, ok := p.queuedAdder(); ok && !opt.DryRun && len(todo) > 0 {
+		_, shared := p.counters.(SharedCounters)
+		la, queued := p.queuedAdder()
+		switch {
+		case opt.DryRun || len(todo) == 0:
+			p.mu.Unlock()
+		case queued:
 			// Queued in memory (the transaction's journal Record makes the
 			// adds durable before its broadcast), so made here, under the
 			// lock of the check: no concurrent check sees an amount both
@@ -512,7 +517,7 @@ func (p *Policy) evaluate(ctx context.Context, in Input, opt Options) (Decision,
 			if err != nil {
 				commit = func() error { return err }
 			}
-		} else if _, shared := p.counters.(SharedCounters); shared && !opt.DryRun && len(todo) > 0 {
+		case shared:
 			// The database checks every limit again and adds in one step
 			// (AddWithin): it decides between concurrent transactions, of
 			// this daemon or of others. No reservation: a check between an
@@ -530,9 +535,9 @@ func (p *Policy) evaluate(ctx context.Context, in Input, opt Options) (Decision,
 				}
 				return err
 			}
-		} else if opt.DryRun || len(todo) == 0 {
-			p.mu.Unlock()
-		} else {
+		default:
+			// An add that is a durable write of its own: the amount is
+			// reserved under the lock, and added outside it.
 			for _, c := range todo {
 				p.reserve(c.key, c.amount)
 			}

@@ -265,7 +265,10 @@ func TestWindows(t *testing.T) {
 // TestDailyLimitConcurrent: 50 concurrent transactions of 100 against a
 // 24-hour limit of 1000: exactly 10 pass, never more (the check and the
 // reservation are atomic even though the durable adds run unlocked).
-func TestDailyLimitConcurrent(t *testing.T) {
+// dailyLimit1000 is a BTC policy with a daily limit of 1000 sat and a
+// 100-sat payment it allows.
+func dailyLimit1000(t *testing.T) (*File, *signing.View) {
+	t.Helper()
 	good, goodScript := btcAddr(t, "good")
 	_, fromScript := btcAddr(t, "from")
 	f, err := Parse([]byte("version: 1\nchains:\n  BTC:\n    destinations: [\"" + good + "\"]\n    maxDaily: 1000\n"))
@@ -276,6 +279,11 @@ func TestDailyLimitConcurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return f, v
+}
+
+func TestDailyLimitConcurrent(t *testing.T) {
+	f, v := dailyLimit1000(t)
 	for _, cache := range []bool{false, true} {
 		// queued: the journal's AddLater, made under the check's lock;
 		// durable: Add only, so the check reserves and the add runs outside
@@ -368,16 +376,7 @@ func (failAddLater) AddLater(context.Context, string, string, time.Time, *big.In
 // would not count against the limit), whether the add is queued or
 // durable, and is not counted in the cached total either.
 func TestUnrecordedTotalRefuses(t *testing.T) {
-	good, goodScript := btcAddr(t, "good")
-	_, fromScript := btcAddr(t, "from")
-	f, err := Parse([]byte("version: 1\nchains:\n  BTC:\n    destinations: [\"" + good + "\"]\n    maxDaily: 1000\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := Decode("BTC", true, btcTx(t, 1, fromScript, goodScript, 100, 100), "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, v := dailyLimit1000(t)
 	j := journal.NewMemory()
 	for name, c := range map[string]Counters{"durable": failAdd{j}, "queued": failAddLater{failAdd{j}}} {
 		t.Run(name, func(t *testing.T) {
