@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -123,6 +124,7 @@ rules:
 		srv            *tatumtest.Server
 		dur            time.Duration
 		cpu            time.Duration // the process's CPU time over the mode's cycles
+		sys, gc        time.Duration // of which in the kernel, and the garbage collector's
 		mallocs, bytes uint64        // allocated over the mode's cycles (the stand-in's included)
 	}
 	var setups []*setup
@@ -193,13 +195,15 @@ rules:
 			var ms0, ms1 runtime.MemStats
 			runtime.ReadMemStats(&ms0)
 			b.StartTimer()
-			t0, cpu0 := time.Now(), processCPU()
+			cpu0, sys0 := processCPU()
+			t0, gc0 := time.Now(), gcCPU()
 			var cs daemon.CycleStats
 			// Labelled, so that a -cpuprofile tells the modes apart
 			// (go tool pprof -tagfocus mode=audit).
 			pprof.Do(context.Background(), pprof.Labels("mode", modes[i]), func(ctx context.Context) { cs = st.d.RunCycle(ctx) })
 			st.dur += time.Since(t0)
-			st.cpu += processCPU() - cpu0
+			cpu1, sys1 := processCPU()
+			st.cpu, st.sys, st.gc = st.cpu+cpu1-cpu0, st.sys+sys1-sys0, st.gc+gcCPU()-gc0
 			runtime.ReadMemStats(&ms1)
 			st.mallocs += ms1.Mallocs - ms0.Mallocs
 			st.bytes += ms1.TotalAlloc - ms0.TotalAlloc
@@ -214,6 +218,8 @@ rules:
 		b.ReportMetric(rate(setups[i]), mode+"-pending/s")
 		// The stand-in's CPU included: it runs in this process.
 		b.ReportMetric(float64(setups[i].cpu.Microseconds())/float64(b.N*pending), mode+"-cpu-us/tx")
+		b.ReportMetric(float64(setups[i].sys.Microseconds())/float64(b.N*pending), mode+"-sys-us/tx")
+		b.ReportMetric(float64(setups[i].gc.Microseconds())/float64(b.N*pending), mode+"-gc-us/tx")
 		b.ReportMetric(float64(setups[i].mallocs)/float64(b.N*pending), mode+"-allocs/tx")
 		b.ReportMetric(float64(setups[i].bytes)/float64(b.N*pending), mode+"-B/tx")
 	}
@@ -224,11 +230,24 @@ rules:
 	}
 }
 
-// processCPU is the CPU time this process has used so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+// gcCPU is the runtime's estimate of the CPU time the garbage collector
+// has used so far (updated as collections end, so only a sum over many
+// is meaningful).
+func gcCPU() time.Duration {
+	s := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindFloat64 {
 		return 0
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return time.Duration(s[0].Value.Float64() * float64(time.Second))
+}
+
+// processCPU is the CPU time this process has used so far, and the part
+// of it in the kernel.
+func processCPU() (total, sys time.Duration) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0, 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), time.Duration(ru.Stime.Nano())
 }
