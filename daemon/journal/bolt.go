@@ -1057,9 +1057,10 @@ type counterRec struct {
 // encodeCounter is json.Marshal of counterRec{at, amount}, written out by
 // hand (TestEncodeCounter): every rolling-total add encodes one, and the
 // reflection was most of AddLater's CPU. A time json.Marshal would refuse
-// or write otherwise (a year outside 0-9999) is left to it.
+// (a year outside 0-9999, a zone 24 hours or more away) is left to it.
 func encodeCounter(at time.Time, amount *big.Int) ([]byte, error) {
-	if y := at.Year(); y < 0 || y > 9999 {
+	_, off := at.Zone()
+	if y := at.Year(); y < 0 || y > 9999 || off <= -24*3600 || off >= 24*3600 {
 		return json.Marshal(counterRec{At: at, Amount: amount.String()})
 	}
 	b := make([]byte, 0, 64)

@@ -20,6 +20,8 @@ func TestEncodeCounter(t *testing.T) {
 		time.Now(),
 		{},
 		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(1890, 1, 1, 0, 0, 0, 0, time.FixedZone("lmt", 17*60+30)), // an offset with seconds
+		time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("far", 25*3600)),  // past 24 hours
 	}
 	for _, at := range times {
 		for _, amt := range []*big.Int{big.NewInt(0), big.NewInt(-5), big.NewInt(150000), huge} {
