@@ -2,6 +2,7 @@ package signing
 
 import (
 	"math/big"
+	"slices"
 	"strings"
 )
 
@@ -64,6 +65,30 @@ const (
 	MethodDeploy            = "deploy"
 	MethodCall              = "call"
 )
+
+// SameEffect reports whether v and w describe the same transfer: the same
+// chain, inputs, outputs, fee, method, token and not-understood parts.
+// They may differ in Signed and TxID (the views before and after signing).
+func (v *View) SameEffect(w *View) bool {
+	if v == nil || w == nil {
+		return false
+	}
+	return v.Chain == w.Chain && v.Family == w.Family && v.Method == w.Method && v.Token == w.Token &&
+		sameAmount(v.Fee, w.Fee) && slices.Equal(v.Unknown, w.Unknown) &&
+		slices.EqualFunc(v.Inputs, w.Inputs, Flow.same) && slices.EqualFunc(v.Outputs, w.Outputs, Flow.same)
+}
+
+func (f Flow) same(g Flow) bool {
+	return f.Address == g.Address && f.Script == g.Script && f.Token == g.Token && f.Change == g.Change && sameAmount(f.Amount, g.Amount)
+}
+
+// sameAmount: both unknown (nil), or equal.
+func sameAmount(a, b *big.Int) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return a.Cmp(b) == 0
+}
 
 // Complete reports whether the decoder understood everything.
 func (v *View) Complete() bool { return len(v.Unknown) == 0 }

@@ -16,7 +16,7 @@ import (
 
 // benchRequest is a one-input transfer on chain from key: P2WPKH where the
 // chain has segwit, else P2PKH; BCH in Tatum's hex form.
-func benchRequest(b *testing.B, chain string, k *btcec.PrivateKey, n int) signing.Request {
+func benchRequest(b testing.TB, chain string, k *btcec.PrivateKey, n int) signing.Request {
 	kk := newKey(k, k.PubKey(), "")
 	script := p2pkhScript(kk.hc)
 	if chain == "BTC" || chain == "LTC" {

@@ -1,13 +1,17 @@
 package utxo
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
+	"encoding/json"
+	"math/big"
 	"strings"
 	"testing"
 
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/chaincfg"
+	"github.com/btcsuite/btcd/wire"
 
 	"github.com/gokms/gokms/signing"
 )
@@ -152,4 +156,80 @@ func TestPendingViewsShareNothingWrong(t *testing.T) {
 	if err != nil || mainnet.Outputs[0].Address != addr(bP2WPKH, &chaincfg.MainNetParams) {
 		t.Fatalf("mainnet view: %+v, %v", mainnet.Outputs, err)
 	}
+}
+
+// TestSignedViewIsTheFullDecode: the view of signed bytes that pay the
+// pending transaction's outputs is a copy of the unsigned view (View's
+// shortcut); it must equal what decoding those bytes in full gives, on
+// every chain and in BCH's hex form (no previous scripts: the full decode
+// reads the inputs from the signatures). Bytes that pay anything else are
+// decoded in full, from the same Pending.
+func TestSignedViewIsTheFullDecode(t *testing.T) {
+	k := testKey("full")
+	ks := newMapKeys()
+	ks.pk["k"] = k
+	// form: the chain whose request benchRequest builds (DOGE's P2PKH
+	// bitcore JSON for BCH's JSON form; "BCH" is Tatum's hex form).
+	for _, c := range []struct{ name, chain, form string }{
+		{"BTC", "BTC", "BTC"}, {"LTC", "LTC", "LTC"}, {"DOGE", "DOGE", "DOGE"}, {"BCH", "BCH", "DOGE"}, {"BCH-hex", "BCH", "BCH"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			name := c.chain
+			req := benchRequest(t, c.form, k, 2)
+			req.Chain, req.Testnet = name, true
+			raw, err := signers.Sign(context.Background(), req, ks)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pd, err := ParsePending(name, req.SerializedTransaction)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := pd.View(true, ""); err != nil { // memoised
+				t.Fatal(err)
+			}
+			got, err := pd.View(true, raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := hex.DecodeString(raw)
+			st := wire.NewMsgTx(wire.TxVersion)
+			if err := st.Deserialize(bytes.NewReader(b)); err != nil {
+				t.Fatal(err)
+			}
+			want, err := pd.build(true, st, st.TxHash().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g, w := jsonOf(t, got), jsonOf(t, want); g != w {
+				t.Fatalf("signed view\n got %s\nwant %s", g, w)
+			}
+			if short := pd.paysAsPending(st); short != (c.name != "BCH-hex") {
+				t.Fatalf("shortcut taken: %v (the BCH hex form has no previous scripts: its signed view is not the unsigned one's)", short)
+			}
+			// One satoshi more to the output, after signing: decoded in full.
+			tampered := *st.Copy()
+			tampered.TxOut[0].Value++
+			var buf bytes.Buffer
+			if err := tampered.Serialize(&buf); err != nil {
+				t.Fatal(err)
+			}
+			tv, err := pd.View(true, hex.EncodeToString(buf.Bytes()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tv.Outputs[0].Amount.Cmp(big.NewInt(st.TxOut[0].Value+1)) != 0 || tv.Fee.Cmp(new(big.Int).Sub(got.Fee, big.NewInt(1))) != 0 {
+				t.Fatalf("tampered bytes: outputs %+v fee %v", tv.Outputs, tv.Fee)
+			}
+		})
+	}
+}
+
+func jsonOf(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
