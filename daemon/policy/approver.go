@@ -64,10 +64,16 @@ func (a *Approver) Approve(ctx context.Context, prop *daemon.Proposal, next daem
 			return daemon.Refuse(a.Name(), true, "undecoded: no signed transaction to check")
 		}
 		in.View, in.DecodeErr = decodeKept(prop, prop.Signed.Raw)
+		if v, ok := prop.Kept(keptAllowed{a}); ok {
+			opt.Unchanged = v.(*signing.View).SameEffect(in.View)
+		}
 	default:
 		return next(ctx, prop)
 	}
 	d, wait := a.p.EvaluateAsync(ctx, in, opt)
+	if d.Allowed && prop.Stage == daemon.StageRequest && in.View != nil {
+		prop.Keep(keptAllowed{a}, in.View)
+	}
 	if a.OnDecide != nil {
 		a.OnDecide(tx, prop.Stage, in.View, d)
 	}
@@ -90,6 +96,10 @@ func (a *Approver) Approve(ctx context.Context, prop *daemon.Proposal, next daem
 	}
 	return err
 }
+
+// keptAllowed is the Proposal.Keep key of the view the policy allowed
+// before signing.
+type keptAllowed struct{ a *Approver }
 
 // keptPending is the Proposal.Keep key of the parsed UTXO pending
 // transaction.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/checker"
 	"github.com/google/cel-go/interpreter"
 
 	"github.com/gokms/gokms/signing"
@@ -46,11 +47,30 @@ func celEnv() (*cel.Env, error) {
 type compiled struct {
 	rule *CELRule
 	prg  cel.Program
+	// limited: the program counts its cost as it runs (celCostLimit);
+	// false when the rule's worst case is known and far below it.
+	limited bool
+	// staged: the rule reads what changes between the check before
+	// signing and the one after (signed, now, hour, weekday).
+	staged bool
 }
 
 // celCostLimit bounds one rule's evaluation (a runaway comprehension over
 // a large transaction must not stall the daemon).
 const celCostLimit = 1_000_000
+
+// celBoundedCost is the worst-case cost, estimated before the rule ever
+// runs, under which a rule is evaluated without counting its cost: a rule
+// that compares a few variables ("amount >= 546.0") can never come near
+// celCostLimit, and the counting doubled its evaluation time in the drain
+// benchmark. Anything whose cost grows with the transaction (a
+// comprehension over outputs, a string function on an address) has no
+// finite estimate and keeps the limit.
+const celBoundedCost = celCostLimit / 100
+
+// stagedVars are the CEL variables whose value differs between the check
+// before signing and the one after, with the same transaction effect.
+var stagedVars = map[string]bool{"signed": true, "now": true, "hour": true, "weekday": true}
 
 func compileRules(rules []*CELRule) ([]compiled, error) {
 	if len(rules) == 0 {
@@ -69,13 +89,41 @@ func compileRules(rules []*CELRule) ([]compiled, error) {
 		if ast.OutputType() != cel.BoolType {
 			return nil, fmt.Errorf("rules[%s]: the expression gives %s, want bool", r.Name, ast.OutputType())
 		}
-		prg, err := env.Program(ast, cel.CostLimit(celCostLimit))
-		if err != nil {
+		c := compiled{rule: r, limited: true, staged: readsAny(ast, stagedVars)}
+		// No size is known to the estimator: every list and string is
+		// unbounded, so a finite estimate holds for any transaction.
+		if est, err := env.EstimateCost(ast, unsized{}); err == nil && est.Max <= celBoundedCost {
+			c.limited = false
+		}
+		var opts []cel.ProgramOption
+		if c.limited {
+			opts = append(opts, cel.CostLimit(celCostLimit))
+		}
+		if c.prg, err = env.Program(ast, opts...); err != nil {
 			return nil, fmt.Errorf("rules[%s]: %w", r.Name, err)
 		}
-		out = append(out, compiled{rule: r, prg: prg})
+		out = append(out, c)
 	}
 	return out, nil
+}
+
+// unsized is a cost estimator that knows no sizes (cel-go then assumes
+// the worst).
+type unsized struct{}
+
+func (unsized) EstimateSize(checker.AstNode) *checker.SizeEstimate { return nil }
+func (unsized) EstimateCallCost(string, string, *checker.AstNode, []checker.AstNode) *checker.CallEstimate {
+	return nil
+}
+
+// readsAny reports whether the checked expression refers to any of vars.
+func readsAny(ast *cel.Ast, vars map[string]bool) bool {
+	for _, ref := range ast.NativeRep().ReferenceMap() {
+		if len(ref.OverloadIDs) == 0 && vars[ref.Name] {
+			return true
+		}
+	}
+	return false
 }
 
 func fl(b *big.Int) float64 {

@@ -1,8 +1,10 @@
 package policy
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -56,4 +58,47 @@ func TestCELVariables(t *testing.T) {
 	un := *in
 	un.View, un.DecodeErr = nil, errors.New("no inputs")
 	run("undecoded", &un, nil, undecoded)
+}
+
+// TestCELCostLimit: a rule whose cost grows with the transaction is
+// stopped at celCostLimit (a pending transaction with many outputs must
+// not stall the daemon), and refuses; a rule whose worst case is a few
+// comparisons runs without the count, and a rule that reads a variable the
+// stage changes is marked to be evaluated again after signing.
+func TestCELCostLimit(t *testing.T) {
+	_, fromScript := btcAddr(t, "from")
+	_, toScript := btcAddr(t, "to")
+	v, err := Decode("BTC", true, btcTx(t, 1, fromScript, toScript, 900_000, 1000), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for len(v.Outputs) < 400 { // 400³ steps: far past the limit
+		v.Outputs = append(v.Outputs, v.Outputs[0])
+	}
+	rules := []*CELRule{
+		{Name: "cubic", Effect: EffectRequire, Expr: "outputs.all(a, outputs.all(b, outputs.all(c, a.amount + b.amount + c.amount >= 0.0)))"},
+		{Name: "flat", Effect: EffectRequire, Expr: "amount >= 546.0 && fee < 5000.0 && size(outputs) > 1"},
+		{Name: "clock", Effect: EffectRequire, Expr: "hour < 24"},
+	}
+	prgs, err := compileRules(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct{ limited, staged bool }{{true, false}, {false, false}, {false, true}}
+	for i, c := range prgs {
+		if c.limited != want[i].limited || c.staged != want[i].staged {
+			t.Errorf("%s: limited %v staged %v, want %+v", c.rule.Name, c.limited, c.staged, want[i])
+		}
+	}
+	in := &Input{ID: "id", Chain: "BTC", Testnet: true, View: v, Now: time.Now()}
+	if _, err := evalBool(prgs[0].prg, activation(in, v, nil, in.Now)); err == nil || !strings.Contains(err.Error(), "cost limit") {
+		t.Fatalf("runaway rule: %v, want the cost limit", err)
+	}
+	p := &Policy{f: &File{Unlisted: "allow"}, rules: prgs[:1]}
+	if d, _ := p.evaluate(context.Background(), *in, Options{}); d.Allowed || d.Class != ClassCEL {
+		t.Fatalf("runaway rule decided %+v, want a refusal by the rule", d)
+	}
+	if ok, err := evalBool(prgs[1].prg, activation(in, v, nil, in.Now)); err != nil || !ok {
+		t.Fatalf("flat rule: %v %v", ok, err)
+	}
 }

@@ -454,57 +454,79 @@ chains:
 // the pending transaction (a bug, or a compromised signing path) is caught
 // after signing: the pending transaction pays the allowed destination, the
 // signed bytes pay another, and the policy, reading the signed bytes,
-// refuses before anything is journaled or broadcast.
+// refuses before anything is journaled or broadcast: by a declarative rule
+// and by a CEL rule (the CEL rules skip the check after signing only when
+// the signed bytes have the effect checked before). A CEL rule that reads
+// what the stage changes ("signed") is evaluated after signing even when
+// the bytes are the honest ones.
 func TestPolicyJudgesSignedBytes(t *testing.T) {
-	dir := t.TempDir()
-	ctx := context.Background()
-	from := key("from")
-	_, fromScript := p2wpkh(from)
 	good, goodScript := p2wpkh(key("good"))
 	_, evilScript := p2wpkh(key("evil"))
-	store := memory.New()
-	wif, _ := btcutil.NewWIF(from, &chaincfg.TestNet3Params, true)
-	if err := store.Put(ctx, backend.Record{ID: "btc-a", Kind: backend.PrivateKey, Chain: "BTC", Testnet: true, Secret: []byte(wif.String())}); err != nil {
-		t.Fatal(err)
-	}
-	srv := tatumtest.New(tatumtest.Options{})
-	t.Cleanup(srv.Close)
-	j := journal.NewMemory()
-	h := sha256.Sum256([]byte("prev evil"))
-	in := []utxotest.Input{{TxID: hex.EncodeToString(h[:]), Script: fromScript, Satoshis: 100000}}
-	honest, _ := utxotest.BitcoreJSON(in, []utxotest.Output{{Script: goodScript, Satoshis: 90000}}, 0)
-	evil, _ := utxotest.BitcoreJSON(in, []utxotest.Output{{Script: evilScript, Satoshis: 90000}}, 0)
-	nd := startNode(t, "evil-signer", "version: 1\nchains:\n  BTC:\n    destinations: [\""+good+"\"]\n", dir, srv, store, j, "BTC")
-	// Rebuild the daemon with a signer that swaps in the evil transaction.
-	f, _ := policy.Parse([]byte("version: 1\nchains:\n  BTC:\n    destinations: [\"" + good + "\"]\n"))
-	p, _ := policy.New(f, j)
-	pa, _ := policy.NewApprover(p, nil)
-	pa.OnDecide = nd.trail.NotePolicy
-	api := tatum.New(tatum.Options{BaseURL: srv.URL, APIKey: srv.APIKey, Timeout: 10 * time.Second})
-	d, err := daemon.New(daemon.Config{Backend: store, API: api, Signers: signers, Chains: []string{"BTC"}, Testnet: true, Journal: j,
-		Logger: slog.New(slog.NewJSONHandler(nd.logs, nil)), Approvers: []daemon.Approver{pa, nd.trail.Approver()},
-		OnDecision: nd.trail.OnDecision, OnEvent: nd.trail.OnEvent,
-		Sign: func(ctx context.Context, req signing.Request, ks signing.KeySource) (signing.Signed, error) {
-			req.SerializedTransaction = evil
-			return signers.SignDetailed(ctx, req, ks)
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := srv.Enqueue(tatum.PendingTransaction{Chain: "BTC", SerializedTransaction: honest, Hashes: []string{"btc-a"}})
-	d.RunCycle(ctx)
-	if srv.Broadcasts(id) != 0 {
-		t.Fatal("the signed bytes paid another destination, and were broadcast")
-	}
-	if r := reportFor(srv, id); !strings.Contains(r, "chains.BTC.destinations") {
-		t.Fatalf("report %q", r)
-	}
-	if e, err := j.Get(ctx, id); err == nil {
-		t.Fatalf("refused transaction journaled: %+v", e)
-	}
-	es := entriesFor(t, nd.path, id)
-	if len(es) == 0 || es[0].Stage != string(daemon.StageSigned) || es[0].Result != "refused" {
-		t.Fatalf("audit %+v", es)
+	for _, c := range []struct {
+		name, pol string
+		evil      bool
+		rule      string
+	}{
+		{"destinations", "version: 1\nchains:\n  BTC:\n    destinations: [\"" + good + "\"]\n", true, "chains.BTC.destinations"},
+		{"cel", "version: 1\nunlisted: allow\nrules:\n  - name: only-good\n    effect: require\n    expr: \"destinations.all(d, d == '" + good + "')\"\n", true, "rules[only-good]"},
+		{"cel-bounded", "version: 1\nunlisted: allow\nrules:\n  - name: one-output\n    effect: require\n    expr: \"size(destinations) == 1 && amount == 90000.0 && fee == 10000.0 && destinations[0] == '" + good + "'\"\n", true, "rules[one-output]"},
+		{"cel-staged", "version: 1\nunlisted: allow\nrules:\n  - name: never-signed\n    effect: require\n    expr: \"!signed\"\n", false, "rules[never-signed]"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			ctx := context.Background()
+			from := key("from")
+			_, fromScript := p2wpkh(from)
+			store := memory.New()
+			wif, _ := btcutil.NewWIF(from, &chaincfg.TestNet3Params, true)
+			if err := store.Put(ctx, backend.Record{ID: "btc-a", Kind: backend.PrivateKey, Chain: "BTC", Testnet: true, Secret: []byte(wif.String())}); err != nil {
+				t.Fatal(err)
+			}
+			srv := tatumtest.New(tatumtest.Options{})
+			t.Cleanup(srv.Close)
+			j := journal.NewMemory()
+			h := sha256.Sum256([]byte("prev evil"))
+			in := []utxotest.Input{{TxID: hex.EncodeToString(h[:]), Script: fromScript, Satoshis: 100000}}
+			honest, _ := utxotest.BitcoreJSON(in, []utxotest.Output{{Script: goodScript, Satoshis: 90000}}, 0)
+			evil, _ := utxotest.BitcoreJSON(in, []utxotest.Output{{Script: evilScript, Satoshis: 90000}}, 0)
+			nd := startNode(t, "evil-signer", c.pol, dir, srv, store, j, "BTC")
+			// Rebuild the daemon with a signer that swaps in the evil transaction.
+			f, err := policy.Parse([]byte(c.pol))
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, _ := policy.New(f, j)
+			pa, _ := policy.NewApprover(p, nil)
+			pa.OnDecide = nd.trail.NotePolicy
+			api := tatum.New(tatum.Options{BaseURL: srv.URL, APIKey: srv.APIKey, Timeout: 10 * time.Second})
+			d, err := daemon.New(daemon.Config{Backend: store, API: api, Signers: signers, Chains: []string{"BTC"}, Testnet: true, Journal: j,
+				Logger: slog.New(slog.NewJSONHandler(nd.logs, nil)), Approvers: []daemon.Approver{pa, nd.trail.Approver()},
+				OnDecision: nd.trail.OnDecision, OnEvent: nd.trail.OnEvent,
+				Sign: func(ctx context.Context, req signing.Request, ks signing.KeySource) (signing.Signed, error) {
+					if c.evil {
+						req.SerializedTransaction = evil
+					}
+					return signers.SignDetailed(ctx, req, ks)
+				}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := srv.Enqueue(tatum.PendingTransaction{Chain: "BTC", SerializedTransaction: honest, Hashes: []string{"btc-a"}})
+			d.RunCycle(ctx)
+			if srv.Broadcasts(id) != 0 {
+				t.Fatal("the policy refuses the signed bytes, and they were broadcast")
+			}
+			if r := reportFor(srv, id); !strings.Contains(r, c.rule) {
+				t.Fatalf("report %q, want rule %s", r, c.rule)
+			}
+			if e, err := j.Get(ctx, id); err == nil {
+				t.Fatalf("refused transaction journaled: %+v", e)
+			}
+			es := entriesFor(t, nd.path, id)
+			if len(es) == 0 || es[0].Stage != string(daemon.StageSigned) || es[0].Result != "refused" {
+				t.Fatalf("audit %+v", es)
+			}
+		})
 	}
 }
 

@@ -217,6 +217,12 @@ type Options struct {
 	// an EVM transaction whose fee the node fills); the check after signing
 	// applies it.
 	FeeLater bool
+	// Unchanged: this policy allowed a view with the same effect before
+	// signing (signing.View.SameEffect), so the CEL rules that read
+	// nothing that differs between the two stages (signed, now, hour,
+	// weekday) are not evaluated again; the declarative rules and the
+	// rolling totals are.
+	Unchanged bool
 }
 
 // Evaluate decides on in. A refusal names the rule; an error from the
@@ -452,7 +458,7 @@ func (p *Policy) evaluate(ctx context.Context, in Input, opt Options) (Decision,
 
 	// Custom rules.
 	for _, c := range rules {
-		if c.rule.Effect == EffectAllowUndecoded {
+		if c.rule.Effect == EffectAllowUndecoded || (opt.Unchanged && !c.staged) {
 			continue
 		}
 		ok, err := evalBool(c.prg, act)
