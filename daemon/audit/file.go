@@ -20,8 +20,10 @@ import (
 
 // File is the default Sink: a JSON-lines file, mode 0600, locked while
 // open, appended to and fsynced (several appends waiting share one fsync).
-// Beside it, <path>.head holds the last entry's seq and hash, so that
-// entries cut from the end are noticed too (Verify).
+// Beside it, <path>.head holds the seq and hash of an entry at or near the
+// end (the last one written at the last fsync, or within writeDelay of
+// the last write), so that entries cut from the end are noticed too
+// (Verify).
 type File struct {
 	path string
 	f    *os.File
@@ -39,9 +41,14 @@ type File struct {
 	flushing bool        // a delayed write is scheduled
 	flusher  *time.Timer // the delayed write (writeDelay)
 	written  uint64      // last seq written to the file
-	syncMu   sync.Mutex  // one fsync at a time
-	synced   uint64      // last seq known durable
-	closeErr error
+	// headSeq and headHash name the last entry written to the file;
+	// headStale: the head file does not name it yet (writeHead).
+	headSeq   uint64
+	headHash  string
+	headStale bool
+	syncMu    sync.Mutex // one fsync at a time
+	synced    uint64     // last seq known durable
+	closeErr  error
 
 	// Group fsync (syncTo): waiting counts the appends waiting for one;
 	// full tells the one gathering that syncTarget wait; busy says the
@@ -68,7 +75,9 @@ const (
 )
 
 // writeDelay is how soon a write of unsynced lines that failed is tried
-// again (an entry appended with sync reports the failure instead). Unsynced
+// again (an entry appended with sync reports the failure instead), and
+// how soon the head names an unsynced entry: rewritten with every entry,
+// it was two of the trail's five syscalls a transaction. Unsynced
 // entries (the "broadcast" and "completed" events, which follow the
 // fsynced "signed" entry) are written before Append returns: held in
 // memory for the next fsync instead (tried on 2026-12-03, 7ca59ce), a
@@ -216,7 +225,7 @@ func (f *File) Append(_ context.Context, e *Entry, sync bool) error {
 	// rule then appeared nowhere (TestDaemonPolicyAuditSIGKILL).
 	werr := f.writeOut()
 	if !sync {
-		if werr != nil {
+		if werr != nil || f.headStale {
 			f.writeSoon() // kept: retried, and the next synced append reports it
 		}
 		f.mu.Unlock()
@@ -232,9 +241,10 @@ func (f *File) Append(_ context.Context, e *Entry, sync bool) error {
 // reports it. Called with mu held.
 func (f *File) writeSoon() {
 	if len(f.pending) >= pendingMax && f.writeOut() == nil {
+		f.writeHead()
 		return
 	}
-	if !f.flushing && len(f.pending) > 0 {
+	if !f.flushing && (len(f.pending) > 0 || f.headStale) {
 		f.flushing = true
 		if f.flusher == nil {
 			f.flusher = time.AfterFunc(writeDelay, f.delayedWrite)
@@ -251,16 +261,18 @@ func (f *File) delayedWrite() {
 	if f.f == nil {
 		return
 	}
-	if f.writeOut() != nil && len(f.pending) > 0 {
+	err := f.writeOut()
+	f.writeHead()
+	if err != nil && len(f.pending) > 0 {
 		f.flushing = true
 		f.flusher.Reset(writeDelay) // try again
 	}
 }
 
-// writeOut writes the pending lines in order, then the head. What a failed
-// or short write left out stays pending, first, so that the file never
-// skips an entry: the next write carries on where this one stopped.
-// Called with mu held.
+// writeOut writes the pending lines in order (the head follows, by
+// writeHead). What a failed or short write left out stays pending, first,
+// so that the file never skips an entry: the next write carries on where
+// this one stopped. Called with mu held.
 func (f *File) writeOut() error {
 	if len(f.pending) == 0 {
 		return nil
@@ -271,7 +283,7 @@ func (f *File) writeOut() error {
 		return fmt.Errorf("write audit log: %w", err)
 	}
 	f.written = f.seq
-	f.writeHead()
+	f.headSeq, f.headHash, f.headStale = f.seq, f.prev, true
 	return nil
 }
 
@@ -284,7 +296,9 @@ func (f *File) Flush() error {
 	if f.f == nil {
 		return errors.New("audit log is closed")
 	}
-	return f.writeOut()
+	err := f.writeOut()
+	f.writeHead()
+	return err
 }
 
 // syncTo returns once seq is durable; one fsync covers every line written
@@ -344,23 +358,31 @@ func (f *File) syncTo(seq uint64) error {
 		return fmt.Errorf("fsync audit log: %w", err)
 	}
 	f.synced, f.busy = upTo, company
+	// After the fsync: the head names only durable entries (or ones
+	// written since), so it never leads the log, not even after a crash
+	// of the host.
+	f.mu.Lock()
+	f.writeHead()
+	f.mu.Unlock()
 	return nil
 }
 
-// writeHead records the last seq and hash beside the log (best effort, no
-// fsync: after a host crash the head may lag the log, never lead it in
-// practice, since it is written after the line). Called with mu held.
+// writeHead records the last written entry's seq and hash beside the log,
+// if it changed (best effort, no fsync: after a host crash the head may
+// lag the log, never lead it in practice, since it is written after the
+// line). Called with mu held.
 func (f *File) writeHead() {
-	if f.head == nil {
+	if f.head == nil || !f.headStale {
 		return
 	}
+	f.headStale = false
 	// Padded to a fixed width, so each write overwrites the last in place
 	// (no truncate, one syscall). The JSON of head, written out by hand:
 	// the hash is hex.
 	b := append(f.headBuf[:0], `{"seq":`...)
-	b = strconv.AppendUint(b, f.seq, 10)
+	b = strconv.AppendUint(b, f.headSeq, 10)
 	b = append(b, `,"hash":"`...)
-	b = append(b, f.prev...)
+	b = append(b, f.headHash...)
 	b = append(b, `"}`...)
 	for len(b) < headWidth {
 		b = append(b, ' ')
@@ -391,6 +413,7 @@ func (f *File) Close() error {
 	if serr := f.f.Sync(); err == nil {
 		err = serr
 	}
+	f.writeHead()
 	if cerr := f.f.Close(); err == nil {
 		err = cerr
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // fileLines reads the log at path as another process would: the lines in the
@@ -58,9 +59,11 @@ func TestSyncedAppendWritesWhatCameBefore(t *testing.T) {
 }
 
 // TestUnsyncedAppendWritten: an entry appended without sync ("broadcast",
-// "completed") is in the file, and named by the head, when Append returns:
-// a SIGKILL right after must not lose it (the restarted daemon no longer
-// sees the id pending and would never write it).
+// "completed") is in the file when Append returns: a SIGKILL right after
+// must not lose it (the restarted daemon no longer sees the id pending and
+// would never write it). The head names it within writeDelay (a head
+// rewritten with every entry was two syscalls a transaction), and a
+// synced append's head is written by the time it returns.
 func TestUnsyncedAppendWritten(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "audit.log")
 	f, err := OpenFile(path)
@@ -75,8 +78,18 @@ func TestUnsyncedAppendWritten(t *testing.T) {
 	if n := fileLines(t, path); n != 1 {
 		t.Fatalf("%d lines in the file when Append returned; want the unsynced entry written", n)
 	}
-	if h := headSeq(t, path); h != fmt.Sprintf(`{"seq":1,"hash":"%s"}`, e.Hash) {
-		t.Fatalf("head %q does not name the written entry", h)
+	want := fmt.Sprintf(`{"seq":1,"hash":"%s"}`, e.Hash)
+	for deadline := time.Now().Add(5 * time.Second); headSeq(t, path) != want; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("head %q does not name the written entry after %v", headSeq(t, path), 5*time.Second)
+		}
+	}
+	s := &Entry{Event: "signed", PendingID: "next", Result: "signed"}
+	if err := f.Append(context.Background(), s, true); err != nil {
+		t.Fatal(err)
+	}
+	if h := headSeq(t, path); h != fmt.Sprintf(`{"seq":2,"hash":"%s"}`, s.Hash) {
+		t.Fatalf("head %q when the synced append returned; want entry 2", h)
 	}
 }
 
