@@ -358,9 +358,9 @@ func (f *File) syncTo(seq uint64) error {
 		return fmt.Errorf("fsync audit log: %w", err)
 	}
 	f.synced, f.busy = upTo, company
-	// After the fsync: the head names only durable entries (or ones
-	// written since), so it never leads the log, not even after a crash
-	// of the host.
+	// After the fsync: the head names the entries it made durable (or
+	// ones written since), which the log on disk holds after a crash of
+	// the host unless they came later than the fsync.
 	f.mu.Lock()
 	f.writeHead()
 	f.mu.Unlock()
