@@ -37,7 +37,11 @@ type Trail struct {
 }
 
 type txInfo struct {
-	sigIDs  []string
+	sigIDs []string
+	// view is the last view the policy decided on, described into dests
+	// and fee when an entry needs them (the policy decides twice a
+	// transaction; the entry is written once).
+	view    *signing.View
 	dests   []Dest
 	fee     string
 	txID    string
@@ -98,12 +102,16 @@ func (t *Trail) NotePolicy(tx tatum.PendingTransaction, _ daemon.Stage, v *signi
 	}
 	i.rule = d.Rule
 	if v != nil {
-		i.dests, i.fee = describe(v)
+		i.view, i.dests, i.fee = v, nil, ""
 		if v.TxID != "" {
 			i.txID = v.TxID
 		}
 	}
 }
+
+// described reports whether the entry's destinations and fee are known
+// (noted by the policy, or decoded by the trail). Called with mu held.
+func (i *txInfo) described() bool { return i.view != nil || i.dests != nil || i.fee != "" }
 
 func (t *Trail) append(e *Entry, sync bool) error {
 	e.Time, e.Instance = t.now().UTC(), t.instance
@@ -120,6 +128,10 @@ func (t *Trail) fill(e *Entry) *txInfo {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	i := t.get(e.PendingID)
+	if i.view != nil {
+		i.dests, i.fee = describe(i.view)
+		i.view = nil
+	}
 	e.SignatureIDs, e.Destinations, e.Fee = i.sigIDs, i.dests, i.fee
 	if e.TxID == "" {
 		e.TxID = i.txID
@@ -203,7 +215,7 @@ func (a trailApprover) Approve(ctx context.Context, p *daemon.Proposal, next dae
 	t.mu.Lock()
 	i := t.get(tx.ID)
 	i.sigIDs = p.SignatureIDs()
-	noted := i.dests != nil || i.fee != ""
+	noted := i.described()
 	t.mu.Unlock()
 	if p.Stage == daemon.StageRequest && !noted {
 		// The entry will need the signed bytes decoded: parse once, for
@@ -214,7 +226,7 @@ func (a trailApprover) Approve(ctx context.Context, p *daemon.Proposal, next dae
 		return err
 	}
 	t.mu.Lock()
-	known := p.Stage == daemon.StageSigned && (t.get(tx.ID).dests != nil || t.get(tx.ID).fee != "")
+	known := p.Stage == daemon.StageSigned && t.get(tx.ID).described()
 	t.mu.Unlock()
 	if p.Signed != nil && !known {
 		// No policy decoded it: decode here, so the entry shows what was signed.
