@@ -130,6 +130,17 @@ func startNode(t *testing.T, name, pol string, dir string, srv *tatumtest.Server
 	return n
 }
 
+// btcStore is a memory store holding k as the testnet BTC wallet id.
+func btcStore(t *testing.T, id string, k *btcec.PrivateKey) backend.SecretBackend {
+	t.Helper()
+	store := memory.New()
+	wif, _ := btcutil.NewWIF(k, &chaincfg.TestNet3Params, true)
+	if err := store.Put(context.Background(), backend.Record{ID: id, Kind: backend.PrivateKey, Chain: "BTC", Testnet: true, Secret: []byte(wif.String())}); err != nil {
+		t.Fatal(err)
+	}
+	return store
+}
+
 func reportFor(srv *tatumtest.Server, id string) string {
 	var out []string
 	for _, e := range srv.Errors() {
@@ -155,12 +166,8 @@ func entriesFor(t *testing.T, path, id string) []audit.Entry {
 func TestPolicyUTXOThroughDaemon(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
-	store := memory.New()
 	from := key("from")
-	wif, _ := btcutil.NewWIF(from, &chaincfg.TestNet3Params, true)
-	if err := store.Put(ctx, backend.Record{ID: "btc-a", Kind: backend.PrivateKey, Chain: "BTC", Testnet: true, Secret: []byte(wif.String())}); err != nil {
-		t.Fatal(err)
-	}
+	store := btcStore(t, "btc-a", from)
 	j, err := journal.OpenFile(filepath.Join(dir, "journal.db"), journal.FileOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -310,6 +317,7 @@ chains:
 		}
 	}
 	// Never a secret in the log.
+	wif, _ := btcutil.NewWIF(from, &chaincfg.TestNet3Params, true)
 	for _, nd := range []*node{a, b} {
 		raw, _ := os.ReadFile(nd.path)
 		for _, s := range []string{wif.String(), hex.EncodeToString(from.Serialize())} {
@@ -477,11 +485,7 @@ func TestPolicyJudgesSignedBytes(t *testing.T) {
 			ctx := context.Background()
 			from := key("from")
 			_, fromScript := p2wpkh(from)
-			store := memory.New()
-			wif, _ := btcutil.NewWIF(from, &chaincfg.TestNet3Params, true)
-			if err := store.Put(ctx, backend.Record{ID: "btc-a", Kind: backend.PrivateKey, Chain: "BTC", Testnet: true, Secret: []byte(wif.String())}); err != nil {
-				t.Fatal(err)
-			}
+			store := btcStore(t, "btc-a", from)
 			srv := tatumtest.New(tatumtest.Options{})
 			t.Cleanup(srv.Close)
 			j := journal.NewMemory()
@@ -539,11 +543,7 @@ func TestAuditRecordsEveryDecision(t *testing.T) {
 	from := key("from")
 	_, fromScript := p2wpkh(from)
 	good, goodScript := p2wpkh(key("good"))
-	store := memory.New()
-	wif, _ := btcutil.NewWIF(from, &chaincfg.TestNet3Params, true)
-	if err := store.Put(ctx, backend.Record{ID: "btc-a", Kind: backend.PrivateKey, Chain: "BTC", Testnet: true, Secret: []byte(wif.String())}); err != nil {
-		t.Fatal(err)
-	}
+	store := btcStore(t, "btc-a", from)
 	srv := tatumtest.New(tatumtest.Options{})
 	t.Cleanup(srv.Close)
 	var veto sync.Map
@@ -628,11 +628,7 @@ func TestAuditWithoutPolicy(t *testing.T) {
 	from := key("alone from")
 	_, fromScript := p2wpkh(from)
 	dest, destScript := p2wpkh(key("alone dest"))
-	store := memory.New()
-	wif, _ := btcutil.NewWIF(from, &chaincfg.TestNet3Params, true)
-	if err := store.Put(ctx, backend.Record{ID: "btc-a", Kind: backend.PrivateKey, Chain: "BTC", Testnet: true, Secret: []byte(wif.String())}); err != nil {
-		t.Fatal(err)
-	}
+	store := btcStore(t, "btc-a", from)
 	srv := tatumtest.New(tatumtest.Options{})
 	t.Cleanup(srv.Close)
 	path := filepath.Join(t.TempDir(), "audit.log")

@@ -15,12 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/btcsuite/btcd/btcutil"
-	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/btcsuite/btcd/wire"
 
-	"github.com/gokms/gokms/backend"
-	"github.com/gokms/gokms/backend/memory"
 	"github.com/gokms/gokms/daemon"
 	"github.com/gokms/gokms/daemon/audit"
 	"github.com/gokms/gokms/daemon/journal"
@@ -106,11 +102,7 @@ func newAuditWorldWith(t *testing.T, delay time.Duration, wrap func(*journal.Mem
 	from := key("resend from")
 	_, fromScript := p2wpkh(from)
 	_, toScript := p2wpkh(key("resend to"))
-	store := memory.New()
-	wif, _ := btcutil.NewWIF(from, &chaincfg.TestNet3Params, true)
-	if err := store.Put(context.Background(), backend.Record{ID: "resend-w", Kind: backend.PrivateKey, Chain: "BTC", Testnet: true, Secret: []byte(wif.String())}); err != nil {
-		t.Fatal(err)
-	}
+	store := btcStore(t, "resend-w", from)
 	n := 0
 	w.pay = func() string {
 		n++
