@@ -72,7 +72,7 @@ func TestCELCostLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for len(v.Outputs) < 400 { // 400³ steps: far past the limit
+	for len(v.Outputs) < 120 { // 120³ steps: past the limit
 		v.Outputs = append(v.Outputs, v.Outputs[0])
 	}
 	rules := []*CELRule{
@@ -91,12 +91,9 @@ func TestCELCostLimit(t *testing.T) {
 		}
 	}
 	in := &Input{ID: "id", Chain: "BTC", Testnet: true, View: v, Now: time.Now()}
-	if _, err := evalBool(prgs[0].prg, activation(in, v, nil, in.Now)); err == nil || !strings.Contains(err.Error(), "cost limit") {
-		t.Fatalf("runaway rule: %v, want the cost limit", err)
-	}
 	p := &Policy{f: &File{Unlisted: "allow"}, rules: prgs[:1]}
-	if d, _ := p.evaluate(context.Background(), *in, Options{}); d.Allowed || d.Class != ClassCEL {
-		t.Fatalf("runaway rule decided %+v, want a refusal by the rule", d)
+	if d, _ := p.evaluate(context.Background(), *in, Options{}); d.Allowed || d.Class != ClassCEL || !strings.Contains(d.Reason, "cost limit") {
+		t.Fatalf("runaway rule decided %+v, want a refusal by the rule at the cost limit", d)
 	}
 	if ok, err := evalBool(prgs[1].prg, activation(in, v, nil, in.Now)); err != nil || !ok {
 		t.Fatalf("flat rule: %v %v", ok, err)
