@@ -469,6 +469,15 @@ func (f *kvJournal) takeLazy() []ride {
 
 // flush commits the deferred writes.
 func (f *kvJournal) flush() error {
+	if g, ok := f.s.(*groupKV); ok && g.rider != nil {
+		f.lazyMu.Lock()
+		idle := len(f.lazy) == 0 && len(f.lazyAdds) == 0 && len(f.lazyPrunes) == 0
+		f.lazyMu.Unlock()
+		if idle {
+			return nil
+		}
+		return g.flushRides()
+	}
 	rides := f.takeLazy()
 	if len(rides) == 0 {
 		return nil

@@ -93,6 +93,9 @@ type ride struct {
 type write struct {
 	fn   func(txn) error
 	done chan error
+	// rides: the write also fails with the first deferred write of its
+	// commit that failed (flushRides).
+	rides bool
 }
 
 var errClosed = errors.New("journal is closed")
@@ -104,7 +107,19 @@ func newGroupKV(db *bolt.DB) *groupKV {
 }
 
 func (g *groupKV) update(fn func(txn) error) error {
-	w := &write{fn: fn, done: make(chan error, 1)}
+	return g.enqueue(&write{fn: fn, done: make(chan error, 1)})
+}
+
+// flushRides commits the deferred writes (the rider's) now and returns the
+// first error of theirs. They ride this commit as they ride any other: a
+// flush that ran them itself as well ran each one twice in that commit (a
+// completion mark applied again to its completed entry, which it then
+// decoded and wrote a second time).
+func (g *groupKV) flushRides() error {
+	return g.enqueue(&write{fn: func(txn) error { return nil }, done: make(chan error, 1), rides: true})
+}
+
+func (g *groupKV) enqueue(w *write) error {
 	g.mu.Lock()
 	if g.closed {
 		g.mu.Unlock()
@@ -229,14 +244,20 @@ func (g *groupKV) commit(group []*write) {
 		}
 		return base.apply()
 	})
+	var firstRideErr error
 	for i, r := range rides {
 		var rerr error
 		if rideErrs != nil {
 			rerr = rideErrs[i]
 		}
+		firstRideErr = cmp.Or(firstRideErr, rerr)
 		r.done(cmp.Or(err, rerr))
 	}
 	for i, w := range group {
+		if w.rides {
+			w.done <- cmp.Or(err, errs[i], firstRideErr)
+			continue
+		}
 		w.done <- cmp.Or(err, errs[i])
 	}
 }
