@@ -52,7 +52,7 @@ func putEntry(tx txn, e Entry) error {
 
 // putEntryRaw is putEntry, returning the bytes written (for entryMemo).
 func putEntryRaw(tx txn, e Entry) ([]byte, error) {
-	raw, err := json.Marshal(e)
+	raw, err := encodeEntry(&e)
 	if err != nil {
 		return nil, err
 	}
