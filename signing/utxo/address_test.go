@@ -78,3 +78,43 @@ func (f fakeWitness) Hrp() string            { return f.hrp }
 func (f fakeWitness) WitnessVersion() byte   { return f.version }
 func (f fakeWitness) WitnessProgram() []byte { return f.program }
 func (f fakeWitness) EncodeAddress() string  { return "fallback" }
+
+// TestAddressCache: the remembered address of a script is the one of its
+// chain and network (the same script is another address on LTC, or on
+// testnet), for scripts seen again, and after the cache filled and
+// started again; a script that is no address stays none.
+func TestAddressCache(t *testing.T) {
+	var c addressCache
+	c.m = map[addressKey]addressVal{}
+	rng := rand.New(rand.NewPCG(3, 4))
+	scripts := make([][]byte, addressCacheMax+500)
+	for i := range scripts {
+		h := make([]byte, 20)
+		for j := range h {
+			h[j] = byte(rng.UintN(256))
+		}
+		scripts[i] = append([]byte{txscript.OP_0, 20}, h...)
+	}
+	scripts = append(scripts, []byte{txscript.OP_RETURN, 1, 7})
+	for round := range 2 {
+		for i, s := range scripts {
+			// Every script under every chain and network, seen twice
+			// in the first round.
+			for _, ch := range chains {
+				for _, testnet := range []bool{false, true} {
+					p := ch.params(testnet)
+					for range 2 - round {
+						got, ok := c.of(s, p)
+						want, wantOK := scriptAddress(s, p)
+						if got != want || ok != wantOK {
+							t.Fatalf("round %d script %d %s testnet=%v: %q %v, want %q %v", round, i, ch.code, testnet, got, ok, want, wantOK)
+						}
+					}
+				}
+			}
+			if len(c.m) > addressCacheMax {
+				t.Fatalf("the cache holds %d, past %d", len(c.m), addressCacheMax)
+			}
+		}
+	}
+}

@@ -78,7 +78,7 @@ func (pd *Pending) script(script []byte, testnet bool) scriptInfo {
 		return si
 	}
 	si := scriptInfo{hex: hex.EncodeToString(script)}
-	si.addr, si.ok = scriptAddress(script, pd.c.params(testnet))
+	si.addr, si.ok = addresses.of(script, pd.c.params(testnet))
 	pd.scripts[string(script)] = si
 	return si
 }
@@ -254,6 +254,48 @@ func (pd *Pending) paysAsPending(st *wire.MsgTx) bool {
 		}
 	}
 	return true
+}
+
+// addresses remembers the addresses of the scripts views decoded lately:
+// a custodial wallet's transactions spend from and pay change to the same
+// few scripts, and a bech32 address took 3-4 µs to encode (a third of a
+// BTC view).
+var addresses = addressCache{m: map[addressKey]addressVal{}}
+
+// addressCacheMax bounds the cache; a full one starts again empty.
+const addressCacheMax = 4096
+
+type addressCache struct {
+	mu sync.Mutex
+	m  map[addressKey]addressVal
+}
+
+type addressKey struct {
+	params *chaincfg.Params
+	script string
+}
+
+type addressVal struct {
+	addr string
+	ok   bool
+}
+
+// of is scriptAddress(script, params), remembered.
+func (c *addressCache) of(script []byte, params *chaincfg.Params) (string, bool) {
+	c.mu.Lock()
+	v, hit := c.m[addressKey{params, string(script)}]
+	c.mu.Unlock()
+	if hit {
+		return v.addr, v.ok
+	}
+	v.addr, v.ok = scriptAddress(script, params)
+	c.mu.Lock()
+	if len(c.m) >= addressCacheMax {
+		clear(c.m)
+	}
+	c.m[addressKey{params, string(script)}] = v
+	c.mu.Unlock()
+	return v.addr, v.ok
 }
 
 // scriptAddress encodes a standard output script as the chain's address.
