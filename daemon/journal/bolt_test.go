@@ -367,3 +367,41 @@ func wantIndexed(t *testing.T, path string, n int) {
 		return nil
 	})
 }
+
+// TestMarkAfterForget: a claim remembers that its entry is recorded (its
+// marks skip the lookup), and forgets it with the entry: once an operator
+// forgot the entry of an expired claim, a late mark under that claim fails
+// with ErrNotFound instead of queueing a write for an entry that is gone.
+func TestMarkAfterForget(t *testing.T) {
+	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	j, err := journal.OpenFile(filepath.Join(t.TempDir(), journal.DefaultName), journal.FileOptions{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	ctx := context.Background()
+	id := "0123456789abcdef01234567"
+	l, _, err := j.Claim(ctx, id, "d1", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Record(ctx, l, journal.Entry{ID: id, Chain: "BTC", Testnet: true, SignedTx: "00", TxID: "t1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.MarkBroadcast(ctx, l, "t1"); err != nil {
+		t.Fatalf("mark of a recorded entry: %v", err)
+	}
+	now = now.Add(2 * time.Second) // the claim expired, never released
+	if err := j.Forget(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.MarkCompleted(ctx, l, "t1"); !errors.Is(err, journal.ErrNotFound) {
+		t.Fatalf("completion mark after forget: %v, want ErrNotFound", err)
+	}
+	if err := j.MarkBroadcast(ctx, l, "t1"); !errors.Is(err, journal.ErrNotFound) {
+		t.Fatalf("broadcast mark after forget: %v, want ErrNotFound", err)
+	}
+	if _, err := j.Get(ctx, id); !errors.Is(err, journal.ErrNotFound) {
+		t.Fatalf("get after forget: %v", err)
+	}
+}
