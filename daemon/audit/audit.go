@@ -18,6 +18,8 @@ import (
 	"hash"
 	"strconv"
 	"time"
+
+	"github.com/gokms/gokms/internal/jsonenc"
 )
 
 // Entry is one line of the audit log.
@@ -118,69 +120,33 @@ func appendBody(b []byte, e *Entry) ([]byte, error) {
 	if b, err = appendTime(b, e.Time); err != nil {
 		return nil, err
 	}
-	b = appendField(b, `,"instance":`, e.Instance)
-	b = appendField(b, `,"event":`, e.Event)
-	b = appendField(b, `,"pendingId":`, e.PendingID)
-	b = appendField(b, `,"chain":`, e.Chain)
-	if len(e.SignatureIDs) > 0 {
-		b = append(b, `,"signatureIds":[`...)
-		for i, s := range e.SignatureIDs {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, s)
-		}
-		b = append(b, ']')
-	}
+	b = jsonenc.AppendField(b, `,"instance":`, e.Instance)
+	b = jsonenc.AppendField(b, `,"event":`, e.Event)
+	b = jsonenc.AppendField(b, `,"pendingId":`, e.PendingID)
+	b = jsonenc.AppendField(b, `,"chain":`, e.Chain)
+	b = jsonenc.AppendStrings(b, `,"signatureIds":`, e.SignatureIDs)
 	if len(e.Destinations) > 0 {
 		b = append(b, `,"destinations":[`...)
 		for i, d := range e.Destinations {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendField(b, `{"address":`, d.Address)
-			b = appendField(b, `,"amount":`, d.Amount)
-			b = appendOmitEmpty(b, `,"token":`, d.Token)
+			b = jsonenc.AppendField(b, `{"address":`, d.Address)
+			b = jsonenc.AppendField(b, `,"amount":`, d.Amount)
+			b = jsonenc.AppendOmitEmpty(b, `,"token":`, d.Token)
 			b = append(b, '}')
 		}
 		b = append(b, ']')
 	}
-	b = appendOmitEmpty(b, `,"fee":`, e.Fee)
-	b = appendOmitEmpty(b, `,"txId":`, e.TxID)
-	b = appendOmitEmpty(b, `,"stage":`, e.Stage)
-	b = appendOmitEmpty(b, `,"approver":`, e.Approver)
-	b = appendOmitEmpty(b, `,"rule":`, e.Rule)
-	b = appendField(b, `,"result":`, e.Result)
-	b = appendOmitEmpty(b, `,"detail":`, e.Detail)
-	b = appendField(b, `,"prev":`, e.Prev)
+	b = jsonenc.AppendOmitEmpty(b, `,"fee":`, e.Fee)
+	b = jsonenc.AppendOmitEmpty(b, `,"txId":`, e.TxID)
+	b = jsonenc.AppendOmitEmpty(b, `,"stage":`, e.Stage)
+	b = jsonenc.AppendOmitEmpty(b, `,"approver":`, e.Approver)
+	b = jsonenc.AppendOmitEmpty(b, `,"rule":`, e.Rule)
+	b = jsonenc.AppendField(b, `,"result":`, e.Result)
+	b = jsonenc.AppendOmitEmpty(b, `,"detail":`, e.Detail)
+	b = jsonenc.AppendField(b, `,"prev":`, e.Prev)
 	return b, nil
-}
-
-func appendField(b []byte, name, s string) []byte {
-	return appendString(append(b, name...), s)
-}
-
-func appendOmitEmpty(b []byte, name, s string) []byte {
-	if s == "" {
-		return b
-	}
-	return appendField(b, name, s)
-}
-
-// appendString appends s as a JSON string. A string of printable ASCII
-// that json.Marshal writes as it is (every id, chain, address and amount
-// gokms writes) is copied; any other (a detail with a quote, <, & or a
-// non-ASCII character) is json.Marshal's, so that the escaping is its own.
-func appendString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			q, _ := json.Marshal(s) // a string always encodes
-			return append(b, q...)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
 }
 
 // appendTime appends t as json.Marshal does: RFC 3339 with nanoseconds,
