@@ -1,6 +1,7 @@
 package utxo
 
 import (
+	"encoding/hex"
 	"math/rand/v2"
 	"testing"
 
@@ -79,15 +80,15 @@ func (f fakeWitness) WitnessVersion() byte   { return f.version }
 func (f fakeWitness) WitnessProgram() []byte { return f.program }
 func (f fakeWitness) EncodeAddress() string  { return "fallback" }
 
-// TestAddressCache: the remembered address of a script is the one of its
+// TestScriptCache: the remembered address of a script is the one of its
 // chain and network (the same script is another address on LTC, or on
-// testnet), for scripts seen again, and after the cache filled and
-// started again; a script that is no address stays none.
-func TestAddressCache(t *testing.T) {
-	var c addressCache
-	c.m = map[addressKey]addressVal{}
+// testnet), and its hex the script's, for scripts seen again and after
+// the cache filled and started again; a script that is no address stays
+// none.
+func TestScriptCache(t *testing.T) {
+	var c scriptCache
 	rng := rand.New(rand.NewPCG(3, 4))
-	scripts := make([][]byte, addressCacheMax+500)
+	scripts := make([][]byte, scriptCacheMax+500)
 	for i := range scripts {
 		h := make([]byte, 20)
 		for j := range h {
@@ -104,16 +105,16 @@ func TestAddressCache(t *testing.T) {
 				for _, testnet := range []bool{false, true} {
 					p := ch.params(testnet)
 					for range 2 - round {
-						got, ok := c.of(s, p)
+						got := c.of(s, p)
 						want, wantOK := scriptAddress(s, p)
-						if got != want || ok != wantOK {
-							t.Fatalf("round %d script %d %s testnet=%v: %q %v, want %q %v", round, i, ch.code, testnet, got, ok, want, wantOK)
+						if got.addr != want || got.ok != wantOK || got.hex != hex.EncodeToString(s) {
+							t.Fatalf("round %d script %d %s testnet=%v: %+v, want %q %v", round, i, ch.code, testnet, got, want, wantOK)
 						}
 					}
+					if n := len(c.m[p]); n > scriptCacheMax {
+						t.Fatalf("the cache holds %d for %s, past %d", n, ch.code, scriptCacheMax)
+					}
 				}
-			}
-			if len(c.m) > addressCacheMax {
-				t.Fatalf("the cache holds %d, past %d", len(c.m), addressCacheMax)
 			}
 		}
 	}

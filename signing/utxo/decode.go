@@ -49,12 +49,7 @@ type Pending struct {
 	p          *parsedTx
 	serialized string
 
-	// scripts memoises the hex and address of the scripts a view decoded:
-	// the view of the signed bytes has the same ones as the view before
-	// signing, and encoding them was a third of View's allocations.
-	mu          sync.Mutex
-	scripts     map[string]scriptInfo
-	scriptsTest bool // the network scripts' addresses are for
+	mu sync.Mutex // guards unsigned
 	// unsigned is the view of the unsigned transaction (for the network
 	// unsignedTest): the view of signed bytes that pay exactly its outputs
 	// is a copy of it, which saved a third of the policy's decoding.
@@ -69,18 +64,7 @@ type scriptInfo struct {
 
 // script returns the hex and the address of an output script.
 func (pd *Pending) script(script []byte, testnet bool) scriptInfo {
-	pd.mu.Lock()
-	defer pd.mu.Unlock()
-	if pd.scripts == nil || pd.scriptsTest != testnet {
-		pd.scripts, pd.scriptsTest = map[string]scriptInfo{}, testnet
-	}
-	if si, ok := pd.scripts[string(script)]; ok {
-		return si
-	}
-	si := scriptInfo{hex: hex.EncodeToString(script)}
-	si.addr, si.ok = addresses.of(script, pd.c.params(testnet))
-	pd.scripts[string(script)] = si
-	return si
+	return scripts.of(script, pd.c.params(testnet))
 }
 
 // ParsePending parses a pending transaction of chain for View.
@@ -256,46 +240,44 @@ func (pd *Pending) paysAsPending(st *wire.MsgTx) bool {
 	return true
 }
 
-// addresses remembers the addresses of the scripts views decoded lately:
-// a custodial wallet's transactions spend from and pay change to the same
-// few scripts, and a bech32 address took 3-4 µs to encode (a third of a
-// BTC view).
-var addresses = addressCache{m: map[addressKey]addressVal{}}
+// scripts remembers the hex and the address of the scripts views decoded
+// lately: the view of the signed bytes has the same ones as the view
+// before signing, a custodial wallet's transactions spend from and pay
+// change to the same few scripts, and a bech32 address took 3-4 µs to
+// encode (a third of a BTC view).
+var scripts scriptCache
 
-// addressCacheMax bounds the cache; a full one starts again empty.
-const addressCacheMax = 4096
+// scriptCacheMax bounds the cache, per network; a full one starts again
+// empty.
+const scriptCacheMax = 4096
 
-type addressCache struct {
+type scriptCache struct {
 	mu sync.Mutex
-	m  map[addressKey]addressVal
+	m  map[*chaincfg.Params]map[string]scriptInfo
 }
 
-type addressKey struct {
-	params *chaincfg.Params
-	script string
-}
-
-type addressVal struct {
-	addr string
-	ok   bool
-}
-
-// of is scriptAddress(script, params), remembered.
-func (c *addressCache) of(script []byte, params *chaincfg.Params) (string, bool) {
+// of returns the hex and scriptAddress(script, params), remembered.
+func (c *scriptCache) of(script []byte, params *chaincfg.Params) scriptInfo {
 	c.mu.Lock()
-	v, hit := c.m[addressKey{params, string(script)}]
+	si, hit := c.m[params][string(script)]
 	c.mu.Unlock()
 	if hit {
-		return v.addr, v.ok
+		return si
 	}
-	v.addr, v.ok = scriptAddress(script, params)
+	si = scriptInfo{hex: hex.EncodeToString(script)}
+	si.addr, si.ok = scriptAddress(script, params)
 	c.mu.Lock()
-	if len(c.m) >= addressCacheMax {
-		clear(c.m)
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[*chaincfg.Params]map[string]scriptInfo{}
 	}
-	c.m[addressKey{params, string(script)}] = v
-	c.mu.Unlock()
-	return v.addr, v.ok
+	m := c.m[params]
+	if m == nil || len(m) >= scriptCacheMax {
+		m = make(map[string]scriptInfo)
+		c.m[params] = m
+	}
+	m[string(script)] = si
+	return si
 }
 
 // scriptAddress encodes a standard output script as the chain's address.

@@ -114,8 +114,8 @@ func TestDecodeUnknownScript(t *testing.T) {
 }
 
 // TestPendingViewsShareNothingWrong: one Pending gives the view before
-// signing and the view of signed bytes (it memoises its scripts'
-// addresses); signed bytes that pay another script show that script's
+// signing and the view of signed bytes (the scripts' addresses are
+// remembered, process-wide); signed bytes that pay another script show that script's
 // address, and a view for the other network shows that network's.
 func TestPendingViewsShareNothingWrong(t *testing.T) {
 	aP2PKH, _, _ := scriptsOf(testKey("a"))
