@@ -218,19 +218,21 @@ func chainApprovers(as []Approver, decide func(Decision)) Next {
 				// bypass the approvers after it: treat as a bug, refuse.
 				err = Refuse(a.Name(), false, "approved without passing the transaction on to the next approver")
 			}
-			var r *Refusal
-			switch {
-			case err == nil:
+			if err == nil {
 				if decide != nil {
 					decide(Decision{Time: time.Now(), ID: p.Pending.ID, Chain: p.Pending.Chain, Stage: p.Stage, Approver: a.Name(), Approved: true, SignatureIDs: p.SignatureIDs()})
 				}
-			case !passed || !errors.As(err, &r) || r.Approver == a.Name():
+				return nil
+			}
+			var r *Refusal // declared here: errors.As moves it to the heap, an allocation every approval otherwise
+			refusal := errors.As(err, &r)
+			if !passed || !refusal || r.Approver == a.Name() {
 				// Refused here (not by an inner approver, which reports itself).
 				if decide != nil {
 					decide(Decision{Time: time.Now(), ID: p.Pending.ID, Chain: p.Pending.Chain, Stage: p.Stage, Approver: a.Name(), Reason: err.Error(), SignatureIDs: p.SignatureIDs()})
 				}
 			}
-			if err != nil && !errors.As(err, &r) {
+			if !refusal {
 				err = &Refusal{Approver: a.Name(), Reason: "error", Err: err}
 			}
 			return err

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -740,5 +741,67 @@ func TestProposalKeptAcrossStages(t *testing.T) {
 	p.Keep(keepKey{}, 1)
 	if v, ok := p.Kept(keepKey{}); ok {
 		t.Fatalf("a proposal the daemon did not build kept %v", v)
+	}
+}
+
+// shortcutApprover approves at stage without asking the approvers after
+// it (a buggy or hostile approver); it passes other stages on.
+type shortcutApprover struct{ stage daemon.Stage }
+
+func (shortcutApprover) Name() string { return "shortcut" }
+func (a shortcutApprover) Approve(ctx context.Context, p *daemon.Proposal, next daemon.Next) error {
+	if p.Stage == a.stage {
+		return nil
+	}
+	return next(ctx, p)
+}
+
+// stagesApprover passes everything on and records the stages it saw.
+type stagesApprover struct {
+	mu   sync.Mutex
+	seen []daemon.Stage
+}
+
+func (*stagesApprover) Name() string { return "last" }
+func (a *stagesApprover) Approve(ctx context.Context, p *daemon.Proposal, next daemon.Next) error {
+	a.mu.Lock()
+	a.seen = append(a.seen, p.Stage)
+	a.mu.Unlock()
+	return next(ctx, p)
+}
+
+// An approver that approves without passing the proposal on would let a
+// transaction past the approvers after it (four-eye, the audit trail):
+// the daemon refuses it instead, at either stage, and broadcasts nothing.
+func TestApproverThatSkipsTheRestRefuses(t *testing.T) {
+	for _, stage := range []daemon.Stage{daemon.StageRequest, daemon.StageSigned} {
+		t.Run(string(stage), func(t *testing.T) {
+			f := newFixture(t)
+			id := f.enqueuePK()
+			last := &stagesApprover{}
+			var mu sync.Mutex
+			var refusals []daemon.Decision
+			d := f.daemon(func(cfg *daemon.Config) {
+				cfg.Approvers = []daemon.Approver{shortcutApprover{stage}, last}
+				cfg.OnDecision = func(dec daemon.Decision) {
+					if !dec.Approved {
+						mu.Lock()
+						refusals = append(refusals, dec)
+						mu.Unlock()
+					}
+				}
+			})
+			st := d.RunCycle(context.Background())
+			if st.Broadcast != 0 || f.srv.Broadcasts(id) != 0 {
+				t.Fatalf("BROADCAST past the approvers after the shortcut: %+v", st)
+			}
+			if slices.Contains(last.seen, stage) {
+				t.Fatalf("the last approver saw %s: %v", stage, last.seen)
+			}
+			if len(refusals) != 1 || refusals[0].Approver != "shortcut" || refusals[0].Stage != stage ||
+				!strings.Contains(refusals[0].Reason, "approved without passing") {
+				t.Fatalf("refusals %+v", refusals)
+			}
+		})
 	}
 }
