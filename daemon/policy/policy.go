@@ -130,7 +130,7 @@ func New(f *File, counters Counters) (*Policy, error) {
 	dests, chainSecs := map[*Rule]*destSet{}, map[string]section{}
 	for chain, r := range f.Chains {
 		dests[r] = compileDests(r.Destinations)
-		chainSecs[chain] = section{name: "chains." + chain, key: "policy/chain/" + chain, r: r}
+		chainSecs[chain] = newSection("chains."+chain, "policy/chain/"+chain, r)
 	}
 	for i := range f.Wallets {
 		dests[&f.Wallets[i].Rule] = compileDests(f.Wallets[i].Rule.Destinations)
@@ -177,6 +177,13 @@ type section struct {
 	name string // chains.BTC, wallets[hot]
 	key  string // counters key prefix
 	r    *Rule
+	// nativeKey and dailyRule are key + "/native" and name + ".maxDaily",
+	// made once (newSection): two strings a transaction otherwise.
+	nativeKey, dailyRule string
+}
+
+func newSection(name, key string, r *Rule) section {
+	return section{name: name, key: key, r: r, nativeKey: key + "/native", dailyRule: name + ".maxDaily"}
 }
 
 func (p *Policy) sections(in *Input) ([]section, []string) {
@@ -186,14 +193,14 @@ func (p *Policy) sections(in *Input) ([]section, []string) {
 	if sec, ok := p.chainSecs[chain]; ok {
 		out = append(out, sec)
 	} else if r, ok := p.f.Chains[chain]; ok { // a chain New did not see
-		out = append(out, section{name: "chains." + chain, key: "policy/chain/" + chain, r: r})
+		out = append(out, newSection("chains."+chain, "policy/chain/"+chain, r))
 	}
 	for i, w := range p.f.Wallets {
 		for _, id := range w.SignatureIDs {
 			if slices.Contains(in.SignatureIDs, id) {
 				name := w.Name(i)
 				key := "policy/wallet/" + chain + "/" + name
-				out = append(out, section{name: name, key: key, r: &w.Rule})
+				out = append(out, newSection(name, key, &w.Rule))
 				if w.Label != "" {
 					labels = append(labels, w.Label)
 				}
@@ -367,11 +374,11 @@ func (p *Policy) evaluate(ctx context.Context, in Input, opt Options) (Decision,
 				}
 			}
 			if r.MaxDaily != nil && native.Sign() > 0 {
-				charges = append(charges, charge{key: s.key + "/native", rule: s.name + ".maxDaily", limit: r.MaxDaily.big(), amount: native})
+				charges = append(charges, charge{key: s.nativeKey, rule: s.dailyRule, limit: r.MaxDaily.big(), amount: native})
 			} else if native.Sign() > 0 && !opt.DryRun && p.counters != nil && p.f.needsCounters() {
 				// count even without a limit here, so that a limit added
 				// later sees the past day: only when counters exist anyway.
-				charges = append(charges, charge{key: s.key + "/native", amount: native})
+				charges = append(charges, charge{key: s.nativeKey, amount: native})
 			}
 			for _, t := range toks {
 				c := findToken(chain, r.Tokens, t.key)
