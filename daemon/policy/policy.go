@@ -178,8 +178,24 @@ type section struct {
 	key  string // counters key prefix
 	r    *Rule
 	// nativeKey and dailyRule are key + "/native" and name + ".maxDaily",
-	// made once (newSection): two strings a transaction otherwise.
+	// made once for the chains' sections (New): two strings a transaction
+	// otherwise. A wallet's section, whose key names the chain, builds them
+	// when a rolling total needs them.
 	nativeKey, dailyRule string
+}
+
+func (s section) native() string {
+	if s.nativeKey != "" {
+		return s.nativeKey
+	}
+	return s.key + "/native"
+}
+
+func (s section) daily() string {
+	if s.dailyRule != "" {
+		return s.dailyRule
+	}
+	return s.name + ".maxDaily"
 }
 
 func newSection(name, key string, r *Rule) section {
@@ -193,14 +209,14 @@ func (p *Policy) sections(in *Input) ([]section, []string) {
 	if sec, ok := p.chainSecs[chain]; ok {
 		out = append(out, sec)
 	} else if r, ok := p.f.Chains[chain]; ok { // a chain New did not see
-		out = append(out, newSection("chains."+chain, "policy/chain/"+chain, r))
+		out = append(out, section{name: "chains." + chain, key: "policy/chain/" + chain, r: r})
 	}
 	for i, w := range p.f.Wallets {
 		for _, id := range w.SignatureIDs {
 			if slices.Contains(in.SignatureIDs, id) {
 				name := w.Name(i)
 				key := "policy/wallet/" + chain + "/" + name
-				out = append(out, newSection(name, key, &w.Rule))
+				out = append(out, section{name: name, key: key, r: &w.Rule})
 				if w.Label != "" {
 					labels = append(labels, w.Label)
 				}
@@ -374,11 +390,11 @@ func (p *Policy) evaluate(ctx context.Context, in Input, opt Options) (Decision,
 				}
 			}
 			if r.MaxDaily != nil && native.Sign() > 0 {
-				charges = append(charges, charge{key: s.nativeKey, rule: s.dailyRule, limit: r.MaxDaily.big(), amount: native})
+				charges = append(charges, charge{key: s.native(), rule: s.daily(), limit: r.MaxDaily.big(), amount: native})
 			} else if native.Sign() > 0 && !opt.DryRun && p.counters != nil && p.f.needsCounters() {
 				// count even without a limit here, so that a limit added
 				// later sees the past day: only when counters exist anyway.
-				charges = append(charges, charge{key: s.nativeKey, amount: native})
+				charges = append(charges, charge{key: s.native(), amount: native})
 			}
 			for _, t := range toks {
 				c := findToken(chain, r.Tokens, t.key)

@@ -511,3 +511,36 @@ wallets:
 		}
 	}
 }
+
+// TestCounterKeys: rolling totals are stored under the keys daemons of
+// every version share through their state (docs/policy.md): per chain
+// policy/chain/<CHAIN>/native, per wallet policy/wallet/<CHAIN>/<name>/native.
+// A renamed key would start every limit again from zero.
+func TestCounterKeys(t *testing.T) {
+	good, goodScript := btcAddr(t, "good")
+	_, fromScript := btcAddr(t, "from")
+	f, err := Parse([]byte("version: 1\nchains:\n  BTC:\n    destinations: [\"" + good + "\"]\n    maxDaily: 1000\n" +
+		"wallets:\n  - label: hot\n    signatureIds: [w1]\n    maxDaily: 1000\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := Decode("BTC", true, btcTx(t, 1, fromScript, goodScript, 100, 100), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := journal.NewMemory()
+	p, err := New(f, j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := p.Evaluate(context.Background(), Input{ID: "a", Chain: "BTC", SignatureIDs: []string{"w1"}, View: v}, Options{}); !d.Allowed {
+		t.Fatalf("refused: %+v", d)
+	}
+	sent := v.Sent()[""]
+	for _, key := range []string{"policy/chain/BTC/native", "policy/wallet/BTC/" + f.Wallets[0].Name(0) + "/native"} {
+		sum, err := j.SumSince(context.Background(), key, time.Now().Add(-time.Hour))
+		if err != nil || sum.Cmp(sent) != 0 {
+			t.Errorf("%s: %v %v, want %s", key, sum, err, sent)
+		}
+	}
+}
