@@ -112,11 +112,15 @@ func (k *kept) sharedParse() any {
 	return k.parsed
 }
 
-// BeforeBroadcast registers a durable write that must succeed before the
-// transaction is broadcast (the audit trail's entry): the daemon runs it
-// alongside the journal's Record, so the two fsyncs overlap instead of
-// adding up, and broadcasts only once both returned nil. If wait fails, the
-// journaled bytes are not broadcast now; a later cycle resends them through
+// BeforeBroadcast registers a wait for a durable write that must succeed
+// before the transaction is broadcast (the audit trail's entry). The
+// daemon runs it once the journal's Record of the signed bytes committed
+// (at StageResend: before the resend), and broadcasts only once every
+// wait returned nil. An approver writes its entry while approving, before
+// the Record, so that a crash of the process after the Record cannot lose
+// it, and waits here for its fsync: the entries of one journal commit,
+// released together, then share one fsync. If wait fails, the journaled
+// bytes are not broadcast now; a later cycle resends them through
 // StageResend, whose approvers record the resend first. Only for approvers
 // that approve (call next and return nil), at StageSigned or StageResend.
 func (p *Proposal) BeforeBroadcast(wait func(context.Context) error) {

@@ -809,7 +809,7 @@ func (d *Daemon) resume(ctx context.Context, log *slog.Logger, l journal.Lease, 
 	if ok, out, err := d.askApprovers(ctx, log, rp); !ok {
 		return out, err
 	}
-	if err := d.startWaits(ctx, rp)(); err != nil {
+	if err := d.waitDurable(ctx, rp); err != nil {
 		d.m.skipped.WithLabelValues(chain, "unrecorded").Inc()
 		log.Error("could not record the resend (audit trail): not resending; the next cycle tries again", "error", err.Error())
 		return outSkipped, nil
@@ -881,24 +881,14 @@ func drop(ctx context.Context, s signing.Signed) {
 	}
 }
 
-// startWaits starts the durable writes the approvers registered with
-// BeforeBroadcast (Proposal.waits) and returns a function that waits for
-// them all and joins their errors.
-func (d *Daemon) startWaits(ctx context.Context, p *Proposal) func() error {
-	if len(p.waits) == 0 {
-		return func() error { return nil }
-	}
-	errs := make(chan error, len(p.waits))
+// waitDurable runs the waits the approvers registered with BeforeBroadcast
+// (Proposal.waits), in turn, and joins their errors.
+func (d *Daemon) waitDurable(ctx context.Context, p *Proposal) error {
+	var all []error
 	for _, w := range p.waits {
-		go func() { errs <- w(ctx) }()
+		all = append(all, w(ctx))
 	}
-	return func() error {
-		var all []error
-		for range p.waits {
-			all = append(all, <-errs)
-		}
-		return errors.Join(all...)
-	}
+	return errors.Join(all...)
 }
 
 // askApprovers runs the approver chain; a refusal is reported to Tatum
@@ -996,9 +986,13 @@ func (d *Daemon) signNew(ctx context.Context, log *slog.Logger, l journal.Lease,
 		n := *v.Nonce
 		e.Sender, e.Nonce = v.From, &n
 	}
-	waited := d.startWaits(ctx, sp) // the audit entry, while the journal commits
 	err = d.j.Record(ctx, l, e)
-	werr := waited()
+	var werr error
+	if err == nil {
+		// The audit entry, written while approving, is made durable now:
+		// the entries of one journal commit share one fsync.
+		werr = d.waitDurable(ctx, sp)
+	}
 	back()
 	if err != nil {
 		if errors.Is(err, journal.ErrFenced) {

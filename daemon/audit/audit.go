@@ -62,6 +62,17 @@ type Sink interface {
 	Close() error
 }
 
+// Syncer is a Sink that makes entries appended without sync durable on
+// request (the file: one fsync covers every line written before it). The
+// trail writes its "signed" entry before the daemon journals the
+// transaction and syncs it once the journal's commit returned, so that the
+// entries of one journal commit share one fsync. A Sink that is not a
+// Syncer gets the entry appended with sync, before the journal's commit.
+type Syncer interface {
+	// Sync returns once the entry seq and every one before it are durable.
+	Sync(ctx context.Context, seq uint64) error
+}
+
 // hashField is the suffix every line ends with: the hash, last.
 const hashField = `,"hash":"`
 

@@ -232,8 +232,16 @@ func (f *File) Append(_ context.Context, e *Entry, sync bool) error {
 		return nil
 	}
 	f.mu.Unlock()
-	return f.syncTo(seq) // writes what a failed write left pending, or fails
+	return f.syncTo(seq, true) // writes what a failed write left pending, or fails
 }
+
+// Sync implements Syncer: it returns once the entry seq and every one
+// before it are durable, with one fsync for every entry written before it
+// (or an error: an entry that could not be written, a failed fsync, a
+// closed log). It does not wait for more appends to gather, as a synced
+// Append does: its callers (the trail's signed entries, written before the
+// daemon's journal commit and synced once it returns) come together.
+func (f *File) Sync(_ context.Context, seq uint64) error { return f.syncTo(seq, false) }
 
 // writeSoon writes the pending lines now if they are many, else within
 // writeDelay. A failed write leaves them pending for the next one and is
@@ -302,9 +310,9 @@ func (f *File) Flush() error {
 }
 
 // syncTo returns once seq is durable; one fsync covers every line written
-// before it (group commit), and while the log is busy the fsync waits up
-// to syncWindow for more (syncTarget waiting cut it short).
-func (f *File) syncTo(seq uint64) error {
+// before it (group commit), and with gather, while the log is busy, the
+// fsync waits up to syncWindow for more (syncTarget waiting cut it short).
+func (f *File) syncTo(seq uint64, gather bool) error {
 	if f.waiting.Add(1) == syncTarget {
 		select {
 		case f.full <- struct{}{}: // the one gathering goes now
@@ -320,7 +328,7 @@ func (f *File) syncTo(seq uint64) error {
 	if f.busy && time.Since(time.Unix(0, f.lastSync.Load())) >= syncWindow {
 		f.busy = false // idle: this append starts a burst and syncs at once
 	}
-	if f.busy && f.waiting.Load() < syncTarget {
+	if gather && f.busy && f.waiting.Load() < syncTarget {
 		select {
 		case <-f.full: // stale, from a group that was full already
 		default:

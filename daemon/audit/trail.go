@@ -19,9 +19,10 @@ import (
 // policy approver's OnDecide, and OnDecision / OnEvent as the daemon's
 // hooks (all of them: the approver writes the "signed" and "resent"
 // entries, which OnEvent then leaves out). The "signed" entry is written
-// and fsynced once the approvers before it agreed, while the daemon
-// journals the transaction (Proposal.BeforeBroadcast); the "resent" entry
-// before journaled bytes go out again. The daemon broadcasts neither unless
+// once the approvers before it agreed, before the daemon journals the
+// transaction, and fsynced once the journal's commit returned
+// (Proposal.BeforeBroadcast); the "resent" entry before journaled bytes go
+// out again. The daemon broadcasts neither unless
 // its entry is durable: one that could not be written leaves the bytes in
 // the journal, and a later cycle's resend is recorded first.
 type Trail struct {
@@ -200,9 +201,9 @@ func (t *Trail) OnEvent(ev daemon.Event) {
 // Approver returns the trail's approver. Put it last in
 // daemon.Config.Approvers: it notes the transaction's signatureIds, passes
 // the proposal on, and once every approver agreed on the signed
-// transaction (or on a resend), has the daemon write its "signed" (or
-// "resent") entry, fsynced, before the broadcast; while the entry is not
-// durable, nothing is broadcast.
+// transaction (or on a resend), writes its "signed" (or "resent") entry
+// and has the daemon wait for it to be durable (fsynced) before the
+// broadcast; while the entry is not durable, nothing is broadcast.
 func (t *Trail) Approver() daemon.Approver { return trailApprover{t} }
 
 type trailApprover struct{ t *Trail }
@@ -245,10 +246,22 @@ func (a trailApprover) Approve(ctx context.Context, p *daemon.Proposal, next dae
 		e.TxID = p.Signed.TxID
 	}
 	t.fill(e)
-	// Written (fsynced) while the daemon journals the transaction; the
-	// daemon broadcasts only once both are durable.
-	p.BeforeBroadcast(func(context.Context) error {
-		if err := t.append(e, true); err != nil {
+	// Written now, before the daemon journals the transaction, so that a
+	// crash of the process once the journal holds it cannot lose the
+	// entry; durable before the broadcast, which the daemon makes only
+	// once the wait returned nil. (A crash of the host before the fsync
+	// can lose it, but then nothing was broadcast, and the restarted
+	// daemon records its resend first.)
+	s, ok := t.sink.(Syncer)
+	err := t.append(e, !ok)
+	p.BeforeBroadcast(func(ctx context.Context) error {
+		if err == nil && ok {
+			if err = s.Sync(ctx, e.Seq); err != nil {
+				t.failures.Add(1)
+				t.log.Error("audit: could not sync an entry", "id", e.PendingID, "event", e.Event, "error", err.Error())
+			}
+		}
+		if err != nil {
 			return fmt.Errorf("the audit log could not record the transaction: %w", err)
 		}
 		return nil

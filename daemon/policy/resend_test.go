@@ -27,19 +27,25 @@ import (
 )
 
 // slowSink is the audit file behind a disk that is slow to sync (delay)
-// and can fail every sync (failing). It remembers the txids of the
-// "signed" and "resent" entries once they are durable.
+// and can fail every write of an entry the daemon waits for and every
+// sync (failing). It remembers the txids of the "signed" and "resent"
+// entries once they are durable: appended with sync, or synced (Sync) at
+// or past their seq.
 type slowSink struct {
 	*audit.File
 	delay   time.Duration
 	failing atomic.Bool
 
-	mu      sync.Mutex
-	durable map[string]bool // txid -> a signed/resent entry naming it is synced
+	mu       sync.Mutex
+	unsynced map[uint64]string // seq -> txid of a signed/resent entry not synced yet
+	durable  map[string]bool   // txid -> a signed/resent entry naming it is synced
 }
 
+var _ audit.Syncer = (*slowSink)(nil)
+
 func (s *slowSink) Append(ctx context.Context, e *audit.Entry, sync bool) error {
-	if sync && s.failing.Load() {
+	named := (e.Event == "signed" || e.Event == "resent") && e.TxID != ""
+	if (sync || named) && s.failing.Load() {
 		return errors.New("no space left on device (test)")
 	}
 	if sync {
@@ -48,11 +54,34 @@ func (s *slowSink) Append(ctx context.Context, e *audit.Entry, sync bool) error 
 	if err := s.File.Append(ctx, e, sync); err != nil {
 		return err
 	}
-	if sync && (e.Event == "signed" || e.Event == "resent") && e.TxID != "" {
+	if named {
 		s.mu.Lock()
-		s.durable[e.TxID] = true
+		if sync {
+			s.durable[e.TxID] = true
+		} else {
+			s.unsynced[e.Seq] = e.TxID
+		}
 		s.mu.Unlock()
 	}
+	return nil
+}
+
+func (s *slowSink) Sync(ctx context.Context, seq uint64) error {
+	if s.failing.Load() {
+		return errors.New("fsync: input/output error (test)")
+	}
+	time.Sleep(s.delay)
+	if err := s.File.Sync(ctx, seq); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	for q, txid := range s.unsynced {
+		if q <= seq {
+			s.durable[txid] = true
+			delete(s.unsynced, q)
+		}
+	}
+	s.mu.Unlock()
 	return nil
 }
 
@@ -92,6 +121,12 @@ func (failingRecord) Record(context.Context, journal.Lease, journal.Entry) error
 // newAuditWorldWith is newAuditWorld with the daemon's journal wrapped by
 // wrap (nil: the memory journal itself).
 func newAuditWorldWith(t *testing.T, delay time.Duration, wrap func(*journal.Memory) journal.Journal) *auditWorld {
+	return newAuditWorldSink(t, delay, wrap, false)
+}
+
+// newAuditWorldSink is newAuditWorldWith; with plain, the trail sees the
+// sink as a plain audit.Sink, without Sync (as the PostgreSQL sink is).
+func newAuditWorldSink(t *testing.T, delay time.Duration, wrap func(*journal.Memory) journal.Journal, plain bool) *auditWorld {
 	t.Helper()
 	w := &auditWorld{srv: tatumtest.New(tatumtest.Options{}), j: journal.NewMemory(), path: filepath.Join(t.TempDir(), "audit.log")}
 	var dj journal.Journal = w.j
@@ -118,7 +153,7 @@ func newAuditWorldWith(t *testing.T, delay time.Duration, wrap func(*journal.Mem
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.sink = &slowSink{File: f, delay: delay, durable: map[string]bool{}}
+	w.sink = &slowSink{File: f, delay: delay, unsynced: map[uint64]string{}, durable: map[string]bool{}}
 	t.Cleanup(func() { _ = f.Close() })
 	w.srv.SetBroadcaster("BTC", func(_ context.Context, txData string) (string, error) {
 		raw, err := hex.DecodeString(txData)
@@ -139,7 +174,11 @@ func newAuditWorldWith(t *testing.T, delay time.Duration, wrap func(*journal.Mem
 		return txid, nil
 	})
 	log := slog.New(slog.DiscardHandler)
-	tr := audit.NewTrail(w.sink, "resend-test", log)
+	var sink audit.Sink = w.sink
+	if plain {
+		sink = struct{ audit.Sink }{w.sink}
+	}
+	tr := audit.NewTrail(sink, "resend-test", log)
 	api := tatum.New(tatum.Options{BaseURL: w.srv.URL, APIKey: w.srv.APIKey, Logger: log, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, Timeout: 10 * time.Second})
 	w.d, err = daemon.New(daemon.Config{Backend: store, API: api, Signers: signers, Chains: []string{"BTC"}, Testnet: true, Logger: log, Concurrency: 4,
 		Journal: dj, Approvers: []daemon.Approver{tr.Approver()}, OnDecision: tr.OnDecision, OnEvent: tr.OnEvent,
@@ -154,8 +193,9 @@ func newAuditWorldWith(t *testing.T, delay time.Duration, wrap func(*journal.Mem
 }
 
 // TestNoBroadcastBeforeItsAuditEntryIsDurable: the "signed" entry is
-// written while the journal commits, and no transaction reaches the
-// broadcast before its entry is synced, however slow the audit disk.
+// written before the journal commits and synced after, and no transaction
+// reaches the broadcast before its entry is synced, however slow the
+// audit disk.
 func TestNoBroadcastBeforeItsAuditEntryIsDurable(t *testing.T) {
 	w := newAuditWorld(t, 20*time.Millisecond)
 	var ids []string
@@ -256,7 +296,7 @@ func events(t *testing.T, path, id string) string {
 	return strings.Join(out, " ")
 }
 
-// TestFailedJournalWriteIsInTheTrail: the signed entry is written while
+// TestFailedJournalWriteIsInTheTrail: the signed entry is written before
 // the journal commits; when the journal write fails, the transaction is not
 // broadcast, and the trail says so after its signed entry.
 func TestFailedJournalWriteIsInTheTrail(t *testing.T) {
@@ -275,5 +315,58 @@ func TestFailedJournalWriteIsInTheTrail(t *testing.T) {
 	}
 	if r, err := audit.Verify(w.path); err != nil || !r.OK() {
 		t.Fatalf("verify: %+v %v", r, err)
+	}
+}
+
+// recordAfterEntry is a journal whose Record counts the transactions whose
+// signed entry is not in the audit log yet (in the file, durable or not).
+type recordAfterEntry struct {
+	*journal.Memory
+	path    string
+	missing atomic.Int32
+}
+
+func (j *recordAfterEntry) Record(ctx context.Context, l journal.Lease, e journal.Entry) error {
+	es, err := audit.List(j.path, audit.Filter{ID: e.ID})
+	found := false
+	for _, a := range es {
+		found = found || (a.Event == "signed" && a.TxID == e.TxID)
+	}
+	if err != nil || !found {
+		j.missing.Add(1)
+	}
+	return j.Memory.Record(ctx, l, e)
+}
+
+// TestSignedEntryBeforeTheRecord: the signed entry is in the audit log
+// before the journal's Record of the signed bytes starts, so that a crash
+// of the process once the journal holds them (the restarted daemon only
+// resends) cannot lose the entry of the signing: written with a sink that
+// syncs later (the file), appended with sync with one that cannot (as the
+// PostgreSQL sink, whose signed entry relies on the Record's WAL flush
+// that follows it).
+func TestSignedEntryBeforeTheRecord(t *testing.T) {
+	for _, plain := range []bool{false, true} {
+		t.Run(fmt.Sprint("plain=", plain), func(t *testing.T) {
+			var rj *recordAfterEntry
+			w := newAuditWorldSink(t, 0, func(m *journal.Memory) journal.Journal {
+				rj = &recordAfterEntry{Memory: m}
+				return rj
+			}, plain)
+			rj.path = w.path
+			var ids []string
+			for range 8 {
+				ids = append(ids, w.pay())
+			}
+			if st := w.d.RunCycle(context.Background()); st.Broadcast != len(ids) || st.Failed != 0 {
+				t.Fatalf("cycle %+v, reports %v", st, w.srv.Errors())
+			}
+			if n := rj.missing.Load(); n != 0 {
+				t.Fatalf("%d of %d Records started before the transaction's signed entry was in the audit log", n, len(ids))
+			}
+			if n := w.early.Load(); n != 0 {
+				t.Fatalf("%d transactions broadcast before a durable audit entry", n)
+			}
+		})
 	}
 }

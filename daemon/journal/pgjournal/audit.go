@@ -28,8 +28,9 @@ import (
 // for its WAL flush (the next synchronous one covers it).
 //
 // One exception saves a WAL flush per transaction: the "signed" entry. The
-// daemon writes it before it journals the signed bytes (Record) in this
-// same database, and broadcasts only after that Record's synchronous
+// trail appends it (and Append returns) before the daemon journals the
+// signed bytes (Record) in this same database (this sink is no
+// audit.Syncer), and broadcasts only after that Record's synchronous
 // commit, which flushes the WAL up to its own commit record and so this
 // entry's, committed before it. The entry is therefore durable before the
 // broadcast it records, as the file sink's fsync makes it; if the Record
