@@ -82,7 +82,7 @@ func (a *Approver) Approve(ctx context.Context, prop *daemon.Proposal, next daem
 		a.refused.WithLabelValues(chainLabel(tx.Chain), d.Class).Inc()
 		return daemon.Refuse(a.Name(), true, "rule %s: %s", d.Rule, d.Reason)
 	}
-	// The approvers after this one (the audit trail's fsync) run while the
+	// The approvers after this one (the audit trail's entry) run while the
 	// rolling totals are made durable; both are done before the broadcast.
 	err := next(ctx, prop)
 	if werr := wait(); werr != nil {
