@@ -22,9 +22,9 @@ import (
 // once the approvers before it agreed, before the daemon journals the
 // transaction, and fsynced once the journal's commit returned
 // (Proposal.BeforeBroadcast); the "resent" entry before journaled bytes go
-// out again. The daemon broadcasts neither unless
-// its entry is durable: one that could not be written leaves the bytes in
-// the journal, and a later cycle's resend is recorded first.
+// out again. The daemon broadcasts neither unless its entry is durable: one
+// that could not be written leaves the bytes in the journal, and a later
+// cycle's resend is recorded first.
 type Trail struct {
 	sink     Sink
 	instance string
