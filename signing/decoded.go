@@ -97,10 +97,22 @@ func (v *View) Complete() bool { return len(v.Unknown) == 0 }
 // that receive something (change excluded), in output order, once each.
 func (v *View) Destinations() []string {
 	var out []string
-	seen := map[string]bool{}
+	var seen map[string]bool // past a few, instead of a scan of out
 	for _, o := range v.Outputs {
 		if o.Change || o.Address == "" {
 			continue
+		}
+		if seen == nil && len(out) < 8 {
+			if !slices.ContainsFunc(out, func(a string) bool { return sameLower(a, o.Address) }) {
+				out = append(out, o.Address)
+			}
+			continue
+		}
+		if seen == nil {
+			seen = make(map[string]bool, 2*len(out))
+			for _, a := range out {
+				seen[strings.ToLower(a)] = true
+			}
 		}
 		k := strings.ToLower(o.Address)
 		if !seen[k] {
@@ -109,6 +121,25 @@ func (v *View) Destinations() []string {
 		}
 	}
 	return out
+}
+
+// sameLower is strings.ToLower(a) == strings.ToLower(b), without the
+// copies for ASCII (EqualFold folds a few other runes that ToLower keeps
+// apart: a destination must never hide behind another's spelling).
+func sameLower(a, b string) bool {
+	if isASCII(a) && isASCII(b) {
+		return strings.EqualFold(a, b)
+	}
+	return strings.ToLower(a) == strings.ToLower(b)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // Sent returns the total that leaves the wallet to destinations, per

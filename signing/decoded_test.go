@@ -1,8 +1,11 @@
 package signing
 
 import (
+	"fmt"
 	"math/big"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -73,5 +76,28 @@ func TestSameEffect(t *testing.T) {
 	w.Fee = nil
 	if base().SameEffect(w) || w.SameEffect(base()) {
 		t.Error("a known and an unknown fee have the same effect")
+	}
+}
+
+// Destinations lists every address that receives something once, however
+// it is spelt, and never lets one hide behind another that only folds to
+// it: the policy checks each destination it lists, and nothing else.
+func TestDestinations(t *testing.T) {
+	out := func(addr string, change bool) Flow { return Flow{Address: addr, Amount: big.NewInt(1), Change: change} }
+	v := &View{Outputs: []Flow{out("0xAbC", false), out("own", true), out("", false), out("0xabc", false), out("as", false), out("a\u017f", false)}}
+	if got, want := v.Destinations(), []string{"0xAbC", "as", "a\u017f"}; !slices.Equal(got, want) {
+		t.Fatalf("Destinations %q, want %q (ſ folds to s, but is another address)", got, want)
+	}
+	// Past eight, the same by a map.
+	var many []Flow
+	var want []string
+	for i := range 20 {
+		a := fmt.Sprintf("Addr%02d", i)
+		many = append(many, out(a, false), out(strings.ToUpper(a), false), out("x\u017f"+a, false), out("xs"+a, false))
+		want = append(want, a, "x\u017f"+a, "xs"+a)
+	}
+	v = &View{Outputs: many}
+	if got := v.Destinations(); !slices.Equal(got, want) {
+		t.Fatalf("Destinations of 80 outputs:\n%q\nwant\n%q", got, want)
 	}
 }

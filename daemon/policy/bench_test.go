@@ -125,6 +125,7 @@ rules:
 		dur            time.Duration
 		cpu            time.Duration // the process's CPU time over the mode's cycles
 		sys, gc        time.Duration // of which in the kernel, and the garbage collector's
+		csw            int64         // the process's context switches (voluntary and not)
 		mallocs, bytes uint64        // allocated over the mode's cycles (the stand-in's included)
 	}
 	var setups []*setup
@@ -195,14 +196,15 @@ rules:
 			var ms0, ms1 runtime.MemStats
 			runtime.ReadMemStats(&ms0)
 			b.StartTimer()
-			cpu0, sys0 := processCPU()
+			cpu0, sys0, csw0 := processCPU()
 			t0, gc0 := time.Now(), gcCPU()
 			var cs daemon.CycleStats
 			// Labelled, so that a -cpuprofile tells the modes apart
 			// (go tool pprof -tagfocus mode=audit).
 			pprof.Do(context.Background(), pprof.Labels("mode", modes[i]), func(ctx context.Context) { cs = st.d.RunCycle(ctx) })
 			st.dur += time.Since(t0)
-			cpu1, sys1 := processCPU()
+			cpu1, sys1, csw1 := processCPU()
+			st.csw += csw1 - csw0
 			st.cpu, st.sys, st.gc = st.cpu+cpu1-cpu0, st.sys+sys1-sys0, st.gc+gcCPU()-gc0
 			runtime.ReadMemStats(&ms1)
 			st.mallocs += ms1.Mallocs - ms0.Mallocs
@@ -221,6 +223,7 @@ rules:
 		b.ReportMetric(float64(setups[i].sys.Microseconds())/float64(b.N*pending), mode+"-sys-us/tx")
 		b.ReportMetric(float64(setups[i].gc.Microseconds())/float64(b.N*pending), mode+"-gc-us/tx")
 		b.ReportMetric(float64(setups[i].mallocs)/float64(b.N*pending), mode+"-allocs/tx")
+		b.ReportMetric(float64(setups[i].csw)/float64(b.N*pending), mode+"-ctxsw/tx")
 		b.ReportMetric(float64(setups[i].bytes)/float64(b.N*pending), mode+"-B/tx")
 	}
 	if modes[0] == "off" {
@@ -242,12 +245,73 @@ func gcCPU() time.Duration {
 	return time.Duration(s[0].Value.Float64() * float64(time.Second))
 }
 
-// processCPU is the CPU time this process has used so far, and the part
-// of it in the kernel.
-func processCPU() (total, sys time.Duration) {
+// processCPU is the CPU time this process has used so far, the part of it
+// in the kernel, and its threads' context switches.
+func processCPU() (total, sys time.Duration, csw int64) {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0, 0
+		return 0, 0, 0
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), time.Duration(ru.Stime.Nano())
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), time.Duration(ru.Stime.Nano()), ru.Nvcsw + ru.Nivcsw
+}
+
+// BenchmarkEvaluate: the policy's two decisions on one BTC transfer, as
+// the drain benchmark's policy makes them (before signing: a dry run;
+// after: the same effect, the rolling total added through the file
+// journal's queue). One op is both decisions on a new id; the CPU and the
+// allocations per op are the policy's share of a transaction.
+func BenchmarkEvaluate(b *testing.B) {
+	k := key("bench evaluate wallet")
+	_, from := p2wpkh(k)
+	dest, destScript := p2wpkh(key("bench dest"))
+	h := sha256.Sum256([]byte("bench evaluate prev"))
+	s, err := utxotest.BitcoreJSON([]utxotest.Input{{TxID: hex.EncodeToString(h[:]), Vout: 1, Script: from, Satoshis: 200000}},
+		[]utxotest.Output{{Script: destScript, Satoshis: 150000}, {Script: from, Satoshis: 48000}}, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	v, err := policy.Decode("BTC", true, s, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	signed := *v
+	signed.Signed, signed.TxID = true, strings.Repeat("ab", 32)
+	f, err := policy.Parse([]byte(fmt.Sprintf(`version: 1
+chains:
+  BTC:
+    destinations: ["%s"]
+    maxAmount: 1000000
+    maxFee: 10000
+    maxDaily: "1000000000000000000"
+rules:
+  - name: no-dust
+    expr: "amount >= 546.0"
+`, dest)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	j, err := journal.OpenFile(filepath.Join(b.TempDir(), "journal.db"), journal.FileOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer j.Close()
+	p, err := policy.New(f, j)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p.CacheTotals(10 * time.Second)
+	ctx := context.Background()
+	ids := []string{"w0"}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		in := policy.Input{ID: strconv.Itoa(i), Chain: "BTC", Testnet: true, SignatureIDs: ids, View: v, Now: time.Now()}
+		if d := p.Evaluate(ctx, in, policy.Options{DryRun: true, FeeLater: true}); !d.Allowed {
+			b.Fatal(d)
+		}
+		in.View = &signed
+		if d := p.Evaluate(ctx, in, policy.Options{Unchanged: true}); !d.Allowed {
+			b.Fatal(d)
+		}
+	}
 }

@@ -91,7 +91,7 @@ func TestCELCostLimit(t *testing.T) {
 		}
 	}
 	in := &Input{ID: "id", Chain: "BTC", Testnet: true, View: v, Now: time.Now()}
-	p := &Policy{f: &File{Unlisted: "allow"}, rules: prgs[:1]}
+	p := &Policy{f: &File{Unlisted: "allow"}, anyChain: prgs[:1]}
 	if d, _ := p.evaluate(context.Background(), *in, Options{}); d.Allowed || d.Class != ClassCEL || !strings.Contains(d.Reason, "cost limit") {
 		t.Fatalf("runaway rule decided %+v, want a refusal by the rule at the cost limit", d)
 	}

@@ -103,19 +103,24 @@ const (
 // use.
 type Policy struct {
 	f        *File
-	rules    []compiled
 	counters Counters
 	// mu makes check-then-add of the rolling totals atomic within this
 	// process. Several daemons sharing counters can each pass the same
 	// remaining allowance at the same instant (docs/policy.md).
-	mu        sync.Mutex
-	reserved  map[string]*big.Int // approved, add not yet durable
-	cache     map[string]*cachedTotal
-	charged   map[string]map[string]bool // key -> ids counted by this process
-	chargedAt []chargedID
-	refresh   time.Duration      // CacheTotals; 0: read the counters every time
-	dests     map[*Rule]*destSet // every rule's Destinations, normalised
-	chainSecs map[string]section // the section of every chain the file lists
+	mu         sync.Mutex
+	reserved   map[string]*big.Int // approved, add not yet durable
+	cache      map[string]*cachedTotal
+	charged    map[string]map[string]bool // key -> ids counted by this process
+	chargedAt  []chargedID
+	sum, total big.Int              // evaluate's scratch, under mu
+	refresh    time.Duration        // CacheTotals; 0: read the counters every time
+	dests      map[*Rule]*destSet   // every rule's Destinations, normalised
+	chainSecs  map[string][]section // the section of every chain the file lists, alone (shared: read-only)
+	// rulesBy holds the custom rules that apply to each chain some rule
+	// names; anyChain those that name none, which is all that applies to
+	// the other chains. Filtered once here rather than per transaction.
+	rulesBy  map[string][]compiled
+	anyChain []compiled
 }
 
 // New prepares f. counters may be nil only if no rule has maxDaily.
@@ -127,16 +132,44 @@ func New(f *File, counters Counters) (*Policy, error) {
 	if counters == nil && f.needsCounters() {
 		return nil, fmt.Errorf("policy: maxDaily needs the daemon state (counters)")
 	}
-	dests, chainSecs := map[*Rule]*destSet{}, map[string]section{}
+	dests, chainSecs := map[*Rule]*destSet{}, map[string][]section{}
 	for chain, r := range f.Chains {
 		dests[r] = compileDests(r.Destinations)
-		chainSecs[chain] = newSection("chains."+chain, "policy/chain/"+chain, r)
+		chainSecs[chain] = []section{newSection("chains."+chain, "policy/chain/"+chain, r)}
 	}
 	for i := range f.Wallets {
 		dests[&f.Wallets[i].Rule] = compileDests(f.Wallets[i].Rule.Destinations)
 	}
-	return &Policy{f: f, rules: rules, counters: counters, reserved: map[string]*big.Int{},
-		cache: map[string]*cachedTotal{}, charged: map[string]map[string]bool{}, dests: dests, chainSecs: chainSecs}, nil
+	rulesBy, anyChain := map[string][]compiled{}, []compiled(nil)
+	for _, c := range rules {
+		if len(c.rule.Chains) == 0 {
+			anyChain = append(anyChain, c)
+		}
+		for _, chain := range c.rule.Chains {
+			rulesBy[chain] = nil
+		}
+	}
+	for chain := range rulesBy {
+		var l []compiled
+		for _, c := range rules {
+			if len(c.rule.Chains) == 0 || slices.Contains(c.rule.Chains, chain) {
+				l = append(l, c)
+			}
+		}
+		rulesBy[chain] = l
+	}
+	return &Policy{f: f, counters: counters, reserved: map[string]*big.Int{},
+		cache: map[string]*cachedTotal{}, charged: map[string]map[string]bool{}, dests: dests, chainSecs: chainSecs,
+		rulesBy: rulesBy, anyChain: anyChain}, nil
+}
+
+// rulesFor returns the custom rules that apply to chain (upper case), in
+// the file's order. Read-only.
+func (p *Policy) rulesFor(chain string) []compiled {
+	if l, ok := p.rulesBy[chain]; ok {
+		return l
+	}
+	return p.anyChain
 }
 
 // File returns the policy as loaded.
@@ -202,13 +235,16 @@ func newSection(name, key string, r *Rule) section {
 	return section{name: name, key: key, r: r, nativeKey: key + "/native", dailyRule: name + ".maxDaily"}
 }
 
+// sections returns the rule sets that apply to in, the chain's first, and
+// the labels of its wallets. The slice may be shared: read-only.
 func (p *Policy) sections(in *Input) ([]section, []string) {
-	var out []section
 	var labels []string
 	chain := strings.ToUpper(in.Chain)
-	if sec, ok := p.chainSecs[chain]; ok {
-		out = append(out, sec)
-	} else if r, ok := p.f.Chains[chain]; ok { // a chain New did not see
+	// Full slice expression: a wallet's section is appended to a copy,
+	// never into the shared one.
+	out := p.chainSecs[chain]
+	out = out[:len(out):len(out)]
+	if r, ok := p.f.Chains[chain]; ok && len(out) == 0 { // a chain New did not see
 		out = append(out, section{name: "chains." + chain, key: "policy/chain/" + chain, r: r})
 	}
 	for i, w := range p.f.Wallets {
@@ -292,12 +328,7 @@ func (p *Policy) evaluate(ctx context.Context, in Input, opt Options) (Decision,
 	}
 	secs, labels := p.sections(&in)
 	chain := strings.ToUpper(in.Chain)
-	var rules []compiled
-	for _, c := range p.rules {
-		if len(c.rule.Chains) == 0 || slices.Contains(c.rule.Chains, chain) {
-			rules = append(rules, c)
-		}
-	}
+	rules := p.rulesFor(chain)
 	if len(secs) == 0 && p.f.Unlisted != "allow" {
 		return refuse(ClassUnlisted, ClassUnlisted, "no rule covers %s transactions of these wallets (policy: unlisted: refuse)", chain), nil
 	}
@@ -340,10 +371,9 @@ func (p *Policy) evaluate(ctx context.Context, in Input, opt Options) (Decision,
 	}
 
 	// Declarative rules, section by section.
-	var charges []charge
+	charges := make([]charge, 0, 4) // on the stack (todo copies what it keeps)
 	if v != nil {
-		sent := act.sent()
-		native := sent[""]
+		native := act.sent("")
 		if native == nil {
 			native = new(big.Int)
 		}
@@ -431,7 +461,7 @@ func (p *Policy) evaluate(ctx context.Context, in Input, opt Options) (Decision,
 				if len(c.Methods) > 0 && !slices.Contains(c.Methods, m) {
 					return refuse(s.name+".contracts", ClassContracts, "%s allows %s on %s, not %s", s.name, strings.Join(c.Methods, ", "), v.Token, m), nil
 				}
-				amt := sent[strings.ToLower(v.Token)]
+				amt := act.sent(v.Token)
 				if amt == nil {
 					amt = new(big.Int)
 				}
@@ -504,7 +534,7 @@ func (p *Policy) evaluate(ctx context.Context, in Input, opt Options) (Decision,
 			return refuse(charges[0].rule, ClassCounters, "no daemon state for rolling totals"), nil
 		}
 		p.mu.Lock()
-		var todo []charge
+		todo := make([]charge, 0, 4) // on the stack: a closure below takes a copy
 		for _, c := range charges {
 			if p.charged[c.key][in.ID] {
 				continue // this id counted already (decided again after a failed broadcast)
@@ -513,15 +543,18 @@ func (p *Policy) evaluate(ctx context.Context, in Input, opt Options) (Decision,
 			if c.limit == nil {
 				continue
 			}
-			sum, err := p.total(ctx, c.key, in.Now)
-			if err != nil {
+			// p's scratch numbers (mu is held): four allocations a
+			// transaction otherwise.
+			sum, total := &p.sum, &p.total
+			if err := p.totalOf(ctx, c.key, in.Now, sum); err != nil {
 				p.mu.Unlock()
 				return refuse(c.rule, ClassCounters, "read the rolling total: %v", err), nil
 			}
-			total := new(big.Int).Add(sum, c.amount)
+			total.Add(sum, c.amount)
 			if total.Cmp(c.limit) > 0 {
+				d := refuse(c.rule, ClassMaxDaily, "%s in the last 24 hours plus %s is %s, above the limit %s", sum, c.amount, total, c.limit)
 				p.mu.Unlock()
-				return refuse(c.rule, ClassMaxDaily, "%s in the last 24 hours plus %s is %s, above the limit %s", sum, c.amount, total, c.limit), nil
+				return d, nil
 			}
 		}
 		_, shared := p.counters.(SharedCounters)
@@ -553,6 +586,7 @@ func (p *Policy) evaluate(ctx context.Context, in Input, opt Options) (Decision,
 			// add's commit and the release of its reservation counted the
 			// amount twice, and refused what fitted.
 			p.mu.Unlock()
+			in, todo := in, slices.Clone(todo) // copies: in and todo stay on the stack on the other paths
 			commit = func() error {
 				err := p.add(ctx, in, todo)
 				if err == nil {
@@ -571,6 +605,7 @@ func (p *Policy) evaluate(ctx context.Context, in Input, opt Options) (Decision,
 				p.reserve(c.key, c.amount)
 			}
 			p.mu.Unlock()
+			in, todo := in, slices.Clone(todo)
 			commit = func() error {
 				err := p.add(ctx, in, todo)
 				p.mu.Lock()
@@ -585,14 +620,22 @@ func (p *Policy) evaluate(ctx context.Context, in Input, opt Options) (Decision,
 			}
 		}
 	}
+	return Decision{Allowed: true, Rule: allowedBy(secs), Reason: "allowed"}, commit
+}
+
+// allowedBy names the sections that allowed a transaction.
+func allowedBy(secs []section) string {
+	switch len(secs) {
+	case 0:
+		return "unlisted: allow"
+	case 1:
+		return secs[0].name
+	}
 	names := make([]string, 0, len(secs))
 	for _, s := range secs {
 		names = append(names, s.name)
 	}
-	if len(names) == 0 {
-		names = append(names, "unlisted: allow")
-	}
-	return Decision{Allowed: true, Rule: strings.Join(names, ", "), Reason: "allowed"}, commit
+	return strings.Join(names, ", ")
 }
 
 // charge is an amount to add to a rolling total, with its limit (nil: count
@@ -675,24 +718,24 @@ type cachedTotal struct {
 	local *big.Int // added by this process since (a running sum: a check costs no more as adds pile up)
 }
 
-// total is the rolling total of key at now: the counters' figure (read at
-// most every TotalsRefresh), what this process added since, and what it
-// has reserved. Called with mu held.
-func (p *Policy) total(ctx context.Context, key string, now time.Time) (*big.Int, error) {
+// totalOf sets sum to the rolling total of key at now: the counters' figure
+// (read at most every TotalsRefresh), what this process added since, and
+// what it has reserved. Called with mu held.
+func (p *Policy) totalOf(ctx context.Context, key string, now time.Time, sum *big.Int) error {
 	ct := p.cache[key]
 	if ct == nil || now.Sub(ct.read) > p.refresh || now.Before(ct.read) {
 		base, err := p.counters.SumSince(ctx, key, now.Add(-Window24h))
 		if err != nil {
-			return nil, err
+			return err
 		}
 		ct = &cachedTotal{base: base, read: now, local: new(big.Int)}
 		p.cache[key] = ct
 	}
-	sum := new(big.Int).Add(ct.base, ct.local)
+	sum.Add(ct.base, ct.local)
 	if r := p.reserved[key]; r != nil {
 		sum.Add(sum, r)
 	}
-	return sum, nil
+	return nil
 }
 
 func (p *Policy) reserve(key string, amount *big.Int) {
