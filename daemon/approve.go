@@ -46,6 +46,7 @@ type Proposal struct {
 	waits  []func(context.Context) error // BeforeBroadcast
 	kept   *kept                         // shared by the stages of one transaction (Keep)
 	sigIDs []string                      // SignatureIDs, once listed
+	passed uint64                        // bit i: approver i passed this proposal on (chainApprovers)
 }
 
 // SignatureIDs is SignatureIDs(p.Pending), listed once for the proposal's
@@ -60,9 +61,11 @@ func (p *Proposal) SignatureIDs() []string {
 // kept is what approvers keep from one stage of a transaction for the next.
 type kept struct {
 	mu     sync.Mutex
-	m      map[any]any
-	parsed any // ShareParsed
+	kv     []keptValue // a few (a map was an allocation a transaction more)
+	parsed any         // ShareParsed
 }
+
+type keptValue struct{ key, v any }
 
 // Keep stores v under key for the later stages of this transaction (the
 // policy keeps the pending transaction it parsed at StageRequest, to
@@ -75,10 +78,16 @@ func (p *Proposal) Keep(key, v any) {
 	}
 	p.kept.mu.Lock()
 	defer p.kept.mu.Unlock()
-	if p.kept.m == nil {
-		p.kept.m = map[any]any{}
+	for i := range p.kept.kv {
+		if p.kept.kv[i].key == key {
+			p.kept.kv[i].v = v
+			return
+		}
 	}
-	p.kept.m[key] = v
+	if p.kept.kv == nil {
+		p.kept.kv = make([]keptValue, 0, 4)
+	}
+	p.kept.kv = append(p.kept.kv, keptValue{key, v})
 }
 
 // Kept returns what an earlier stage of this transaction kept under key.
@@ -88,8 +97,12 @@ func (p *Proposal) Kept(key any) (any, bool) {
 	}
 	p.kept.mu.Lock()
 	defer p.kept.mu.Unlock()
-	v, ok := p.kept.m[key]
-	return v, ok
+	for _, kv := range p.kept.kv {
+		if kv.key == key {
+			return kv.v, true
+		}
+	}
+	return nil, false
 }
 
 // ShareParsed hands the signer a parse of the pending transaction an
@@ -131,7 +144,7 @@ func (p *Proposal) BeforeBroadcast(wait func(context.Context) error) {
 type Next func(ctx context.Context, p *Proposal) error
 
 // Approver decides on a proposal. It returns a refusal (Refuse) or calls
-// next and returns what next returns (Clef style: each approver wraps the
+// next, with the proposal it was given, and returns what next returns (Clef style: each approver wraps the
 // next, so policy is added as another approver without touching the
 // daemon's loop). An approver that does not care about p.Stage just calls
 // next. Approve must be safe for concurrent use.
@@ -205,18 +218,29 @@ const (
 	EventReplayed  = "replayed"  // a completed id the API listed again: refused and reported
 )
 
+// maxApprovers bounds the approvers of one daemon (the bits of
+// Proposal.passed).
+const maxApprovers = 64
+
 // chainApprovers composes approvers into one Next ending in approval, and
-// reports each approver's verdict through decide.
+// reports each approver's verdict through decide. len(as) <= maxApprovers.
 func chainApprovers(as []Approver, decide func(Decision)) Next {
 	next := Next(func(context.Context, *Proposal) error { return nil })
 	for i := len(as) - 1; i >= 0; i-- {
 		a, inner := as[i], next
+		// What approver i calls to pass p on. It marks p, rather than a
+		// variable of this call: a closure per approver and stage was an
+		// allocation each, for every transaction. (New allows at most
+		// maxApprovers.)
+		bit := uint64(1) << i
+		pass := Next(func(ctx context.Context, p *Proposal) error {
+			p.passed |= bit
+			return inner(ctx, p)
+		})
 		next = func(ctx context.Context, p *Proposal) error {
-			passed := false
-			err := a.Approve(ctx, p, func(ctx context.Context, p *Proposal) error {
-				passed = true
-				return inner(ctx, p)
-			})
+			p.passed &^= bit
+			err := a.Approve(ctx, p, pass)
+			passed := p.passed&bit != 0
 			if err == nil && !passed {
 				// An approver that approves without asking the rest would
 				// bypass the approvers after it: treat as a bug, refuse.

@@ -269,6 +269,9 @@ func New(cfg Config) (*Daemon, error) {
 		approvers = append(approvers, fe)
 	}
 	approvers = append(approvers, cfg.Approvers...)
+	if len(approvers) > maxApprovers {
+		return nil, fmt.Errorf("%d approvers: at most %d", len(approvers), maxApprovers)
+	}
 	if len(approvers) > 0 {
 		d.approve = chainApprovers(approvers, d.decided)
 	}
@@ -886,9 +889,11 @@ func drop(ctx context.Context, s signing.Signed) {
 func (d *Daemon) waitDurable(ctx context.Context, p *Proposal) error {
 	var all []error
 	for _, w := range p.waits {
-		all = append(all, w(ctx))
+		if err := w(ctx); err != nil {
+			all = append(all, err)
+		}
 	}
-	return errors.Join(all...)
+	return errors.Join(all...) // nil, without allocating, when all are
 }
 
 // askApprovers runs the approver chain; a refusal is reported to Tatum

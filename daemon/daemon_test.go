@@ -756,6 +756,20 @@ func (a shortcutApprover) Approve(ctx context.Context, p *daemon.Proposal, next 
 	return next(ctx, p)
 }
 
+// copyApprover passes a copy of the proposal on at stage: what the
+// approvers after it register on the copy (the audit trail's wait for its
+// entry's fsync) would never reach the daemon.
+type copyApprover struct{ stage daemon.Stage }
+
+func (copyApprover) Name() string { return "copier" }
+func (a copyApprover) Approve(ctx context.Context, p *daemon.Proposal, next daemon.Next) error {
+	if p.Stage == a.stage {
+		cp := *p
+		return next(ctx, &cp)
+	}
+	return next(ctx, p)
+}
+
 // stagesApprover passes everything on and records the stages it saw.
 type stagesApprover struct {
 	mu   sync.Mutex
@@ -803,5 +817,51 @@ func TestApproverThatSkipsTheRestRefuses(t *testing.T) {
 				t.Fatalf("refusals %+v", refusals)
 			}
 		})
+	}
+}
+
+// An approver that passes a copy of the proposal on is refused as one that
+// did not pass it on: a wait that the audit trail registers on the copy
+// (BeforeBroadcast) would be lost, and the broadcast would not wait for
+// the trail's fsync.
+func TestApproverThatPassesACopyRefuses(t *testing.T) {
+	for _, stage := range []daemon.Stage{daemon.StageRequest, daemon.StageSigned} {
+		t.Run(string(stage), func(t *testing.T) {
+			f := newFixture(t)
+			id := f.enqueuePK()
+			var mu sync.Mutex
+			var refusals []daemon.Decision
+			d := f.daemon(func(cfg *daemon.Config) {
+				cfg.Approvers = []daemon.Approver{copyApprover{stage}, &stagesApprover{}}
+				cfg.OnDecision = func(dec daemon.Decision) {
+					if !dec.Approved {
+						mu.Lock()
+						refusals = append(refusals, dec)
+						mu.Unlock()
+					}
+				}
+			})
+			st := d.RunCycle(context.Background())
+			if st.Broadcast != 0 || f.srv.Broadcasts(id) != 0 {
+				t.Fatalf("BROADCAST past an approver that passed a copy on: %+v", st)
+			}
+			if len(refusals) != 1 || refusals[0].Approver != "copier" || refusals[0].Stage != stage ||
+				!strings.Contains(refusals[0].Reason, "approved without passing") {
+				t.Fatalf("refusals %+v", refusals)
+			}
+		})
+	}
+}
+
+// New refuses more approvers than a proposal can track.
+func TestTooManyApprovers(t *testing.T) {
+	f := newFixture(t)
+	as := make([]daemon.Approver, 65)
+	for i := range as {
+		as[i] = &stagesApprover{}
+	}
+	cfg := daemon.Config{Backend: f.store, API: f.api, Signers: utxoSigners, Testnet: true, Logger: f.log, Approvers: as}
+	if _, err := daemon.New(cfg); err == nil || !strings.Contains(err.Error(), "at most 64") {
+		t.Fatalf("New with 65 approvers: %v", err)
 	}
 }

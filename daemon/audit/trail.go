@@ -98,9 +98,8 @@ func (t *Trail) NotePolicy(tx tatum.PendingTransaction, _ daemon.Stage, v *signi
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	i := t.get(tx.ID)
-	if i.sigIDs == nil {
-		i.sigIDs = policy.SignatureIDs(tx)
-	}
+	// No signatureIds here: the trail's approver notes them, and a refusal
+	// before it ran takes them from the daemon's Decision (OnDecision).
 	i.rule = d.Rule
 	if v != nil {
 		i.view, i.dests, i.fee = v, nil, ""
@@ -158,7 +157,7 @@ func (t *Trail) OnDecision(d daemon.Decision) {
 	e := &Entry{Event: "decision", PendingID: d.ID, Chain: d.Chain, Stage: string(d.Stage), Approver: d.Approver, Result: "refused", Detail: d.Reason}
 	i := t.fill(e)
 	if len(e.SignatureIDs) == 0 {
-		e.SignatureIDs = d.SignatureIDs // refused before the trail's approver saw it (four-eye)
+		e.SignatureIDs = d.SignatureIDs // refused before the trail's approver saw it (four-eye, the policy before signing)
 	}
 	if d.Approver != "policy" {
 		e.Rule = d.Approver
