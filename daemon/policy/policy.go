@@ -333,7 +333,8 @@ func (p *Policy) evaluate(ctx context.Context, in Input, opt Options) (Decision,
 		return refuse(ClassUnlisted, ClassUnlisted, "no rule covers %s transactions of these wallets (policy: unlisted: refuse)", chain), nil
 	}
 	v := in.View
-	act := activation(&in, v, labels, in.Now)
+	act := pooledActivation(&in, v, labels, in.Now)
+	defer act.release() // after the decision's text is made; charges that outlive it are copied
 
 	// Undecoded: refused unless a section or a CEL rule allows it.
 	if v == nil || !v.Complete() {
@@ -586,7 +587,7 @@ func (p *Policy) evaluate(ctx context.Context, in Input, opt Options) (Decision,
 			// add's commit and the release of its reservation counted the
 			// amount twice, and refused what fitted.
 			p.mu.Unlock()
-			in, todo := in, slices.Clone(todo) // copies: in and todo stay on the stack on the other paths
+			in, todo := in, ownCharges(todo) // copies: in and todo stay on the stack on the other paths
 			commit = func() error {
 				err := p.add(ctx, in, todo)
 				if err == nil {
@@ -605,7 +606,7 @@ func (p *Policy) evaluate(ctx context.Context, in Input, opt Options) (Decision,
 				p.reserve(c.key, c.amount)
 			}
 			p.mu.Unlock()
-			in, todo := in, slices.Clone(todo)
+			in, todo := in, ownCharges(todo)
 			commit = func() error {
 				err := p.add(ctx, in, todo)
 				p.mu.Lock()
@@ -636,6 +637,16 @@ func allowedBy(secs []section) string {
 		names = append(names, s.name)
 	}
 	return strings.Join(names, ", ")
+}
+
+// ownCharges copies cs, amounts included, for a commit that runs after
+// evaluate returned (an amount may be in its pooled activation).
+func ownCharges(cs []charge) []charge {
+	out := slices.Clone(cs)
+	for i := range out {
+		out[i].amount = new(big.Int).Set(out[i].amount)
+	}
+	return out
 }
 
 // charge is an amount to add to a rolling total, with its limit (nil: count

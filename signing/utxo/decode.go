@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/big"
+	"math/bits"
 	"slices"
 	"strings"
 	"sync"
@@ -169,11 +170,28 @@ func (pd *Pending) unsignedView(testnet bool) (*signing.View, error) {
 // (whose inputs spend the pending transaction's outpoints, in order).
 func (pd *Pending) build(testnet bool, tx *wire.MsgTx, txID string) (*signing.View, error) {
 	c, p := pd.c, pd.p
-	v := &signing.View{Chain: c.code, Family: signing.ViewUTXO, Method: signing.MethodTransfer, Signed: txID != "", TxID: txID}
+	v := &signing.View{Chain: c.code, Family: signing.ViewUTXO, Method: signing.MethodTransfer, Signed: txID != "", TxID: txID,
+		Inputs: make([]signing.Flow, 0, len(tx.TxIn)), Outputs: make([]signing.Flow, 0, len(tx.TxOut))}
+	// Every amount in two allocations (a view is never changed once
+	// built): 2 a flow otherwise.
+	n := len(tx.TxIn) + len(tx.TxOut)
+	amounts, words := make([]big.Int, n), make([]big.Word, n)
+	next := 0
+	amount := func(sat int64) *big.Int {
+		a := &amounts[next]
+		if bits.UintSize == 64 && sat >= 0 {
+			words[next] = big.Word(sat)
+			a.SetBits(words[next : next+1 : next+1])
+		} else {
+			a.SetInt64(sat)
+		}
+		next++
+		return a
+	}
 	in := new(big.Int)
-	own := map[string]bool{}
+	var own ownAddrs
 	for i, ti := range tx.TxIn {
-		f := signing.Flow{Amount: big.NewInt(p.prev[i].amount)}
+		f := signing.Flow{Amount: amount(p.prev[i].amount)}
 		script := p.prev[i].script
 		if script == nil && v.Signed {
 			// BCH hex form: no previous scripts; the signer spends P2PKH
@@ -185,7 +203,7 @@ func (pd *Pending) build(testnet bool, tx *wire.MsgTx, txID string) (*signing.Vi
 			f.Script = si.hex
 			if si.ok {
 				f.Address = si.addr
-				own[si.addr] = true
+				own.add(si.addr)
 			}
 		}
 		in.Add(in, f.Amount)
@@ -197,10 +215,10 @@ func (pd *Pending) build(testnet bool, tx *wire.MsgTx, txID string) (*signing.Vi
 			return nil, fmt.Errorf("%s: output %d: %w", c.code, i, err)
 		}
 		si := pd.script(to.PkScript, testnet)
-		f := signing.Flow{Amount: big.NewInt(to.Value), Script: si.hex}
+		f := signing.Flow{Amount: amount(to.Value), Script: si.hex}
 		if si.ok {
 			f.Address = si.addr
-			f.Change = own[si.addr]
+			f.Change = own.has(si.addr)
 		} else if txscript.GetScriptClass(to.PkScript) == txscript.NullDataTy && to.Value == 0 {
 			// data carrier: moves nothing
 		} else {
@@ -214,6 +232,35 @@ func (pd *Pending) build(testnet bool, tx *wire.MsgTx, txID string) (*signing.Vi
 	}
 	v.Fee = new(big.Int).Sub(in, out)
 	return v, nil
+}
+
+// ownAddrs is the set of a transaction's input addresses: a few are
+// scanned, more are put in a map (a pending transaction with thousands of
+// inputs and outputs must not cost their product).
+type ownAddrs struct {
+	l []string
+	m map[string]bool
+}
+
+func (o *ownAddrs) add(a string) {
+	if o.m != nil {
+		o.m[a] = true
+		return
+	}
+	o.l = append(o.l, a)
+	if len(o.l) > 16 {
+		o.m = make(map[string]bool, 2*len(o.l))
+		for _, a := range o.l {
+			o.m[a] = true
+		}
+	}
+}
+
+func (o *ownAddrs) has(a string) bool {
+	if o.m != nil {
+		return o.m[a]
+	}
+	return slices.Contains(o.l, a)
 }
 
 // paysAsPending reports whether the signed transaction st (whose inputs

@@ -233,3 +233,31 @@ func jsonOf(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// TestDecodeChangeAmongManyInputs: change is an output to any input's
+// address, past the few the decoder scans as well (a map from the 17th
+// on), and the amounts are each output's own.
+func TestDecodeChangeAmongManyInputs(t *testing.T) {
+	for _, n := range []int{1, 16, 17, 40} {
+		var ins []tin
+		for i := range n {
+			p2pkh, _, _ := scriptsOf(testKey(strings.Repeat("k", i+1)))
+			ins = append(ins, tin{txidOf(string(rune('a' + i%26)) + strings.Repeat("x", i)), uint32(i), p2pkh, 1000})
+		}
+		_, foreign, _ := scriptsOf(testKey("foreign"))
+		outs := []tin{{script: ins[0].script, sat: 100}, {script: foreign, sat: 200}, {script: ins[n-1].script, sat: 300}}
+		v, err := Decode("BTC", true, bitcoreJSON(t, ins, outs, false), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sum int64
+		for _, f := range v.Inputs {
+			sum += f.Amount.Int64()
+		}
+		if !v.Outputs[0].Change || v.Outputs[1].Change || !v.Outputs[2].Change || sum != int64(1000*n) ||
+			v.Outputs[0].Amount.Int64() != 100 || v.Outputs[1].Amount.Int64() != 200 || v.Outputs[2].Amount.Int64() != 300 ||
+			v.Fee.Int64() != int64(1000*n-600) {
+			t.Fatalf("%d inputs: outputs %+v fee %v", n, v.Outputs, v.Fee)
+		}
+	}
+}
