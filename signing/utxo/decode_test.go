@@ -242,7 +242,7 @@ func TestDecodeChangeAmongManyInputs(t *testing.T) {
 		var ins []tin
 		for i := range n {
 			p2pkh, _, _ := scriptsOf(testKey(strings.Repeat("k", i+1)))
-			ins = append(ins, tin{txidOf(string(rune('a' + i%26)) + strings.Repeat("x", i)), uint32(i), p2pkh, 1000})
+			ins = append(ins, tin{txidOf(string(rune('a'+i%26)) + strings.Repeat("x", i)), uint32(i), p2pkh, 1000})
 		}
 		_, foreign, _ := scriptsOf(testKey("foreign"))
 		outs := []tin{{script: ins[0].script, sat: 100}, {script: foreign, sat: 200}, {script: ins[n-1].script, sat: 300}}
