@@ -787,69 +787,45 @@ func (a *stagesApprover) Approve(ctx context.Context, p *daemon.Proposal, next d
 // An approver that approves without passing the proposal on would let a
 // transaction past the approvers after it (four-eye, the audit trail):
 // the daemon refuses it instead, at either stage, and broadcasts nothing.
+// So does one that passes a copy on: a wait that the audit trail registers
+// on the copy (BeforeBroadcast) would be lost, and the broadcast would not
+// wait for the trail's fsync.
 func TestApproverThatSkipsTheRestRefuses(t *testing.T) {
-	for _, stage := range []daemon.Stage{daemon.StageRequest, daemon.StageSigned} {
-		t.Run(string(stage), func(t *testing.T) {
-			f := newFixture(t)
-			id := f.enqueuePK()
-			last := &stagesApprover{}
-			var mu sync.Mutex
-			var refusals []daemon.Decision
-			d := f.daemon(func(cfg *daemon.Config) {
-				cfg.Approvers = []daemon.Approver{shortcutApprover{stage}, last}
-				cfg.OnDecision = func(dec daemon.Decision) {
-					if !dec.Approved {
-						mu.Lock()
-						refusals = append(refusals, dec)
-						mu.Unlock()
+	for _, bad := range []func(daemon.Stage) daemon.Approver{
+		func(s daemon.Stage) daemon.Approver { return shortcutApprover{s} },
+		func(s daemon.Stage) daemon.Approver { return copyApprover{s} },
+	} {
+		for _, stage := range []daemon.Stage{daemon.StageRequest, daemon.StageSigned} {
+			a := bad(stage)
+			t.Run(a.Name()+"/"+string(stage), func(t *testing.T) {
+				f := newFixture(t)
+				id := f.enqueuePK()
+				last := &stagesApprover{}
+				var mu sync.Mutex
+				var refusals []daemon.Decision
+				d := f.daemon(func(cfg *daemon.Config) {
+					cfg.Approvers = []daemon.Approver{a, last}
+					cfg.OnDecision = func(dec daemon.Decision) {
+						if !dec.Approved {
+							mu.Lock()
+							refusals = append(refusals, dec)
+							mu.Unlock()
+						}
 					}
+				})
+				st := d.RunCycle(context.Background())
+				if st.Broadcast != 0 || f.srv.Broadcasts(id) != 0 {
+					t.Fatalf("BROADCAST past the approvers after %s: %+v", a.Name(), st)
+				}
+				if _, skips := a.(shortcutApprover); skips && slices.Contains(last.seen, stage) {
+					t.Fatalf("the last approver saw %s: %v", stage, last.seen)
+				}
+				if len(refusals) != 1 || refusals[0].Approver != a.Name() || refusals[0].Stage != stage ||
+					!strings.Contains(refusals[0].Reason, "approved without passing") {
+					t.Fatalf("refusals %+v", refusals)
 				}
 			})
-			st := d.RunCycle(context.Background())
-			if st.Broadcast != 0 || f.srv.Broadcasts(id) != 0 {
-				t.Fatalf("BROADCAST past the approvers after the shortcut: %+v", st)
-			}
-			if slices.Contains(last.seen, stage) {
-				t.Fatalf("the last approver saw %s: %v", stage, last.seen)
-			}
-			if len(refusals) != 1 || refusals[0].Approver != "shortcut" || refusals[0].Stage != stage ||
-				!strings.Contains(refusals[0].Reason, "approved without passing") {
-				t.Fatalf("refusals %+v", refusals)
-			}
-		})
-	}
-}
-
-// An approver that passes a copy of the proposal on is refused as one that
-// did not pass it on: a wait that the audit trail registers on the copy
-// (BeforeBroadcast) would be lost, and the broadcast would not wait for
-// the trail's fsync.
-func TestApproverThatPassesACopyRefuses(t *testing.T) {
-	for _, stage := range []daemon.Stage{daemon.StageRequest, daemon.StageSigned} {
-		t.Run(string(stage), func(t *testing.T) {
-			f := newFixture(t)
-			id := f.enqueuePK()
-			var mu sync.Mutex
-			var refusals []daemon.Decision
-			d := f.daemon(func(cfg *daemon.Config) {
-				cfg.Approvers = []daemon.Approver{copyApprover{stage}, &stagesApprover{}}
-				cfg.OnDecision = func(dec daemon.Decision) {
-					if !dec.Approved {
-						mu.Lock()
-						refusals = append(refusals, dec)
-						mu.Unlock()
-					}
-				}
-			})
-			st := d.RunCycle(context.Background())
-			if st.Broadcast != 0 || f.srv.Broadcasts(id) != 0 {
-				t.Fatalf("BROADCAST past an approver that passed a copy on: %+v", st)
-			}
-			if len(refusals) != 1 || refusals[0].Approver != "copier" || refusals[0].Stage != stage ||
-				!strings.Contains(refusals[0].Reason, "approved without passing") {
-				t.Fatalf("refusals %+v", refusals)
-			}
-		})
+		}
 	}
 }
 
