@@ -1129,11 +1129,15 @@ func (d *Daemon) complete(ctx context.Context, log *slog.Logger, l journal.Lease
 
 // completed records that Tatum shows the transaction complete.
 func (d *Daemon) completed(ctx context.Context, log *slog.Logger, l journal.Lease, tx tatum.PendingTransaction, txID string) (outcome, error) {
+	// Reported before the mark is queued: the audit trail's entry is then
+	// written before a journal commit makes the mark durable (a crash
+	// after that commit, with the daemon no longer seeing the id, could
+	// lose it otherwise).
+	d.event(EventCompleted, tx, txID, "")
 	if err := d.j.MarkCompleted(context.WithoutCancel(ctx), l, txID); err != nil {
 		log.Error("journal the completion", "txId", txID, "error", err.Error())
 	}
 	d.m.broadcast.WithLabelValues(chainLabel(tx.Chain)).Inc()
-	d.event(EventCompleted, tx, txID, "")
 	return outDone, nil
 }
 
@@ -1178,11 +1182,14 @@ func (d *Daemon) reconcile(ctx context.Context, listed map[string]bool) {
 		if err != nil {
 			continue
 		}
+		// Reported before the mark is queued, as in completed (a mark that
+		// fails leaves the id for the next reconcile, which reports it
+		// again).
+		d.event(EventCompleted, tatum.PendingTransaction{ID: e.ID, Chain: e.Chain}, pt.TxID, "reconciled")
 		if err := d.j.MarkCompleted(ctx, l, pt.TxID); err != nil {
 			d.log.Error("journal the completion", "id", e.ID, "error", err.Error())
 		} else {
 			d.log.Info("journaled transaction found complete", "id", e.ID, "chain", e.Chain, "txId", pt.TxID)
-			d.event(EventCompleted, tatum.PendingTransaction{ID: e.ID, Chain: e.Chain}, pt.TxID, "reconciled")
 		}
 		_ = d.j.Release(ctx, l)
 	}

@@ -406,5 +406,10 @@ func auditSink(cfg DaemonConfig, j journal.Journal, path string) (audit.Sink, st
 	if err != nil {
 		return nil, "", err
 	}
+	if jf, ok := j.(*journal.File); ok {
+		// The journal writes the held entries before each commit: one
+		// write(2) a commit for the signed and completed entries.
+		f.WriteBeforeCommits(jf)
+	}
 	return f, f.Path(), nil
 }

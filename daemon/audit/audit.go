@@ -73,6 +73,17 @@ type Syncer interface {
 	Sync(ctx context.Context, seq uint64) error
 }
 
+// Holder is a Sink that can hold an entry appended without sync for its
+// next write, which comes before the daemon's next journal commit (the
+// file, once given to the journal: File.WriteBeforeCommits). The trail
+// holds the "signed" entry, appended before the transaction's Record is
+// queued, and the "completed" entry, appended before the completion mark
+// is: each is then in the file before the journal's write is durable, as
+// an appended one is, and the entries of one commit share one write.
+type Holder interface {
+	Hold(ctx context.Context, e *Entry) error
+}
+
 // hashField is the suffix every line ends with: the hash, last.
 const hashField = `,"hash":"`
 

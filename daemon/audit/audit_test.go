@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func writeLog(t *testing.T, n int) string {
@@ -254,5 +255,71 @@ func TestLineFormat(t *testing.T) {
 	}
 	if line, err := EncodeLine(entries[1]); err != nil || !bytes.Equal(append(line, '\n'), want[bytes.IndexByte(want, '\n')+1:][:len(line)+1]) {
 		t.Fatalf("EncodeLine %s (%v) differs from the file's line", line, err)
+	}
+}
+
+type funcCommitter struct{ fns []func() }
+
+func (c *funcCommitter) BeforeCommit(fn func()) { c.fns = append(c.fns, fn) }
+func (c *funcCommitter) commit() {
+	for _, fn := range c.fns {
+		fn()
+	}
+}
+
+// TestHoldWaitsForTheCommit: a held entry is in the file once the journal
+// that WriteBeforeCommits gave the log to starts a commit, once a Sync
+// covers it, or within writeDelay, and not before; the chain holds; a log
+// given to no journal writes a held entry at once.
+func TestHoldWaitsForTheCommit(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "audit.log")
+	f, err := OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	inFile := func(id string) bool {
+		b, err := os.ReadFile(path)
+		return err == nil && bytes.Contains(b, []byte(`"pendingId":"`+id+`"`))
+	}
+	hold := func(id string) *Entry {
+		e := &Entry{Event: EventSigned, PendingID: id, Chain: "BTC", Result: "signed"}
+		if err := f.Hold(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	hold("direct") // no journal yet: written now
+	if !inFile("direct") {
+		t.Fatal("a held entry of a log given to no journal is not in the file")
+	}
+	c := &funcCommitter{}
+	f.WriteBeforeCommits(c)
+	hold("p1")
+	if inFile("p1") {
+		t.Fatal("a held entry was written before the commit (nothing to gain)")
+	}
+	c.commit()
+	if !inFile("p1") {
+		t.Fatal("a held entry is not in the file when the journal's commit starts")
+	}
+	e2 := hold("p2")
+	if err := f.Sync(ctx, e2.Seq); err != nil || !inFile("p2") {
+		t.Fatalf("Sync of a held entry: %v, in the file %v", err, inFile("p2"))
+	}
+	hold("p3")
+	deadline := time.Now().Add(5 * time.Second)
+	for !inFile("p3") {
+		if time.Now().After(deadline) {
+			t.Fatal("a held entry was never written without a commit")
+		}
+		time.Sleep(writeDelay)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := Verify(path); err != nil || !r.OK() || r.Entries != 4 {
+		t.Fatalf("verify: %+v %v", r, err)
 	}
 }

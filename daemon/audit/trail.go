@@ -114,8 +114,20 @@ func (t *Trail) NotePolicy(tx tatum.PendingTransaction, _ daemon.Stage, v *signi
 func (i *txInfo) described() bool { return i.view != nil || i.dests != nil || i.fee != "" }
 
 func (t *Trail) append(e *Entry, sync bool) error {
+	return t.write(e, sync, false)
+}
+
+// write appends e (hold: held for the sink's next write, if it holds:
+// Holder; only for entries appended before the journal write that they
+// must precede is queued).
+func (t *Trail) write(e *Entry, sync, hold bool) error {
 	e.Time, e.Instance = t.now().UTC(), t.instance
-	err := t.sink.Append(context.Background(), e, sync)
+	var err error
+	if h, ok := t.sink.(Holder); ok && hold && !sync {
+		err = h.Hold(context.Background(), e)
+	} else {
+		err = t.sink.Append(context.Background(), e, sync)
+	}
 	if err != nil {
 		t.failures.Add(1)
 		t.log.Error("audit: could not write an entry", "id", e.PendingID, "event", e.Event, "error", err.Error())
@@ -190,7 +202,10 @@ func (t *Trail) OnEvent(ev daemon.Event) {
 		// broadcast; these follow it and are synced by the next sync.
 		sync = false
 	}
-	_ = t.append(e, sync)
+	// The daemon reports a completion before it queues the completion
+	// mark (Daemon.completed, reconcile), so a held entry is in the file
+	// before the mark is durable.
+	_ = t.write(e, sync, ev.Kind == daemon.EventCompleted)
 	switch ev.Kind {
 	case daemon.EventCompleted, daemon.EventFailed, daemon.EventReplayed, daemon.EventUnsignable:
 		t.forget(ev.ID)
@@ -252,7 +267,9 @@ func (a trailApprover) Approve(ctx context.Context, p *daemon.Proposal, next dae
 	// can lose it, but then nothing was broadcast, and the restarted
 	// daemon records its resend first.)
 	s, ok := t.sink.(Syncer)
-	err := t.append(e, !ok)
+	// Held only at StageSigned: the Record follows. A resend's entry is
+	// written now (nothing is journaled after it) and synced below.
+	err := t.write(e, !ok, p.Stage == daemon.StageSigned)
 	p.BeforeBroadcast(func(ctx context.Context) error {
 		if err == nil && ok {
 			if err = s.Sync(ctx, e.Seq); err != nil {

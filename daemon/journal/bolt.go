@@ -323,6 +323,24 @@ func buildOpenIndex(tx *bolt.Tx) error {
 // Path returns the file's path.
 func (f *File) Path() string { return f.path }
 
+// BeforeCommit adds fn to what runs at the start of every commit of the
+// journal, in the committer, once the commit's writes are collected and
+// before any of them (or the deferred marks and counter adds that ride
+// with them) is written: whatever a writer did before its write was
+// queued (Record, MarkCompleted...) is done before that write is durable.
+// The audit trail writes its held lines so (audit.File.WriteBeforeCommits):
+// a crash of the process once the journal holds a transaction cannot lose
+// its entry. fn must be quick and must not use the journal.
+func (f *File) BeforeCommit(fn func()) {
+	g, ok := f.s.(*groupKV)
+	if !ok {
+		return // read-only: no commits
+	}
+	g.hooksMu.Lock()
+	g.before = append(slices.Clip(g.before), fn)
+	g.hooksMu.Unlock()
+}
+
 // Close releases the store (for File, the lock).
 func (f *kvJournal) Close() error {
 	f.flushOnce.Do(func() {}) // no flusher may start from here on

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -403,5 +404,57 @@ func TestMarkAfterForget(t *testing.T) {
 	}
 	if _, err := j.Get(ctx, id); !errors.Is(err, journal.ErrNotFound) {
 		t.Fatalf("get after forget: %v", err)
+	}
+}
+
+// TestBeforeCommitRunsFirst: the functions BeforeCommit adds run, in
+// order, before each commit writes anything: a hook does not see the
+// Record its commit makes durable, and the Record returns only after the
+// hooks ran (the audit trail's held lines are written by such a hook:
+// audit.File.WriteBeforeCommits). The deferred marks and counter adds
+// ride those same commits.
+func TestBeforeCommitRunsFirst(t *testing.T) {
+	ctx := context.Background()
+	j, err := journal.OpenFile(filepath.Join(t.TempDir(), "j.db"), journal.FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	var mu sync.Mutex
+	var order []string
+	id := ""
+	j.BeforeCommit(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if _, err := j.Get(ctx, id); err != nil {
+			order = append(order, "a:absent")
+		} else {
+			order = append(order, "a:recorded")
+		}
+	})
+	j.BeforeCommit(func() { mu.Lock(); order = append(order, "b"); mu.Unlock() })
+	for _, next := range []string{"id-1", "id-2"} {
+		l, _, err := j.Claim(ctx, next, "o", time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		order, id = nil, next // not the claim's commit
+		mu.Unlock()
+		if err := j.Record(ctx, l, journal.Entry{ID: next, Chain: "BTC", SignedTx: "00", TxID: "t" + next}); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		got := slices.Clone(order)
+		mu.Unlock()
+		if !slices.Equal(got, []string{"a:absent", "b"}) {
+			t.Fatalf("hooks of the Record of %s: %q, want [a:absent b]", next, got)
+		}
+		if _, err := j.Get(ctx, next); err != nil {
+			t.Fatalf("after the Record: %v", err)
+		}
+		if err := j.MarkCompleted(ctx, l, "t"+next); err != nil { // rides the next commit
+			t.Fatal(err)
+		}
 	}
 }

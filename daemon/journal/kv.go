@@ -79,6 +79,9 @@ type groupKV struct {
 	// gathered counts the commits that waited for writers to gather
 	// (commitWindow).
 	gathered atomic.Int64
+	// before runs at the start of every commit (File.BeforeCommit).
+	hooksMu sync.Mutex
+	before  []func()
 }
 
 // ride is a write no one waits for, committed with the next group.
@@ -210,6 +213,15 @@ func (g *groupKV) committedWithin(d time.Duration) bool {
 
 func (g *groupKV) commit(group []*write) {
 	defer func() { g.lastCommit.Store(time.Now().UnixNano()) }()
+	// Before anything of this commit (its writes, collected already, and
+	// the rider's) is written: what a writer did before it queued its
+	// write is done before that write is durable.
+	g.hooksMu.Lock()
+	hooks := g.before
+	g.hooksMu.Unlock()
+	for _, h := range hooks {
+		h()
+	}
 	errs := make([]error, len(group))
 	var rides []ride
 	var rideErrs []error

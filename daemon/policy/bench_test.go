@@ -170,6 +170,7 @@ rules:
 				b.Fatal(err)
 			}
 			defer sink.Close()
+			sink.WriteBeforeCommits(j) // as gokms daemon does with its file journal
 			tr := audit.NewTrail(sink, "bench", discard)
 			if pa != nil {
 				pa.OnDecide = tr.NotePolicy

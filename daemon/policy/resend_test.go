@@ -46,6 +46,16 @@ type slowSink struct {
 var _ audit.Syncer = (*slowSink)(nil)
 
 func (s *slowSink) Append(ctx context.Context, e *audit.Entry, sync bool) error {
+	return s.add(ctx, e, sync, false)
+}
+
+// Hold is the file's (held for a journal's commit, or appended when the
+// file has none), with the same bookkeeping as Append.
+func (s *slowSink) Hold(ctx context.Context, e *audit.Entry) error {
+	return s.add(ctx, e, false, true)
+}
+
+func (s *slowSink) add(ctx context.Context, e *audit.Entry, sync, hold bool) error {
 	named := (e.Event == "signed" || e.Event == "resent") && e.TxID != ""
 	if (sync || named) && s.failing.Load() {
 		return errors.New("no space left on device (test)")
@@ -53,7 +63,13 @@ func (s *slowSink) Append(ctx context.Context, e *audit.Entry, sync bool) error 
 	if sync {
 		time.Sleep(s.delay)
 	}
-	if err := s.File.Append(ctx, e, sync); err != nil {
+	var err error
+	if hold {
+		err = s.File.Hold(ctx, e)
+	} else {
+		err = s.File.Append(ctx, e, sync)
+	}
+	if err != nil {
 		return err
 	}
 	if named {
@@ -336,22 +352,35 @@ func (j *recordAfterEntry) Record(ctx context.Context, l journal.Lease, e journa
 }
 
 // signedEntryIn reports whether the log at path has the signed entry of id
-// and txID among its whole lines. Not audit.List: another worker's line
-// being written at the same moment is a torn last line, which List refuses
-// (an error here, in 1 of 8 Records once under the full suite's load).
+// and txID among its whole lines.
 func signedEntryIn(path, id, txID string) bool {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return false
-	}
-	lines := bytes.Split(b, []byte("\n"))
-	for _, line := range lines[:len(lines)-1] { // the last is "" or torn
-		var a audit.Entry
-		if json.Unmarshal(line, &a) == nil && a.PendingID == id && a.Event == "signed" && a.TxID == txID {
+	for _, a := range wholeLines(path) {
+		if a.PendingID == id && a.Event == "signed" && a.TxID == txID {
 			return true
 		}
 	}
 	return false
+}
+
+// wholeLines returns the entries of the log at path, its whole lines only.
+// Not audit.List: another worker's line being written at the same moment
+// is a torn last line, which List refuses (an error in
+// TestSignedEntryBeforeTheRecord, in 1 of 8 Records once under the full
+// suite's load).
+func wholeLines(path string) []audit.Entry {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var out []audit.Entry
+	lines := bytes.Split(b, []byte("\n"))
+	for _, line := range lines[:len(lines)-1] { // the last is "" or torn
+		var a audit.Entry
+		if json.Unmarshal(line, &a) == nil {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // TestSignedEntryBeforeTheRecord: the signed entry is in the audit log
